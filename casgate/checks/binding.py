@@ -1,0 +1,51 @@
+"""KB reason 2: the certificate bound to Default Web Site https/443 must be the keystore's server.crt."""
+
+from __future__ import annotations
+
+from casgate.certs import Certificate, normalise_thumbprint
+from casgate.evidence import Binding
+from casgate.verdict import Verdict
+
+REMEDIATION = (
+    "KB reason 2: bind the keystore's server certificate to Default Web Site https/443 (IIS Manager > Default Web "
+    "Site > Bindings > https 443 > Edit > choose the certificate with thumbprint {thumb}), or from an administrative "
+    "PowerShell:\n"
+    "  Import-Module WebAdministration\n"
+    "  (Get-WebBinding -Name 'Default Web Site' -Protocol https -Port 443).AddSslCertificate('{thumb}', 'My')\n"
+    "Then test the phones' CAS features."
+)
+_NOT_IN_MY_SHORT = "not in LocalMachine\\My"
+NOT_IN_MY = (
+    "\nThe certificate is not in LocalMachine\\My, so IIS cannot use it: import the keystore's server certificate "
+    "with its key into LocalMachine\\My first (the Mitel Connect installer's keystore holds it)."
+)
+
+
+def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_store: tuple[Certificate, ...]) -> Verdict:
+    https_443 = [b for b in bindings if b.protocol == "https" and b.port == 443]
+    remediation = REMEDIATION.replace("{thumb}", server_crt.thumbprint)
+    keystore_line = f"keystore: {server_crt.describe()}"
+    if not https_443:
+        return Verdict.failed(
+            "Default Web Site has no https binding on port 443; the phones cannot reach certauth",
+            (keystore_line, *(f"binding: {b.describe()}" for b in bindings)),
+            remediation,
+        )
+    in_my = {c.thumbprint: c for c in my_store}
+    evidence = [keystore_line]
+    wrong = []
+    for binding in https_443:
+        bound = normalise_thumbprint(binding.certificate_hash)
+        cert = in_my.get(bound)
+        evidence.append(f"binding: {binding.describe()} -> {cert.subject if cert else _NOT_IN_MY_SHORT}")
+        if bound != server_crt.thumbprint or cert is None:
+            wrong.append(binding)
+    if not wrong:
+        return Verdict.passed(f"https/443 is bound to server.crt ({server_crt.thumbprint})", tuple(evidence))
+    missing_from_my = server_crt.thumbprint not in in_my
+    return Verdict.failed(
+        f"{len(wrong)} https/443 binding(s) of Default Web Site do not use the keystore's server.crt; "
+        "phones log 'SSL handshake error' or 'Certificate Authority Invalid'",
+        tuple(evidence),
+        remediation + (NOT_IN_MY if missing_from_my else ""),
+    )

@@ -1,0 +1,78 @@
+"""KB reason 1: what sits in LocalMachine\\Root, and the ClientAuthTrustMode workaround that can hide it."""
+
+from __future__ import annotations
+
+from casgate.certs import Certificate
+from casgate.regfile import RegistryView
+from casgate.schannel import SCHANNEL, dword
+from casgate.verdict import Verdict
+
+ROOT_CLEANUP = (
+    "KB reason 1a: remove the certificate(s) that are not self-signed from Local Computer > Trusted Root "
+    "Certification Authorities, then restart the World Wide Web Publishing Service. From an administrative "
+    "PowerShell, review the KB's list, then remove each one (or move it to the Intermediate store if a service "
+    "still needs it as an intermediate):\n"
+    "  Get-ChildItem Cert:\\LocalMachine\\Root | Where-Object { $_.Issuer -ne $_.Subject } | Format-List Subject,Issuer,Thumbprint\n"
+    "{removals}"
+    "  Restart-Service W3SVC"
+)
+
+MITEL_ROOT_INSTALL = (
+    "KB reason 1b: install the Mitel hardware root CA into Local Computer > Trusted Root Certification "
+    "Authorities (from an administrative PowerShell), then retest the phones:\n"
+    "  Import-Certificate -FilePath \"<Shoreline Data>\\Keystore\\certs\\Mitel_mfg_ca.crt\" -CertStoreLocation Cert:\\LocalMachine\\Root"
+)
+
+WORKAROUND_REVIEW = (
+    "ClientAuthTrustMode=2 is the KB's temporary workaround for reason 1a: it hides a polluted root store rather "
+    "than fixing it. Fix the root store (check 1a), then remove the value and restart IIS:\n"
+    f"  Remove-ItemProperty -Path 'Registry::{SCHANNEL}' -Name ClientAuthTrustMode\n"
+    "  Restart-Service W3SVC"
+)
+
+
+def _why_not_self_signed(cert: Certificate) -> str:
+    if cert.issuer != cert.subject:
+        return "Issuer differs from Subject"
+    return "Issuer equals Subject but the signature does not verify with its own key"
+
+
+def judge_root_store(root_store: tuple[Certificate, ...]) -> Verdict:
+    """1a: every certificate in LocalMachine\\Root must be self-signed."""
+    offenders = [c for c in root_store if not c.self_signed]
+    if not offenders:
+        return Verdict.passed(f"all {len(root_store)} certificates in LocalMachine\\Root are self-signed")
+    removals = "".join(f"  Remove-Item Cert:\\LocalMachine\\Root\\{c.thumbprint}\n" for c in offenders)
+    return Verdict.failed(
+        f"LocalMachine\\Root holds {len(offenders)} certificate(s) that are not self-signed; "
+        "IIS then answers the phones' certauth with 403.16 (CERT_E_UNTRUSTEDROOT)",
+        tuple(f"{c.describe()}: {_why_not_self_signed(c)}" for c in offenders),
+        ROOT_CLEANUP.replace("{removals}", removals),
+    )
+
+
+def judge_mitel_root(root_store: tuple[Certificate, ...], mitel_ca: Certificate) -> Verdict:
+    """1b: the keystore's Mitel_mfg_ca.crt must be in LocalMachine\\Root, matched by thumbprint."""
+    if any(c.thumbprint == mitel_ca.thumbprint for c in root_store):
+        return Verdict.passed(f"Mitel HW root CA {mitel_ca.thumbprint} is in LocalMachine\\Root")
+    same_name = [c for c in root_store if c.subject == mitel_ca.subject]
+    evidence = [f"keystore: {mitel_ca.describe()}", f"LocalMachine\\Root: {len(root_store)} certificates, none with thumbprint {mitel_ca.thumbprint}"]
+    evidence += [f"same subject, other thumbprint: {c.describe()}" for c in same_name]
+    return Verdict.failed(
+        "the Mitel hardware root CA from the keystore is missing from LocalMachine\\Root; IIS cannot trust the phones' certificates",
+        tuple(evidence),
+        MITEL_ROOT_INSTALL,
+    )
+
+
+def judge_trust_mode(registry: RegistryView) -> Verdict:
+    """1, workaround: ClientAuthTrustMode=2 masks reason 1a, so it is reported, never silently passed."""
+    mode = dword(registry, "ClientAuthTrustMode")
+    shown = f"{SCHANNEL}: ClientAuthTrustMode={'(absent)' if mode is None else mode} ({registry.source(SCHANNEL)})"
+    if mode != 2:
+        return Verdict.passed("the ClientAuthTrustMode workaround is not in place", (shown,))
+    return Verdict.warned(
+        "the KB workaround ClientAuthTrustMode=2 (Exclusive CA Trust) is in place and may mask a root store problem (reason 1a)",
+        (shown,),
+        WORKAROUND_REVIEW,
+    )

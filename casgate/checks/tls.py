@@ -1,0 +1,72 @@
+"""KB reason 4: TLS 1.0 (what IP400 phones speak) and one of the phones' cipher suites must stay enabled."""
+
+from __future__ import annotations
+
+from casgate.evidence import TlsProbe
+from casgate.profile import windows_suite_name
+from casgate.regfile import RegistryView
+from casgate.schannel import TLS10_SERVER, cipher_policy, tls10_server_state
+from casgate.verdict import Verdict
+
+TLS10_PROFILE = "tls1.0"
+PHONE_PROFILE = "phone-profile"
+_LABEL = "probes/tls.json"
+
+ENABLE_TLS10 = (
+    "KB reason 4: enable TLS 1.0 for the server side (IIS Crypto, or the registry from an administrative "
+    "PowerShell), then reboot: Schannel reads these values only at start-up.\n"
+    f"  New-Item -Path 'Registry::{TLS10_SERVER}' -Force\n"
+    f"  New-ItemProperty -Path 'Registry::{TLS10_SERVER}' -Name Enabled -Value 1 -PropertyType DWord -Force\n"
+    f"  New-ItemProperty -Path 'Registry::{TLS10_SERVER}' -Name DisabledByDefault -Value 0 -PropertyType DWord -Force\n"
+    "  Restart-Computer"
+)
+DISAGREEMENT = (
+    "KB reason 4: the registry and the live handshake disagree. Either the registry was changed but the server "
+    "has not been rebooted since (Schannel reads it at start-up), or something else decides (a Group Policy, a "
+    "load balancer or TLS-inspecting firewall in front of IIS). Reboot in a maintenance window, or find the policy:\n"
+    "  gpresult /h C:\\gpresult.html"
+)
+CIPHERS = (
+    "KB reason 4: put at least one of the phones' TLS 1.0 suites back into the server's cipher-suite order "
+    "(IIS Crypto, or Group Policy 'SSL Cipher Suite Order', which overrides the local list), then reboot. "
+    "Locally, from an administrative PowerShell:\n"
+    "  Enable-TlsCipherSuite -Name {suite}\n"
+    "  Restart-Computer"
+)
+
+
+def judge_tls10(registry: RegistryView, os_version: str, probe: TlsProbe) -> Verdict:
+    state = tls10_server_state(registry, os_version)
+    handshake = probe.handshake(TLS10_PROFILE, _LABEL)
+    evidence = (f"registry: {state.explanation}", f"handshake to {probe.target}: {handshake.describe()}")
+    if state.enabled and handshake.accepted:
+        return Verdict.passed("TLS 1.0 is enabled in the registry and the server accepts a TLS 1.0 handshake", evidence)
+    if not state.enabled and not handshake.accepted:
+        return Verdict.failed("TLS 1.0 is disabled for the server side; IP400 phones cannot connect", evidence, ENABLE_TLS10)
+    said = "enabled" if state.enabled else "disabled"
+    did = "accepts" if handshake.accepted else "refuses"
+    return Verdict.failed(
+        f"registry says TLS 1.0 is {said} but the server {did} a TLS 1.0 handshake "
+        "(changed but not rebooted, or another policy decides)",
+        evidence,
+        DISAGREEMENT + ("" if state.enabled else "\n" + ENABLE_TLS10),
+    )
+
+
+def judge_phone_ciphers(registry: RegistryView, probe: TlsProbe, profile: tuple[str, ...]) -> Verdict:
+    handshake = probe.handshake(PHONE_PROFILE, _LABEL)
+    policy = cipher_policy(registry)
+    evidence = [f"phone profile: {', '.join(profile)}", f"handshake to {probe.target}: {handshake.describe()}"]
+    problems = []
+    if not handshake.accepted:
+        problems.append("no suite of the phones' TLS 1.0 profile negotiates")
+    if policy is None:
+        evidence.append("cipher-suite policy: not set (Windows' default order applies)")
+    else:
+        kept = [s for s in policy.suites if windows_suite_name(s) in profile]
+        evidence.append(f"cipher-suite policy {policy.key}: {len(policy.suites)} suites, of the phones' profile: {', '.join(kept) or 'none'}")
+        if not kept:
+            problems.append("the cipher-suite policy lists none of the phones' suites")
+    if not problems:
+        return Verdict.passed("the server accepts the phones' TLS 1.0 cipher profile", tuple(evidence))
+    return Verdict.failed("; ".join(problems), tuple(evidence), CIPHERS.replace("{suite}", profile[0]))

@@ -1,0 +1,309 @@
+"""The pytest plugin: host selection, evidence fixtures, verdict enforcement, and the matrix in every report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from casgate import __version__
+from casgate.certs import Certificate
+from casgate.errors import CasgateError
+from casgate.evidence import Binding, DnsProbe, Manifest, TlsProbe
+from casgate.profile import phone_profile
+from casgate.regfile import RegistryView
+from casgate.render import Row, matrix_html, matrix_text, verdict_text
+from casgate.snapshot import LogFile, Snapshot, is_snapshot
+from casgate.verdict import Cause, Outcome, Verdict
+from casgate.window import Window, parse_since
+
+_HOSTS = pytest.StashKey[list["HostTarget"]]()
+_VERDICT = pytest.StashKey[Verdict]()
+_RESULT_PROPERTY = "casgate"
+
+
+@dataclass(frozen=True)
+class HostTarget:
+    """A host selected with --host and where its evidence comes from."""
+
+    name: str
+    snapshot: Path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("casgate", "casgate: Mitel Connect HQ CAS compliance")
+    group.addoption("--host", action="append", default=[], metavar="NAME",
+                    help="host to check (repeatable); resolves to the snapshot folder <snapshots>/NAME")
+    group.addoption("--snapshots", default=None, metavar="DIR",
+                    help="folder of recorded snapshots (default: snapshots/ beside pytest.ini)")
+    group.addoption("--since", default="24h", metavar="DURATION",
+                    help="log lines older than this before the collection time are history, not failures (default 24h)")
+    group.addoption("--strict", action="store_true", help="warnings (e.g. the ClientAuthTrustMode workaround) fail")
+    group.addoption("--json", dest="casgate_json", default=None, metavar="PATH",
+                    help="also write the per host x check results as JSON")
+    parser.addini("casgate_phone_ciphers", "the phones' TLS 1.0 cipher suites (IANA names)", type="linelist", default=[])
+
+
+def snapshot_root(config: pytest.Config) -> Path:
+    option = config.getoption("snapshots")
+    return Path(option).resolve() if option else config.rootpath / "snapshots"
+
+
+def known_hosts(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if is_snapshot(p)) if root.is_dir() else []
+
+
+def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
+    root = snapshot_root(config)
+    targets = []
+    for name in dict.fromkeys(config.getoption("host")):
+        folder = root / name
+        if not is_snapshot(folder):
+            known = ", ".join(known_hosts(root)) or "none"
+            raise pytest.UsageError(f"unknown host {name!r}: no snapshot {folder}/manifest.json (known hosts: {known})")
+        targets.append(HostTarget(name, folder))
+    return targets
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cause(cause, title): the KB cause a check belongs to, and what it checks")
+    try:
+        parse_since(config.getoption("since"))
+        phone_profile(config.getini("casgate_phone_ciphers"))
+    except CasgateError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_HOSTS] = _resolve_hosts(config)
+    if config.stash[_HOSTS] and not config.getoption("htmlpath", None):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        config.option.htmlpath = str(config.rootpath / "reports" / f"casgate-{stamp}.html")
+        config.option.self_contained_html = True
+    config.pluginmanager.register(ResultBook(config), "casgate-results")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "host" in metafunc.fixturenames:
+        hosts = metafunc.config.stash[_HOSTS]
+        metafunc.parametrize("host", hosts, ids=[h.name for h in hosts], scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    host_checks = [i for i in items if "host" in getattr(i, "fixturenames", ())]
+    if host_checks and not config.stash[_HOSTS]:
+        known = ", ".join(known_hosts(snapshot_root(config))) or "none"
+        raise pytest.UsageError(f"no host selected: run `pytest --host NAME` (bundled snapshots: {known})")
+    for item in host_checks:
+        if item.get_closest_marker("cause") is None:
+            raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
+
+
+def _cause_of(item: pytest.Item) -> tuple[Cause, str]:
+    mark = item.get_closest_marker("cause")
+    assert mark is not None  # enforced at collection
+    return Cause(mark.args[0]), mark.args[1]
+
+
+# ---- fixtures: checks read evidence only through these ----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def evidence(host: HostTarget) -> Snapshot:
+    """All evidence of one host; each artifact is read on first use and raises EvidenceError if unusable."""
+    return Snapshot(host.snapshot)
+
+
+@pytest.fixture
+def manifest(evidence: Snapshot) -> Manifest:
+    return evidence.manifest
+
+
+@pytest.fixture
+def root_store(evidence: Snapshot) -> tuple[Certificate, ...]:
+    return evidence.root_store
+
+
+@pytest.fixture
+def my_store(evidence: Snapshot) -> tuple[Certificate, ...]:
+    return evidence.my_store
+
+
+@pytest.fixture
+def mitel_ca(evidence: Snapshot) -> Certificate:
+    return evidence.keystore_certificate("Mitel_mfg_ca.crt")
+
+
+@pytest.fixture
+def server_crt(evidence: Snapshot) -> Certificate:
+    return evidence.keystore_certificate("server.crt")
+
+
+@pytest.fixture
+def bindings(evidence: Snapshot) -> tuple[Binding, ...]:
+    return evidence.bindings
+
+
+@pytest.fixture
+def registry(evidence: Snapshot) -> RegistryView:
+    return evidence.registry
+
+
+@pytest.fixture
+def iis_logs(evidence: Snapshot) -> tuple[LogFile, ...]:
+    return evidence.iis_logs
+
+
+@pytest.fixture
+def phone_logs(evidence: Snapshot) -> tuple[LogFile, ...]:
+    logs = evidence.phone_logs
+    if logs is None:
+        pytest.skip("no phone logs in this snapshot (phone-logs/ is optional evidence)")
+    return logs
+
+
+@pytest.fixture
+def dns_probe(evidence: Snapshot) -> DnsProbe:
+    return evidence.dns_probe
+
+
+@pytest.fixture
+def tls_probe(evidence: Snapshot) -> TlsProbe:
+    return evidence.tls_probe
+
+
+@pytest.fixture
+def window(manifest: Manifest, pytestconfig: pytest.Config) -> Window:
+    """The --since window ending at the snapshot's collection time."""
+    return Window.before(manifest.collected_at, parse_since(pytestconfig.getoption("since")))
+
+
+@pytest.fixture
+def phone_ciphers(pytestconfig: pytest.Config) -> tuple[str, ...]:
+    return phone_profile(pytestconfig.getini("casgate_phone_ciphers"))
+
+
+@pytest.fixture
+def gate(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
+    """Enforce a judge's verdict: fail and skip through pytest, keep warnings for the reports (fail with --strict)."""
+    item = request.node
+    cause, check = _cause_of(item)
+    strict = request.config.getoption("strict")
+
+    def enforce(verdict: Verdict) -> None:
+        item.stash[_VERDICT] = verdict
+        if verdict.outcome is Outcome.FAIL or (verdict.outcome is Outcome.WARN and strict):
+            pytest.fail(verdict_text(cause, check, verdict), pytrace=False)
+        if verdict.outcome is Outcome.SKIP:
+            pytest.skip(verdict.summary)
+
+    return enforce
+
+
+# ---- reporting ------------------------------------------------------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if "host" not in getattr(item, "fixturenames", ()) or report.when == "teardown":
+        return
+    cause, check = _cause_of(item)
+    if call.excinfo is not None and call.excinfo.errisinstance(CasgateError):
+        report.longrepr = f"[cause {cause.value}] {check}: could not judge, evidence unusable: {call.excinfo.value}"
+    verdict = item.stash.get(_VERDICT, None)
+    if report.when == "call" and report.passed and verdict is None:
+        report.outcome = "failed"  # a check that never called gate() judged nothing: never a silent pass
+        report.longrepr = f"[cause {cause.value}] {check}: the check returned without a verdict (it must call gate())"
+    result = _outcome(report, verdict)
+    if result is None:
+        return
+    if result is Outcome.WARN and verdict is not None:
+        report.sections.append(("casgate warning", verdict_text(cause, check, verdict)))
+    summary = verdict.summary if verdict else _first_line(report)
+    host = item.callspec.params["host"].name  # type: ignore[attr-defined]
+    row = {"host": host, "cause": cause.value, "check": check, "outcome": result.value, "summary": summary}
+    report.user_properties.append((_RESULT_PROPERTY, json.dumps(row)))
+
+
+def _outcome(report: pytest.TestReport, verdict: Verdict | None) -> Outcome | None:
+    """The casgate outcome a phase report settles, or None when a later phase will."""
+    if report.when == "setup":
+        if report.failed:
+            return Outcome.ERROR
+        return Outcome.SKIP if report.skipped else None
+    if report.failed:
+        return Outcome.FAIL
+    if report.skipped or verdict is None:
+        return Outcome.SKIP
+    return verdict.outcome
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return (report.longreprtext or "").strip().splitlines()[0] if report.longreprtext else ""
+
+
+def _row(report: pytest.TestReport) -> Row | None:
+    for name, value in report.user_properties:
+        if name == _RESULT_PROPERTY:
+            doc = json.loads(value)
+            return Row(doc["host"], Cause(doc["cause"]), doc["check"], report.nodeid, Outcome(doc["outcome"]), doc["summary"])
+    return None
+
+
+def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    row = _row(report)
+    if row is not None and report.passed and row.outcome is Outcome.WARN:
+        return "warned", "W", "WARN"
+    return None
+
+
+class ResultBook:
+    """Collects one Row per host x check from the (possibly xdist-forwarded) reports, and renders them."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.rows: dict[str, Row] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        row = _row(report)
+        if row is not None:
+            self.rows[row.nodeid] = row
+
+    def sorted_rows(self) -> list[Row]:
+        return sorted(self.rows.values(), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        rows = self.sorted_rows()
+        if not rows:
+            return
+        terminalreporter.section("casgate: host x cause")
+        for line in matrix_text(rows):
+            terminalreporter.write_line(line)
+        for row in rows:
+            if row.outcome in (Outcome.WARN, Outcome.ERROR):
+                terminalreporter.write_line(f"{row.outcome.value.upper()} {row.host} [cause {row.cause.value}] {row.check}: {row.summary}", yellow=True)
+
+    def pytest_html_results_summary(self, prefix: list[str]) -> None:
+        prefix.append(matrix_html(self.sorted_rows()))
+
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        row = _row(report)
+        if row is not None and row.outcome is Outcome.WARN and report.passed:
+            cells[0] = '<td class="col-result">Warned</td>'
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        path = self.config.getoption("casgate_json")
+        if not path or hasattr(self.config, "workerinput"):
+            return
+        doc = {
+            "casgate_version": __version__,
+            "hosts": [h.name for h in self.config.stash[_HOSTS]],
+            "results": [{**asdict(r), "cause": r.cause.value, "outcome": r.outcome.value} for r in self.sorted_rows()],
+        }
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

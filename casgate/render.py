@@ -1,0 +1,91 @@
+"""Text and HTML renderings of verdicts and of the host x cause matrix; results never format themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import escape
+
+from casgate.verdict import Cause, Outcome, Verdict
+
+
+@dataclass(frozen=True)
+class Row:
+    """One check's result on one host, as every report shows it."""
+
+    host: str
+    cause: Cause
+    check: str
+    nodeid: str
+    outcome: Outcome
+    summary: str
+
+
+def verdict_text(cause: Cause, check: str, verdict: Verdict) -> str:
+    """What a failed or warned check prints: cause, summary, evidence, remediation."""
+    lines = [f"[cause {cause.value}] {check}: {verdict.summary}"]
+    if verdict.evidence:
+        lines.append("Evidence:")
+        lines.extend(f"  {line}" for line in verdict.evidence)
+    if verdict.remediation:
+        lines.append("Remediation (printed only; casgate never changes a server):")
+        lines.extend(f"  {line}" for line in verdict.remediation.splitlines())
+    return "\n".join(lines)
+
+
+def fold(rows: Iterable[Row]) -> dict[str, dict[Cause, Outcome]]:
+    """host -> cause -> the most severe outcome among that cause's checks."""
+    matrix: dict[str, dict[Cause, Outcome]] = {}
+    for row in rows:
+        cells = matrix.setdefault(row.host, {})
+        current = cells.get(row.cause)
+        if current is None or row.outcome.severity > current.severity:
+            cells[row.cause] = row.outcome
+    return matrix
+
+
+def matrix_text(rows: list[Row]) -> list[str]:
+    matrix = fold(rows)
+    width = max([len("host")] + [len(h) for h in matrix])
+    lines = [f"{'host':<{width}}  " + "  ".join(f"{c.value:^5}" for c in Cause)]
+    for host, cells in matrix.items():
+        lines.append(f"{host:<{width}}  " + "  ".join(f"{cells[c].value.upper() if c in cells else '-':^5}" for c in Cause))
+    return lines
+
+
+def matrix_html(rows: list[Row]) -> str:
+    matrix = fold(rows)
+    head = "".join(f'<th title="{escape(c.title)}">{escape(c.value)}<br><small>{escape(c.title)}</small></th>' for c in Cause)
+    body = []
+    for host, cells in matrix.items():
+        tds = []
+        for cause in Cause:
+            outcome = cells.get(cause)
+            details = "; ".join(f"{r.check}: {r.outcome.value}" for r in rows if r.host == host and r.cause is cause)
+            label = outcome.value.upper() if outcome else "-"
+            css = f"casgate-{outcome.value}" if outcome else ""
+            tds.append(f'<td class="{css}" title="{escape(details)}">{escape(label)}</td>')
+        body.append(f"<tr><th>{escape(host)}</th>{''.join(tds)}</tr>")
+    return (
+        "<style>"
+        "table.casgate-matrix{border-collapse:collapse;margin:1em 0}"
+        ".casgate-matrix th,.casgate-matrix td{border:1px solid #999;padding:4px 10px;text-align:center}"
+        ".casgate-pass{background:#c8e6c9}.casgate-fail{background:#ef9a9a}.casgate-warn{background:#ffe082}"
+        ".casgate-error{background:#ce93d8}.casgate-skip{background:#eeeeee}"
+        "</style>"
+        '<h2>Host &times; cause</h2><table class="casgate-matrix" id="casgate-matrix">'
+        f"<tr><th>host</th>{head}</tr>{''.join(body)}</table>"
+        + _problems_html(rows)
+    )
+
+
+def _problems_html(rows: list[Row]) -> str:
+    problems = [r for r in rows if r.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR)]
+    if not problems:
+        return "<p>Every check passed.</p>"
+    items = "".join(
+        f'<li class="casgate-{r.outcome.value}"><b>{escape(r.outcome.value.upper())}</b> {escape(r.host)} '
+        f"[cause {escape(r.cause.value)}] {escape(r.check)}: {escape(r.summary)}</li>"
+        for r in problems
+    )
+    return f"<ul id=\"casgate-problems\">{items}</ul>"

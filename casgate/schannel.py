@@ -1,0 +1,90 @@
+"""SCHANNEL registry settings the KB talks about, read from a RegistryView, with Windows' defaults."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from casgate.errors import EvidenceError
+from casgate.regfile import RegistryView
+
+SCHANNEL = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL"
+TLS10_SERVER = SCHANNEL + r"\Protocols\TLS 1.0\Server"
+# Group Policy "SSL Cipher Suite Order" (REG_SZ, comma-separated) overrides the local list (REG_MULTI_SZ).
+CIPHER_POLICY_GPO = r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002"
+CIPHER_POLICY_LOCAL = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002"
+
+# Windows turns TLS 1.0 on for the server side by default from Windows 7 / Server 2008 R2 (build 7601) through
+# Windows Server 2022 (build 20348): Microsoft Learn, "Protocols in TLS/SSL (Schannel SSP)". Microsoft announced
+# in "TLS 1.0 and TLS 1.1 soon to be disabled in Windows" (Windows IT Pro blog, Aug 2023) that later releases
+# (Windows 11 24H2 / Server 2025, build 26100) ship with it off, so from that build we assume "off unless set".
+_TLS10_DEFAULT_OFF_FROM_BUILD = 26100
+_BUILD = re.compile(r"\b(?:10|6)\.\d+\.(\d{4,5})\b")
+
+
+def require_schannel(registry: RegistryView) -> None:
+    if not registry.has_key(SCHANNEL):
+        raise EvidenceError("registry/", f"no export of {SCHANNEL}; run reg export as in docs/snapshot-format.md")
+
+
+def windows_build(os_version: str) -> int:
+    match = _BUILD.search(os_version)
+    if not match:
+        raise EvidenceError("manifest.json", f"os_version {os_version!r} has no Windows build number (e.g. 10.0.17763)")
+    return int(match[1])
+
+
+@dataclass(frozen=True)
+class ProtocolState:
+    """Whether Schannel offers a protocol to IIS, and the registry values (or defaults) that say so."""
+
+    enabled: bool
+    explanation: str
+
+
+def tls10_server_state(registry: RegistryView, os_version: str) -> ProtocolState:
+    require_schannel(registry)
+    enabled = registry.value(TLS10_SERVER, "Enabled")
+    disabled_by_default = registry.value(TLS10_SERVER, "DisabledByDefault")
+    build = windows_build(os_version)
+    default_on = build < _TLS10_DEFAULT_OFF_FROM_BUILD
+    shown = (
+        f"{TLS10_SERVER}: Enabled={_show(enabled)}, DisabledByDefault={_show(disabled_by_default)} "
+        f"(OS build {build}: TLS 1.0 server {'on' if default_on else 'off'} by default)"
+    )
+    # IIS (http.sys) never asks for a protocol explicitly, so DisabledByDefault=1 switches it off for IIS.
+    is_enabled = (default_on if enabled is None else enabled != 0) and (
+        default_on if disabled_by_default is None else disabled_by_default == 0
+    )
+    return ProtocolState(is_enabled, shown)
+
+
+def _show(value: object) -> str:
+    return "(absent)" if value is None else (f"0x{value:x}" if isinstance(value, int) and value > 9 else str(value))
+
+
+def dword(registry: RegistryView, name: str) -> int | None:
+    """A DWORD under the SCHANNEL key itself, or None when absent."""
+    require_schannel(registry)
+    value = registry.value(SCHANNEL, name)
+    if value is not None and not isinstance(value, int):
+        raise EvidenceError(registry.source(SCHANNEL), f"{name} should be a DWORD, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class CipherPolicy:
+    """The configured cipher-suite order, where one is set; `key` says which registry key set it."""
+
+    key: str
+    suites: tuple[str, ...]
+
+
+def cipher_policy(registry: RegistryView) -> CipherPolicy | None:
+    for key in (CIPHER_POLICY_GPO, CIPHER_POLICY_LOCAL):
+        value = registry.value(key, "Functions")
+        if value is None:
+            continue
+        suites = tuple(s.strip() for s in value.split(",")) if isinstance(value, str) else tuple(value)
+        return CipherPolicy(key, tuple(s for s in suites if s))
+    return None

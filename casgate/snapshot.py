@@ -1,0 +1,142 @@
+"""A snapshot: a folder of standard artifacts (docs/snapshot-format.md), read lazily, one artifact per property."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from casgate.certs import Certificate, load_certificate, load_store
+from casgate.errors import EvidenceError
+from casgate.evidence import Binding, DnsProbe, Manifest, TlsProbe, parse_bindings, read_json
+from casgate.regfile import RegistryView, load_registry
+
+MANIFEST = "manifest.json"
+ROOT_STORE = "certs/root/"
+MY_STORE = "certs/my/"
+KEYSTORE = "keystore/"
+BINDINGS = "iis/bindings.json"
+IIS_LOGS = "iis/logs/"
+REGISTRY = "registry/"
+PHONE_LOGS = "phone-logs/"
+DNS_PROBE = "probes/dns.json"
+TLS_PROBE = "probes/tls.json"
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """A log file in the snapshot and the label evidence lines cite it by."""
+
+    label: str
+    path: Path
+
+
+class Snapshot:
+    """Evidence of one host, read from its snapshot folder; each property raises EvidenceError when unusable."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, relative: str) -> Path:
+        return self.folder / relative
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        return Manifest.parse(read_json(self._path(MANIFEST), MANIFEST), MANIFEST)
+
+    @cached_property
+    def root_store(self) -> tuple[Certificate, ...]:
+        return load_store(self._path(ROOT_STORE), ROOT_STORE)
+
+    @cached_property
+    def my_store(self) -> tuple[Certificate, ...]:
+        return load_store(self._path(MY_STORE), MY_STORE)
+
+    def keystore_certificate(self, name: str) -> Certificate:
+        """A public certificate copied from Shoreline Data\\Keystore\\certs, e.g. server.crt."""
+        label = f"{KEYSTORE}{name}"
+        path = self._path(label)
+        if not path.is_file():
+            raise EvidenceError(label, r"is missing; copy it from <Shoreline Data>\Keystore\certs")
+        return load_certificate(path, label)
+
+    @cached_property
+    def bindings(self) -> tuple[Binding, ...]:
+        return parse_bindings(read_json(self._path(BINDINGS), BINDINGS), BINDINGS)
+
+    @cached_property
+    def registry(self) -> RegistryView:
+        return load_registry(self._path(REGISTRY), REGISTRY)
+
+    @cached_property
+    def iis_logs(self) -> tuple[LogFile, ...]:
+        folder = self._path(IIS_LOGS)
+        if not folder.is_dir():
+            raise EvidenceError(IIS_LOGS, r"folder is missing; copy C:\inetpub\logs\LogFiles\W3SVC1\u_ex*.log into it")
+        files = _log_files(folder, IIS_LOGS, "*.log")
+        if not files:
+            raise EvidenceError(IIS_LOGS, "holds no *.log file; is IIS logging switched off for Default Web Site?")
+        return files
+
+    @cached_property
+    def phone_logs(self) -> tuple[LogFile, ...] | None:
+        """None when the snapshot has no phone logs: they are optional evidence."""
+        folder = self._path(PHONE_LOGS)
+        if not folder.is_dir():
+            return None
+        return _log_files(folder, PHONE_LOGS, "*") or None
+
+    @cached_property
+    def dns_probe(self) -> DnsProbe:
+        return DnsProbe.parse(read_json(self._path(DNS_PROBE), DNS_PROBE), DNS_PROBE)
+
+    @cached_property
+    def tls_probe(self) -> TlsProbe:
+        return TlsProbe.parse(read_json(self._path(TLS_PROBE), TLS_PROBE), TLS_PROBE)
+
+
+def _log_files(folder: Path, label: str, pattern: str) -> tuple[LogFile, ...]:
+    paths = sorted(p for p in folder.rglob(pattern) if p.is_file() and not p.name.startswith("."))
+    return tuple(LogFile(f"{label}{p.relative_to(folder).as_posix()}", p) for p in paths)
+
+
+def is_snapshot(folder: Path) -> bool:
+    return (folder / MANIFEST).is_file()
+
+
+class SnapshotWriter:
+    """Writes the documented format; used by the scenario generator and, later, by live recording."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _target(self, relative: str) -> Path:
+        path = self.folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def json(self, relative: str, doc: Any) -> None:
+        self._target(relative).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+    def text(self, relative: str, text: str) -> None:
+        """Text with CRLF line ends, as Windows tools write it."""
+        self._target(relative).write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+
+    def certificate(self, store: str, name: str, der: bytes) -> None:
+        """DER, what Export-Certificate -Type CERT writes."""
+        self._target(f"{store}{name}").write_bytes(der)
+
+    def reg_export(self, name: str, keys: dict[str, dict[str, int | str]]) -> None:
+        """UTF-16 LE with BOM and CRLF, what `reg export` writes."""
+        lines = ["Windows Registry Editor Version 5.00", ""]
+        for key, values in keys.items():
+            lines.append(f"[{key}]")
+            for value_name, value in values.items():
+                data = f"dword:{value:08x}" if isinstance(value, int) else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                lines.append(f'"{value_name}"={data}')
+            lines.append("")
+        payload = "\r\n".join(lines) + "\r\n"
+        self._target(f"{REGISTRY}{name}").write_bytes(codecs.BOM_UTF16_LE + payload.encode("utf-16-le"))

@@ -1,0 +1,17 @@
+"""KB reason 2: the certificate bound to IIS differs from the Mitel keystore's server.crt."""
+
+import pytest
+
+from casgate.checks.binding import judge_binding
+from casgate.checks.phone_log import judge_phone_logs
+from casgate.phonelog import PhoneSymptom
+
+
+@pytest.mark.cause("2", "Default Web Site https/443 is bound to keystore server.crt")
+def test_https_binding_matches_keystore(bindings, server_crt, my_store, gate):
+    gate(judge_binding(bindings, server_crt, my_store))
+
+
+@pytest.mark.cause("2", "phone logs show no TLS handshake / CA failures")
+def test_phone_logs_show_no_tls_failure(phone_logs, window, manifest, gate):
+    gate(judge_phone_logs(phone_logs, PhoneSymptom.TLS_FAILURE, window, manifest.fqdn, manifest.address))

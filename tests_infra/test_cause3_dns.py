@@ -1,0 +1,17 @@
+"""KB reason 3: the phones cannot resolve the HQ FQDN to the HQ server."""
+
+import pytest
+
+from casgate.checks.dns import judge_dns
+from casgate.checks.phone_log import judge_phone_logs
+from casgate.phonelog import PhoneSymptom
+
+
+@pytest.mark.cause("3", "the phones' DNS servers resolve the HQ FQDN to the HQ address")
+def test_fqdn_resolves_to_hq(dns_probe, manifest, gate):
+    gate(judge_dns(dns_probe, manifest))
+
+
+@pytest.mark.cause("3", "phone logs show no 'Host not found' on the certauth URL")
+def test_phone_logs_show_no_host_not_found(phone_logs, window, manifest, gate):
+    gate(judge_phone_logs(phone_logs, PhoneSymptom.HOST_NOT_FOUND, window, manifest.fqdn, manifest.address))

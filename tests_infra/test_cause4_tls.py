@@ -1,0 +1,15 @@
+"""KB reason 4: TLS versions or cipher suites changed on HQ; the phones speak TLS 1.0."""
+
+import pytest
+
+from casgate.checks.tls import judge_phone_ciphers, judge_tls10
+
+
+@pytest.mark.cause("4", "TLS 1.0 is enabled for the server (registry and handshake agree)")
+def test_tls10_enabled(registry, manifest, tls_probe, gate):
+    gate(judge_tls10(registry, manifest.os_version, tls_probe))
+
+
+@pytest.mark.cause("4", "the phones' TLS 1.0 cipher profile is accepted")
+def test_phone_cipher_profile_accepted(registry, tls_probe, phone_ciphers, gate):
+    gate(judge_phone_ciphers(registry, tls_probe, phone_ciphers))
