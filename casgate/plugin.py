@@ -42,7 +42,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="folder of recorded snapshots (default: snapshots/ beside pytest.ini)")
     group.addoption("--since", default="24h", metavar="DURATION",
                     help="log lines older than this before the collection time are history, not failures (default 24h)")
-    group.addoption("--strict", action="store_true", help="warnings (e.g. the ClientAuthTrustMode workaround) fail")
     group.addoption("--json", dest="casgate_json", default=None, metavar="PATH",
                     help="also write the per host x check results as JSON")
     parser.addini("casgate_phone_ciphers", "the phones' TLS 1.0 cipher suites (IANA names)", type="linelist", default=[])
@@ -77,6 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
         phone_profile(config.getini("casgate_phone_ciphers"))
     except CasgateError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if config.inipath is None and "--snapshots" in config.invocation_params.args:
+        # pytest picks its rootdir before plugins parse options, so a separate path value can mislead it.
+        raise pytest.UsageError("pytest took the --snapshots folder for the project folder: write --snapshots=DIR (with '=')")
     config.stash[_HOSTS] = _resolve_hosts(config)
     if config.stash[_HOSTS] and not config.getoption("htmlpath", None):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -86,19 +88,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "host" in metafunc.fixturenames:
+    if "target" in metafunc.fixturenames:
         hosts = metafunc.config.stash[_HOSTS]
-        metafunc.parametrize("host", hosts, ids=[h.name for h in hosts], scope="session")
+        metafunc.parametrize("target", hosts, ids=[h.name for h in hosts], scope="session")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    host_checks = [i for i in items if "host" in getattr(i, "fixturenames", ())]
+    host_checks = [i for i in items if "target" in getattr(i, "fixturenames", ())]
     if host_checks and not config.stash[_HOSTS]:
         known = ", ".join(known_hosts(snapshot_root(config))) or "none"
         raise pytest.UsageError(f"no host selected: run `pytest --host NAME` (bundled snapshots: {known})")
     for item in host_checks:
         if item.get_closest_marker("cause") is None:
             raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
+
+
+def _strict(config: pytest.Config) -> bool:
+    """pytest's own --strict also makes casgate warnings fail (pytest 9: the `strict` ini; before: an option)."""
+    try:
+        return bool(config.getini("strict"))
+    except ValueError:
+        return bool(config.getoption("strict", False))
 
 
 def _cause_of(item: pytest.Item) -> tuple[Cause, str]:
@@ -110,9 +120,9 @@ def _cause_of(item: pytest.Item) -> tuple[Cause, str]:
 # ---- fixtures: checks read evidence only through these ----------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def evidence(host: HostTarget) -> Snapshot:
+def evidence(target: HostTarget) -> Snapshot:
     """All evidence of one host; each artifact is read on first use and raises EvidenceError if unusable."""
-    return Snapshot(host.snapshot)
+    return Snapshot(target.snapshot)
 
 
 @pytest.fixture
@@ -189,7 +199,7 @@ def gate(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
     """Enforce a judge's verdict: fail and skip through pytest, keep warnings for the reports (fail with --strict)."""
     item = request.node
     cause, check = _cause_of(item)
-    strict = request.config.getoption("strict")
+    strict = _strict(request.config)
 
     def enforce(verdict: Verdict) -> None:
         item.stash[_VERDICT] = verdict
@@ -207,7 +217,7 @@ def gate(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if "host" not in getattr(item, "fixturenames", ()) or report.when == "teardown":
+    if "target" not in getattr(item, "fixturenames", ()) or report.when == "teardown":
         return
     cause, check = _cause_of(item)
     if call.excinfo is not None and call.excinfo.errisinstance(CasgateError):
@@ -222,7 +232,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if result is Outcome.WARN and verdict is not None:
         report.sections.append(("casgate warning", verdict_text(cause, check, verdict)))
     summary = verdict.summary if verdict else _first_line(report)
-    host = item.callspec.params["host"].name  # type: ignore[attr-defined]
+    host = item.callspec.params["target"].name  # type: ignore[attr-defined]
     row = {"host": host, "cause": cause.value, "check": check, "outcome": result.value, "summary": summary}
     report.user_properties.append((_RESULT_PROPERTY, json.dumps(row)))
 

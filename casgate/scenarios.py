@@ -1,0 +1,311 @@
+"""Craft snapshots with cryptography: a healthy HQ server and one per documented sub-cause.
+
+    python -m casgate.scenarios DIR [NAME ...]
+
+Each scenario says which checks it must fail and warn; the project's self-tests run the real suite on every one.
+No private key is ever written: keys live in memory only while the certificates are signed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from casgate import __version__
+from casgate.certs import thumbprint
+from casgate.schannel import CIPHER_POLICY_GPO, SCHANNEL, TLS10_SERVER
+from casgate.snapshot import BINDINGS, DNS_PROBE, IIS_LOGS, KEYSTORE, MY_STORE, PHONE_LOGS, ROOT_STORE, TLS_PROBE, SnapshotWriter
+
+W3C_FIELDS = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken"
+# After a logging change an administrator added cs-host: the header changes in the middle of the file.
+W3C_FIELDS_WITH_HOST = W3C_FIELDS.replace("cs(Referer)", "cs(Referer) cs-host")
+PHONE_PREFIX = "p8[240]: 342246.5 pri 0000,sl 01165,sf src/networkaccessmanager.cpp,msg [0x45bff490] NetworkAccessManager::"
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """The identity a snapshot is of."""
+
+    name: str = "hq-healthy"
+    fqdn: str = "hq.example.com"
+    address: str = "10.169.24.10"
+    dns_server: str = "10.169.24.5"
+    os_version: str = "Microsoft Windows Server 2019 Standard 10.0.17763"
+    collected_at: datetime = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One crafted host: the knobs that break it and the checks it must fail or warn on."""
+
+    name: str
+    description: str
+    fails: frozenset[str] = frozenset()
+    warns: frozenset[str] = frozenset()
+    intermediate_in_root: bool = False
+    mitel_root_in_root: bool = True
+    trust_mode: int | None = None
+    bound_to_other_cert: bool = False
+    dns_rcode: str = "NOERROR"
+    dns_addresses: tuple[str, ...] | None = None  # None: the HQ address
+    phone_symptom: str | None = None  # "host-not-found" or "tls"
+    phone_logs: bool = True
+    certauth_403_16: bool = False
+    tls10_registry: int | None = None  # TLS 1.0\Server Enabled; None: absent (OS default)
+    tls10_handshake: bool = True
+    phone_handshake: bool = True
+    cipher_policy_without_phone_suites: bool = False
+    kb_log_lines: bool = False
+    facts: HostFacts = field(default_factory=HostFacts)
+
+
+ROOT = "test_root_store_is_self_signed"
+MITEL = "test_mitel_root_ca_is_trusted"
+TRUST_MODE = "test_trust_mode_workaround_absent"
+IIS_LOG = "test_certauth_not_rejected_in_iis_logs"
+BINDING = "test_https_binding_matches_keystore"
+PHONE_TLS = "test_phone_logs_show_no_tls_failure"
+DNS = "test_fqdn_resolves_to_hq"
+PHONE_DNS = "test_phone_logs_show_no_host_not_found"
+TLS10 = "test_tls10_enabled"
+CIPHERS = "test_phone_cipher_profile_accepted"
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("healthy", "every cause healthy; an old 403.16 from before the window is history, not a failure"),
+    Scenario("cause-1a", "an intermediate CA in LocalMachine\\Root; certauth 403.16", frozenset({ROOT, IIS_LOG}),
+             intermediate_in_root=True, certauth_403_16=True),
+    Scenario("cause-1b", "Mitel_mfg_ca.crt missing from LocalMachine\\Root; certauth 403.16", frozenset({MITEL, IIS_LOG}),
+             mitel_root_in_root=False, certauth_403_16=True),
+    Scenario("cause-1a-masked", "an intermediate CA in Root, masked by ClientAuthTrustMode=2", frozenset({ROOT}),
+             frozenset({TRUST_MODE}), intermediate_in_root=True, trust_mode=2),
+    Scenario("cause-2", "https/443 bound to another certificate than keystore server.crt", frozenset({BINDING, PHONE_TLS}),
+             bound_to_other_cert=True, phone_symptom="tls"),
+    Scenario("cause-3-nxdomain", "the phones' DNS server answers NXDOMAIN for the HQ FQDN", frozenset({DNS}), dns_rcode="NXDOMAIN",
+             dns_addresses=()),
+    Scenario("cause-3-wrong-address", "the HQ FQDN resolves to another address", frozenset({DNS}), dns_addresses=("10.169.99.10",)),
+    Scenario("cause-3-phone-log", "phone logs show 'Host not found' on the certauth URL (phones without DNS)", frozenset({PHONE_DNS}),
+             phone_symptom="host-not-found"),
+    Scenario("cause-4-registry", "TLS 1.0 Server Enabled=0 in the registry, handshakes refused", frozenset({TLS10, CIPHERS}),
+             tls10_registry=0, tls10_handshake=False, phone_handshake=False),
+    Scenario("cause-4-handshake", "registry leaves TLS 1.0 on, but the server refuses TLS 1.0 handshakes", frozenset({TLS10, CIPHERS}),
+             tls10_handshake=False, phone_handshake=False),
+    Scenario("cause-4-not-rebooted", "TLS 1.0 disabled in the registry, still accepted: changed but not rebooted", frozenset({TLS10}),
+             tls10_registry=0),
+    Scenario("cause-4-ciphers", "the cipher-suite policy lists none of the phones' TLS 1.0 suites", frozenset({CIPHERS}),
+             phone_handshake=False, cipher_policy_without_phone_suites=True),
+)
+
+# The KB's own incident as a bundled host: its log lines, addresses and date; no phone logs were collected.
+KB_INCIDENT = Scenario(
+    "hq01", "the KB's incident: an intermediate CA imported into LocalMachine\\Root, certauth answered 403.16 / 2148204809",
+    frozenset({ROOT, IIS_LOG}), intermediate_in_root=True, certauth_403_16=True, kb_log_lines=True, phone_logs=False,
+    facts=HostFacts(name="hq01", fqdn="hq01.example.com", os_version="Microsoft Windows Server 2012 R2 Standard 6.3.9600",
+                    collected_at=datetime(2016, 12, 21, 16, 0, tzinfo=timezone.utc)),
+)
+
+ALL: dict[str, Scenario] = {s.name: s for s in (*SCENARIOS, KB_INCIDENT)}
+
+
+def _name(cn: str) -> x509.Name:
+    """RFC 4514 (and Windows) print the last attribute first: CN=..., O=..."""
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "casgate crafted"), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+@dataclass
+class _Issuer:
+    name: x509.Name
+    key: rsa.RSAPrivateKey
+
+
+def _certificate(cn: str, issuer: _Issuer | None, ca: bool, not_before: datetime, dns_name: str | None = None) -> tuple[bytes, _Issuer]:
+    """A certificate (DER) and, for use as an issuer, its name and in-memory key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = _name(cn)
+    signer = issuer or _Issuer(subject, key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(signer.name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if dns_name:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name)]), critical=False)
+    cert = builder.sign(signer.key, hashes.SHA256())
+    return cert.public_bytes(serialization.Encoding.DER), _Issuer(subject, key)
+
+
+class Pki:
+    """The certificates of a Mitel Connect HQ server and its neighbourhood, made once per generator run."""
+
+    def __init__(self, fqdn: str, not_before: datetime) -> None:
+        self.public_roots = [_certificate(f"Example Public Root CA {n}", None, True, not_before)[0] for n in (1, 2)]
+        self.mitel_ca, _ = _certificate("Mitel Manufacturing CA", None, True, not_before)
+        self.hq_ca, hq_issuer = _certificate("Mitel Connect HQ Local CA", None, True, not_before)
+        self.server, _ = _certificate(fqdn, hq_issuer, False, not_before, dns_name=fqdn)
+        self.other_server, _ = _certificate("WMSvc-SHA2-HQ", None, False, not_before)
+        self.corp_root, corp_issuer = _certificate("Corp Root CA", None, True, not_before)
+        self.corp_intermediate, _ = _certificate("Corp Issuing CA 01", corp_issuer, True, not_before)
+
+
+class _Crafter:
+    def __init__(self, scenario: Scenario, pki: Pki, writer: SnapshotWriter) -> None:
+        self.s = scenario
+        self.f = scenario.facts
+        self.pki = pki
+        self.out = writer
+
+    def at(self, hours_before: float) -> datetime:
+        return self.f.collected_at - timedelta(hours=hours_before)
+
+    def write(self) -> None:
+        self.manifest()
+        self.stores()
+        self.out.json(BINDINGS, self.bindings())
+        self.registry()
+        self.out.text(f"{IIS_LOGS}W3SVC1/u_ex{self.f.collected_at:%y%m%d}.log", self.iis_log())
+        if self.s.phone_logs:
+            self.out.text(f"{PHONE_LOGS}P105709FW16424D2D8B.log", self.phone_log())
+        self.out.json(DNS_PROBE, self.dns())
+        self.out.json(TLS_PROBE, self.tls())
+
+    def manifest(self) -> None:
+        collected = ["certs/root", "certs/my", "keystore", "iis/bindings", "iis/logs", "registry", "probes/dns", "probes/tls"]
+        self.out.json("manifest.json", {
+            "host": self.f.name, "fqdn": self.f.fqdn, "address": self.f.address, "os_version": self.f.os_version,
+            "collected_at": self.f.collected_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": "crafted",
+            "casgate_version": __version__, "description": self.s.description,
+            "collected": collected + (["phone-logs"] if self.s.phone_logs else []),
+        })
+
+    def stores(self) -> None:
+        p = self.pki
+        roots = {"public-root-1.cer": p.public_roots[0], "public-root-2.cer": p.public_roots[1],
+                 "corp-root.cer": p.corp_root, "hq-local-ca.cer": p.hq_ca}
+        if self.s.mitel_root_in_root:
+            roots["mitel-mfg-ca.cer"] = p.mitel_ca
+        if self.s.intermediate_in_root:
+            roots["corp-issuing-ca-01.cer"] = p.corp_intermediate
+        for name, der in roots.items():
+            self.out.certificate(ROOT_STORE, name, der)
+        for name, der in {"server.cer": p.server, "wmsvc.cer": p.other_server}.items():
+            self.out.certificate(MY_STORE, name, der)
+        for name, der in {"Mitel_mfg_ca.crt": p.mitel_ca, "server.crt": p.server, "ca.crt": p.hq_ca}.items():
+            self.out.certificate(KEYSTORE, name, der)
+
+    def bindings(self) -> list[dict[str, str]]:
+        bound = self.pki.other_server if self.s.bound_to_other_cert else self.pki.server
+        return [
+            {"protocol": "http", "bindingInformation": "*:80:", "certificateHash": "", "certificateStoreName": ""},
+            {"protocol": "https", "bindingInformation": "*:443:", "certificateHash": thumbprint(bound), "certificateStoreName": "My"},
+        ]
+
+    def registry(self) -> None:
+        schannel: dict[str, int | str] = {"EventLogging": 1}
+        if self.s.trust_mode is not None:
+            schannel["ClientAuthTrustMode"] = self.s.trust_mode
+        keys: dict[str, dict[str, int | str]] = {SCHANNEL: schannel, SCHANNEL + r"\Protocols": {}}
+        if self.s.tls10_registry is not None:
+            keys[TLS10_SERVER] = {"Enabled": self.s.tls10_registry, "DisabledByDefault": int(self.s.tls10_registry == 0)}
+        self.out.reg_export("schannel.reg", keys)
+        if self.s.cipher_policy_without_phone_suites:
+            suites = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"
+            self.out.reg_export("cipher-policy.reg", {CIPHER_POLICY_GPO: {"Functions": suites}})
+
+    def iis_log(self) -> str:
+        f = self.f
+        def line(moment: datetime, method: str, stem: str, client: str, status: str, fields: str = W3C_FIELDS) -> str:
+            values = [f"{moment:%Y-%m-%d}", f"{moment:%H:%M:%S}", f.address, method, stem, "-", "443", "-", client, "Mozilla/5.0", "-"]
+            if fields == W3C_FIELDS_WITH_HOST:
+                values.append(f.fqdn)
+            return " ".join(values + status.split())
+        day = f.collected_at.replace(hour=0, minute=0, second=0)
+        out = ["#Software: Microsoft Internet Information Services 10.0", "#Version: 1.0", f"#Date: {day:%Y-%m-%d %H:%M:%S}",
+               f"#Fields: {W3C_FIELDS}",
+               line(self.at(5), "GET", "/shoreauth/ping", "10.169.24.77", "200 0 0 15"),
+               line(self.at(4.9), "POST", "/shoreauth/certauth", "10.169.24.77", "200 0 0 120")]
+        if not self.s.certauth_403_16:
+            # a repaired incident from three days earlier: history only
+            out.append(line(self.at(72), "POST", "/shoreauth/certauth", "10.169.24.139", "403 16 2148204809 730"))
+        if self.s.kb_log_lines:
+            kb = datetime(2016, 12, 21, 15, 1, 37, tzinfo=timezone.utc)
+            out += [line(kb, "POST", "/shoreauth/certauth", "10.169.24.139", f"403 16 2148204809 {t}") for t in (730, 1, 1)]
+        elif self.s.certauth_403_16:
+            out += [line(self.at(h), "POST", "/shoreauth/certauth", ip, "403 16 2148204809 730")
+                    for h, ip in ((2, "10.169.24.139"), (1.5, "10.169.24.139"), (1, "10.169.24.140"))]
+        out += [f"#Fields: {W3C_FIELDS_WITH_HOST}",
+                line(self.at(0.5), "GET", "/director/", "10.169.24.200", "200 0 0 31", W3C_FIELDS_WITH_HOST)]
+        return "\n".join(out) + "\n"
+
+    def phone_log(self) -> str:
+        def line(moment: datetime, msg: str) -> str:
+            return f"{moment.astimezone(timezone(timedelta(hours=-7))).isoformat(timespec='milliseconds')} P105709FW16424D2D8B {PHONE_PREFIX}{msg}"
+        out = [line(self.at(3), "handleRequestFinished: reply (0x169f010), id (0x14): OK")]
+        if self.s.phone_symptom == "host-not-found":
+            out.append(line(self.at(1), "handleRequestFinished: ERROR ON REPLY qreply (0x156a980), reply (0x169f010), id (0x15), "
+                                        f"cancelled (0): on url: https://{self.f.fqdn}/shoreauth/certauth, error code = 3, Host not found"))
+        if self.s.phone_symptom == "tls":
+            out.append(line(self.at(1), "sslErrors: SSL handshake error: Certificate Authority Invalid"))
+        return "\n".join(out) + "\n"
+
+    def dns(self) -> dict[str, object]:
+        addresses = (self.f.address,) if self.s.dns_addresses is None else self.s.dns_addresses
+        return {"fqdn": self.f.fqdn, "servers": [{"server": self.f.dns_server, "rcode": self.s.dns_rcode, "addresses": list(addresses),
+                                                   "ttl": 3600 if addresses else None, "error": None}]}
+
+    def tls(self) -> dict[str, object]:
+        def handshake(accepted: bool, version: str, cipher: str) -> dict[str, object]:
+            if accepted:
+                return {"accepted": True, "version": version, "cipher": cipher, "certificate_thumbprint": thumbprint(self.pki.server), "error": None}
+            return {"accepted": False, "version": None, "cipher": None, "certificate_thumbprint": None,
+                    "error": "handshake failure (alert 40) from server"}
+        return {"address": self.f.address, "port": 443, "sni": self.f.fqdn, "handshakes": {
+            "tls1.0": handshake(self.s.tls10_handshake, "TLSv1", "DHE-RSA-AES256-SHA" if not self.s.phone_handshake else "ECDHE-RSA-AES256-SHA"),
+            "tls1.1": handshake(True, "TLSv1.1", "ECDHE-RSA-AES256-SHA"),
+            "tls1.2": handshake(True, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384"),
+            "tls1.3": handshake(False, "TLSv1.3", ""),
+            "phone-profile": handshake(self.s.phone_handshake, "TLSv1", "ECDHE-RSA-AES256-SHA"),
+        }}
+
+
+def write_scenario(folder: Path, scenario: Scenario, pki: Pki) -> None:
+    _Crafter(scenario, pki, SnapshotWriter(folder)).write()
+
+
+def craft(root: Path, names: list[str]) -> list[Scenario]:
+    """Write the named scenarios (default: all but the bundled KB incident) as root/<name>/."""
+    chosen = [ALL[n] for n in names] if names else list(SCENARIOS)
+    pkis: dict[str, Pki] = {}
+    for scenario in chosen:
+        facts = scenario.facts if scenario is KB_INCIDENT else replace(scenario.facts, name=scenario.name)
+        pki = pkis.get(facts.fqdn) or pkis.setdefault(facts.fqdn, Pki(facts.fqdn, facts.collected_at - timedelta(days=365)))
+        write_scenario(root / scenario.name, replace(scenario, facts=facts), pki)
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m casgate.scenarios", description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="where to write one snapshot folder per scenario")
+    parser.add_argument("names", nargs="*", help=f"scenarios (default: all crafted ones): {', '.join(ALL)}")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in ALL]
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(ALL)}")
+    for scenario in craft(args.folder, args.names):
+        print(f"{args.folder / scenario.name}: {scenario.description}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
