@@ -69,7 +69,7 @@ def describe(cert: x509.Certificate, source: str) -> Certificate:
     )
 
 
-def _refuse_private_key(data: bytes, label: str) -> None:
+def _refuse_private_key_bytes(data: bytes, label: str) -> None:
     if b"PRIVATE KEY-----" in data:
         raise PrivateKeyRefused(label)
     try:
@@ -81,15 +81,21 @@ def _refuse_private_key(data: bytes, label: str) -> None:
     raise PrivateKeyRefused(label)
 
 
-def load_certificate(path: Path, label: str) -> Certificate:
-    """Load one DER or PEM certificate; a private key or anything else is an EvidenceError naming `label`."""
+def refuse_private_key(path: Path, label: str) -> bytes:
+    """The file's bytes, unless it is (or holds) a private key: then PrivateKeyRefused naming `label`."""
     if path.suffix.lower() in _KEY_SUFFIXES:
         raise PrivateKeyRefused(label)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise EvidenceError(label, f"cannot be read ({exc.strerror or exc})") from None
-    _refuse_private_key(data, label)
+    _refuse_private_key_bytes(data, label)
+    return data
+
+
+def load_certificate(path: Path, label: str) -> Certificate:
+    """Load one DER or PEM certificate; a private key or anything else is an EvidenceError naming `label`."""
+    data = refuse_private_key(path, label)
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
             certs = x509.load_pem_x509_certificates(data)

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from casgate.certs import Certificate, load_certificate, load_store
+from casgate.certs import Certificate, load_certificate, load_store, refuse_private_key
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding, DnsProbe, Manifest, TlsProbe, parse_bindings, read_json
 from casgate.regfile import RegistryView, load_registry
@@ -55,8 +55,16 @@ class Snapshot:
     def my_store(self) -> tuple[Certificate, ...]:
         return load_store(self._path(MY_STORE), MY_STORE)
 
+    def _refuse_keystore_with_private_keys(self) -> None:
+        """A snapshot must never carry the keystore's private keys: refuse the whole keystore if it does."""
+        folder = self._path(KEYSTORE)
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.is_file():
+                refuse_private_key(path, f"{KEYSTORE}{path.name}")
+
     def keystore_certificate(self, name: str) -> Certificate:
         """A public certificate copied from Shoreline Data\\Keystore\\certs, e.g. server.crt."""
+        self._refuse_keystore_with_private_keys()
         label = f"{KEYSTORE}{name}"
         path = self._path(label)
         if not path.is_file():

@@ -1,0 +1,54 @@
+"""Shared helpers for casgate's own tests: crafted scenarios and a real `pytest --host ...` run in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casgate.scenarios import craft
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """What one run of the compliance suite printed and wrote."""
+
+    returncode: int
+    output: str
+    results: list[dict[str, Any]]
+
+    def outcomes(self, host: str) -> dict[str, str]:
+        """check function name -> outcome, for one host."""
+        return {r["nodeid"].split("::")[1].split("[")[0]: r["outcome"] for r in self.results if r["host"] == host}
+
+
+@pytest.fixture(scope="session")
+def scenarios_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("scenarios")
+    craft(root, [])
+    return root
+
+
+@pytest.fixture
+def run_suite(tmp_path: Path):
+    """Run the real suite (tests_infra/) in a subprocess from the repository, as a user would."""
+
+    def run(*args: str) -> SuiteRun:
+        json_path = tmp_path / "results.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--json={json_path}", *args]
+        if not any(a.startswith("--html") for a in args):
+            command.append(f"--html={tmp_path / 'report.html'}")
+        proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        results = json.loads(json_path.read_text())["results"] if json_path.exists() else []
+        return SuiteRun(proc.returncode, proc.stdout + proc.stderr, results)
+
+    return run

@@ -1,0 +1,65 @@
+"""The real suite over every crafted scenario: exactly the expected checks fail or warn, the rest pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casgate.scenarios import SCENARIOS
+
+
+def test_every_scenario_fails_exactly_its_checks(scenarios_dir: Path, run_suite) -> None:
+    hosts = [arg for s in SCENARIOS for arg in ("--host", s.name)]
+    run = run_suite(f"--snapshots={scenarios_dir}", *hosts)
+
+    assert run.returncode == 1, run.output
+    for scenario in SCENARIOS:
+        outcomes = run.outcomes(scenario.name)
+        assert len(outcomes) == 10, (scenario.name, outcomes)
+        failed = {check for check, outcome in outcomes.items() if outcome == "fail"}
+        warned = {check for check, outcome in outcomes.items() if outcome == "warn"}
+        others = {outcome for check, outcome in outcomes.items() if check not in failed | warned}
+        assert failed == scenario.fails, scenario.name
+        assert warned == scenario.warns, scenario.name
+        assert others == {"pass"}, (scenario.name, outcomes)
+
+
+def test_healthy_host_passes_and_exits_zero(scenarios_dir: Path, run_suite) -> None:
+    run = run_suite(f"--snapshots={scenarios_dir}", "--host", "healthy")
+
+    assert run.returncode == 0, run.output
+    assert set(run.outcomes("healthy").values()) == {"pass"}
+    assert "older than the window (not counted): 1 x certauth 403" not in run.output  # passes print no evidence
+
+
+def test_masked_root_store_warns_and_strict_makes_it_fail(scenarios_dir: Path, run_suite) -> None:
+    snapshots = f"--snapshots={scenarios_dir}"
+    relaxed = run_suite(snapshots, "--host", "cause-1a-masked", "-k", "trust_mode")
+    strict = run_suite(snapshots, "--host", "cause-1a-masked", "-k", "trust_mode", "--strict")
+
+    assert relaxed.returncode == 0, relaxed.output
+    assert "1 warned" in relaxed.output
+    assert "WARN cause-1a-masked [cause 1a]" in relaxed.output
+    assert "ClientAuthTrustMode=2" in relaxed.output
+    assert strict.returncode == 1, strict.output
+    assert "Remove-ItemProperty" in strict.output
+
+
+def test_bundled_hq01_reproduces_the_kb_incident(run_suite, tmp_path: Path) -> None:
+    run = run_suite("--host", "hq01")
+
+    assert run.returncode == 1
+    assert run.outcomes("hq01")["test_root_store_is_self_signed"] == "fail"
+    assert run.outcomes("hq01")["test_certauth_not_rejected_in_iis_logs"] == "fail"
+    assert "CN=Corp Issuing CA 01" in run.output
+    assert "2148204809 = 0x800B0109 CERT_E_UNTRUSTEDROOT" in run.output
+    assert "10.169.24.139: 3 x certauth 403" in run.output
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="casgate-matrix"' in html
+
+
+def test_several_hosts_in_one_run(scenarios_dir: Path, run_suite) -> None:
+    run = run_suite(f"--snapshots={scenarios_dir}", "--host", "healthy", "--host", "cause-2")
+
+    assert {r["host"] for r in run.results} == {"healthy", "cause-2"}
+    assert "test_https_binding_matches_keystore[cause-2]" in run.output
+    assert "test_https_binding_matches_keystore[healthy]" not in run.output.split("short test summary")[-1]

@@ -1,0 +1,126 @@
+"""Usage errors and unusable evidence: a clear message naming the file, never a pass, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def test_no_host_is_a_usage_error_naming_the_bundled_hosts(run_suite) -> None:
+    run = run_suite()
+
+    assert run.returncode == 4
+    assert "no host selected: run `pytest --host NAME` (bundled snapshots: hq01)" in run.output
+
+
+def test_unknown_host_is_a_usage_error_naming_the_known_ones(run_suite) -> None:
+    run = run_suite("--host", "hq99")
+
+    assert run.returncode == 4
+    assert "unknown host 'hq99'" in run.output and "known hosts: hq01" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_snapshots_folder_given_without_equals_sign_is_explained(run_suite, tmp_path: Path) -> None:
+    run = run_suite("--snapshots", str(tmp_path), "--host", "hq01")
+
+    assert run.returncode == 4
+    assert "write --snapshots=DIR" in run.output
+
+
+def test_bad_since_is_a_usage_error(run_suite) -> None:
+    run = run_suite("--host", "hq01", "--since", "yesterday")
+
+    assert run.returncode == 4
+    assert "--since 'yesterday'" in run.output
+
+
+def test_report_goes_to_reports_folder_by_default(run_suite) -> None:
+    before = set((REPO / "reports").glob("casgate-*.html"))
+    run = run_suite("--host", "hq01", "--html=")
+    created = set((REPO / "reports").glob("casgate-*.html")) - before
+    for path in created:
+        path.unlink()
+
+    assert len(created) == 1, run.output
+    assert "Generated html report" in run.output
+
+
+def _broken(scenarios_dir: Path, tmp_path: Path, name: str) -> Path:
+    copy = tmp_path / "snapshots" / name
+    shutil.copytree(scenarios_dir / "healthy", copy)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("damage", "checks", "message"),
+    [
+        (lambda s: (s / "keystore" / "server.crt").unlink(), {"test_https_binding_matches_keystore"},
+         "keystore/server.crt: is missing"),
+        (lambda s: (s / "keystore" / "server.key").write_text("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"),
+         {"test_https_binding_matches_keystore", "test_mitel_root_ca_is_trusted"},
+         "keystore/server.key: contains a private key; casgate never reads private keys"),
+        (lambda s: (s / "certs" / "root" / "junk.cer").write_bytes(b"not a certificate"),
+         {"test_root_store_is_self_signed", "test_mitel_root_ca_is_trusted"}, "certs/root/junk.cer: is not a DER or PEM X.509 certificate"),
+        (lambda s: (s / "iis" / "bindings.json").write_text("{not json"), {"test_https_binding_matches_keystore"},
+         "iis/bindings.json: is not valid JSON (line 1, column 2"),
+        (lambda s: (s / "registry" / "schannel.reg").write_text("Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\X]\ngarbage\n"),
+         {"test_trust_mode_workaround_absent", "test_certauth_not_rejected_in_iis_logs", "test_tls10_enabled", "test_phone_cipher_profile_accepted"},
+         "registry/schannel.reg: line 4: not a key or value line"),
+        (lambda s: shutil.rmtree(s / "iis" / "logs"), {"test_certauth_not_rejected_in_iis_logs"}, "iis/logs/: folder is missing"),
+        (lambda s: (s / "probes" / "dns.json").write_text('{"fqdn": "hq.example.com"}'), {"test_fqdn_resolves_to_hq"},
+         "probes/dns.json: field 'servers' is missing"),
+        (lambda s: (s / "probes" / "tls.json").unlink(), {"test_tls10_enabled", "test_phone_cipher_profile_accepted"},
+         "probes/tls.json: is missing"),
+    ],
+    ids=["no-server-crt", "private-key-elsewhere", "junk-root-cert", "bad-bindings-json", "bad-reg", "no-iis-logs", "dns-no-servers", "no-tls-probe"],
+)
+def test_unusable_evidence_errors_only_the_checks_that_need_it(scenarios_dir, tmp_path, run_suite, damage, checks, message) -> None:
+    snapshot = _broken(scenarios_dir, tmp_path, "broken")
+    damage(snapshot)
+
+    run = run_suite(f"--snapshots={snapshot.parent}", "--host", "broken")
+
+    outcomes = run.outcomes("broken")
+    assert {c for c, o in outcomes.items() if o == "error"} == checks
+    assert {o for c, o in outcomes.items() if c not in checks} == {"pass"}
+    assert "Traceback" not in run.output
+    if message:
+        assert message in run.output
+        assert run.returncode == 1
+
+
+def test_private_key_in_keystore_is_refused(scenarios_dir, tmp_path, run_suite) -> None:
+    snapshot = _broken(scenarios_dir, tmp_path, "keyed")
+    (snapshot / "keystore" / "server.crt").write_text("-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n")
+
+    run = run_suite(f"--snapshots={snapshot.parent}", "--host", "keyed")
+
+    assert run.outcomes("keyed")["test_https_binding_matches_keystore"] == "error"
+    assert "keystore/server.crt: contains a private key; casgate never reads private keys" in run.output
+
+
+def test_missing_phone_logs_skip_with_reason(scenarios_dir, tmp_path, run_suite) -> None:
+    snapshot = _broken(scenarios_dir, tmp_path, "nophones")
+    shutil.rmtree(snapshot / "phone-logs")
+
+    run = run_suite(f"--snapshots={snapshot.parent}", "--host", "nophones", "-rs")
+
+    assert run.returncode == 0
+    assert run.outcomes("nophones")["test_phone_logs_show_no_host_not_found"] == "skip"
+    assert "no phone logs in this snapshot (phone-logs/ is optional evidence)" in run.output
+
+
+def test_corrupt_manifest_errors_every_check_that_needs_it(scenarios_dir, tmp_path, run_suite) -> None:
+    snapshot = _broken(scenarios_dir, tmp_path, "nomanifest")
+    (snapshot / "manifest.json").write_text('{"host": "x"}')
+
+    run = run_suite(f"--snapshots={snapshot.parent}", "--host", "nomanifest")
+
+    assert run.returncode == 1
+    assert "manifest.json: field 'source' is missing" in run.output
+    assert "Traceback" not in run.output
