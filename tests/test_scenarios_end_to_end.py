@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from casgate.scenarios import SCENARIOS
@@ -63,3 +64,19 @@ def test_several_hosts_in_one_run(scenarios_dir: Path, run_suite) -> None:
     assert {r["host"] for r in run.results} == {"healthy", "cause-2"}
     assert "test_https_binding_matches_keystore[cause-2]" in run.output
     assert "test_https_binding_matches_keystore[healthy]" not in run.output.split("short test summary")[-1]
+
+
+def test_html_report_has_the_matrix_and_escapes_log_text(scenarios_dir: Path, run_suite, tmp_path: Path) -> None:
+    snapshot = tmp_path / "snaps" / "hostile"
+    shutil.copytree(scenarios_dir / "cause-2", snapshot)
+    with (snapshot / "phone-logs" / "P105709FW16424D2D8B.log").open("a") as log:
+        log.write("2026-11-20T05:00:00Z SSL handshake error <script>alert('owned')</script>\r\n")
+
+    run = run_suite(f"--snapshots={snapshot.parent}", "--host", "hostile")
+
+    html = (tmp_path / "report.html").read_text()
+    assert run.outcomes("hostile")["test_phone_logs_show_no_tls_failure"] == "fail"
+    assert "<script>alert('owned')" not in html
+    assert "alert(&amp;#x27;owned&amp;#x27;)" in html or "&lt;script&gt;" in html
+    assert '<table class="casgate-matrix" id="casgate-matrix">' in html
+    assert "<th>hostile</th>" in html and 'class="casgate-fail"' in html
