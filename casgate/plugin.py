@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -213,12 +213,16 @@ def gate(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
 
 # ---- reporting ------------------------------------------------------------------------------------------------
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
-    if "target" not in getattr(item, "fixturenames", ()) or report.when == "teardown":
-        return
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if "target" in getattr(item, "fixturenames", ()) and report.when != "teardown":
+        _settle(item, call, report)
+    return report
+
+
+def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    """Give the report casgate's outcome and row; evidence errors become one clear line, not a traceback."""
     cause, check = _cause_of(item)
     if call.excinfo is not None and call.excinfo.errisinstance(CasgateError):
         report.longrepr = f"[cause {cause.value}] {check}: could not judge, evidence unusable: {call.excinfo.value}"
@@ -259,7 +263,7 @@ def _first_line(report: pytest.TestReport) -> str:
 def _row(report: pytest.TestReport) -> Row | None:
     for name, value in report.user_properties:
         if name == _RESULT_PROPERTY:
-            doc = json.loads(value)
+            doc = json.loads(str(value))
             return Row(doc["host"], Cause(doc["cause"]), doc["check"], report.nodeid, Outcome(doc["outcome"]), doc["summary"])
     return None
 

@@ -55,7 +55,7 @@ def matrix_text(rows: list[Row]) -> list[str]:
 
 def matrix_html(rows: list[Row]) -> str:
     matrix = fold(rows)
-    head = "".join(f'<th title="{escape(c.title)}">{escape(c.value)}<br><small>{escape(c.title)}</small></th>' for c in Cause)
+    head = "".join(f'<th title="{escape(c.headline)}">{escape(c.value)}<br><small>{escape(c.headline)}</small></th>' for c in Cause)
     body = []
     for host, cells in matrix.items():
         tds = []

@@ -85,6 +85,11 @@ def cipher_policy(registry: RegistryView) -> CipherPolicy | None:
         value = registry.value(key, "Functions")
         if value is None:
             continue
-        suites = tuple(s.strip() for s in value.split(",")) if isinstance(value, str) else tuple(value)
+        if isinstance(value, str):
+            suites = tuple(s.strip() for s in value.split(","))
+        elif isinstance(value, tuple):
+            suites = value
+        else:
+            raise EvidenceError(registry.source(key), f"{key} Functions should be a string list, got {value!r}")
         return CipherPolicy(key, tuple(s for s in suites if s))
     return None

@@ -17,7 +17,7 @@ class Cause(str, Enum):
     TLS = "4"
 
     @property
-    def title(self) -> str:
+    def headline(self) -> str:
         return _CAUSE_TITLES[self]
 
 

@@ -14,15 +14,12 @@ class W3CEntry:
 
     source: str
     line: int
+    time: datetime
     values: dict[str, str]
     text: str
 
     def get(self, name: str) -> str:
         return self.values.get(name, "-")
-
-    @property
-    def time(self) -> datetime:
-        return datetime.fromisoformat(f"{self.values['date']}T{self.values['time']}").replace(tzinfo=timezone.utc)
 
     def cite(self) -> str:
         return f"{self.source}:{self.line}: {self.text}"
@@ -56,13 +53,13 @@ def scan_w3c(lines: Iterable[str], source: str, needle: str | None = None) -> It
         if len(values) != len(fields):
             yield Malformed(source, number, f"{len(values)} values where #Fields: names {len(fields)}")
             continue
-        entry = W3CEntry(source, number, dict(zip(fields, values)), text)
+        named = dict(zip(fields, values))
         try:
-            entry.time
+            moment = datetime.fromisoformat(f"{named['date']}T{named['time']}").replace(tzinfo=timezone.utc)
         except (KeyError, ValueError):
             yield Malformed(source, number, "no valid date and time fields")
             continue
-        yield entry
+        yield W3CEntry(source, number, moment, named, text)
 
 
 def read_lines(path: Path) -> Iterator[str]:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 SAMPLES = 3
+Hit = tuple[str, "datetime | None", str]
+"""(phone, time, cited line): one symptom line attributed to one phone."""
 
 
 @dataclass
@@ -27,7 +29,7 @@ class Tally:
             self.samples.append(cite)
 
 
-def tally(hits: Iterable[tuple[str, datetime | None, str]]) -> dict[str, Tally]:
+def tally(hits: Iterable[Hit]) -> dict[str, Tally]:
     """(phone, time, cited line) triples grouped by phone, in first-seen order."""
     tallies: dict[str, Tally] = {}
     for phone, moment, cite in hits:

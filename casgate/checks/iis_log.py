@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from casgate.checks._tally import describe, describe_history, tally
+from casgate.checks._tally import Hit, describe, describe_history, tally
 from casgate.regfile import RegistryView
 from casgate.schannel import SCHANNEL, dword
 from casgate.snapshot import LogFile
@@ -42,7 +42,9 @@ def _rejection(entry: W3CEntry, trust_list_mode: bool) -> str | None:
 
 def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: Window) -> Verdict:
     trust_list_mode = dword(registry, "SendTrustedIssuerList") == 1
-    current, history, malformed = [], [], []
+    current: list[Hit] = []
+    history: list[Hit] = []
+    malformed: list[str] = []
     scanned = 0
     for log in logs:
         scanned += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from casgate.checks._tally import describe, describe_history, tally
+from casgate.checks._tally import Hit, describe, describe_history, tally
 from casgate.phonelog import PhoneSymptom, scan_phone_log
 from casgate.snapshot import LogFile
 from casgate.verdict import Verdict
@@ -30,7 +30,9 @@ REMEDIATION = {
 
 
 def judge_phone_logs(logs: Iterable[LogFile], symptom: PhoneSymptom, window: Window, fqdn: str, address: str) -> Verdict:
-    current, history, asked = [], [], set()
+    current: list[Hit] = []
+    history: list[Hit] = []
+    asked: set[str] = set()
     for log in logs:
         for hit in scan_phone_log(read_lines(log.path), log.label):
             if hit.symptom is not symptom:
