@@ -69,7 +69,7 @@ def describe(cert: x509.Certificate, source: str) -> Certificate:
     )
 
 
-def _refuse_private_key_bytes(data: bytes, label: str) -> None:
+def refuse_private_key_bytes(data: bytes, label: str) -> None:
     if b"PRIVATE KEY-----" in data:
         raise PrivateKeyRefused(label)
     try:
@@ -89,7 +89,7 @@ def refuse_private_key(path: Path, label: str) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise EvidenceError(label, f"cannot be read ({exc.strerror or exc})") from None
-    _refuse_private_key_bytes(data, label)
+    refuse_private_key_bytes(data, label)
     return data
 
 

@@ -14,6 +14,13 @@ class EvidenceError(CasgateError):
         self.problem = problem
 
 
+class NotCollected(CasgateError):
+    """Evidence deliberately not collected (e.g. connection = "none"): the checks that need it are skipped."""
+
+    def __init__(self, artifact: str, reason: str) -> None:
+        super().__init__(f"{artifact} not collected: {reason}")
+
+
 class PrivateKeyRefused(EvidenceError):
     """A snapshot file holds a private key; casgate never reads or stores private keys."""
 

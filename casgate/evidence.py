@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -67,6 +68,8 @@ class Manifest:
     source: str
     casgate_version: str
     collected: tuple[str, ...]
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def parse(cls, doc: Any, label: str) -> Manifest:
@@ -83,7 +86,17 @@ class Manifest:
             source=source,
             casgate_version=field(doc, "casgate_version", str, label),
             collected=tuple(str(item) for item in collected),
+            skipped=_reasons(doc, "skipped", label),
+            failed=_reasons(doc, "failed", label),
         )
+
+
+def _reasons(doc: dict[str, Any], key: str, label: str) -> dict[str, str]:
+    """Optional {artifact: reason} maps: evidence deliberately skipped, or that collection failed to get."""
+    value = doc.get(key, {})
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise EvidenceError(label, f"field {key!r} should map artifact paths to reasons")
+    return dict(value)
 
 
 @dataclass(frozen=True)

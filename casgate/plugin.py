@@ -12,8 +12,11 @@ import pytest
 
 from casgate import __version__
 from casgate.certs import Certificate
-from casgate.errors import CasgateError
+from casgate.errors import CasgateError, NotCollected
+from casgate.collector import collect_host_side
 from casgate.evidence import Binding, DnsProbe, Manifest, TlsProbe
+from casgate.inventory import InventoryHost, load_inventory
+from casgate.live import LiveOptions, record
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
 from casgate.render import Row, matrix_html, matrix_text, verdict_text
@@ -28,10 +31,11 @@ _RESULT_PROPERTY = "casgate"
 
 @dataclass(frozen=True)
 class HostTarget:
-    """A host selected with --host and where its evidence comes from."""
+    """A host selected with --host: a recorded snapshot folder, or a live inventory entry."""
 
     name: str
-    snapshot: Path
+    snapshot: Path | None = None
+    live: InventoryHost | None = None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,6 +48,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="log lines older than this before the collection time are history, not failures (default 24h)")
     group.addoption("--json", dest="casgate_json", default=None, metavar="PATH",
                     help="also write the per host x check results as JSON")
+    group.addoption("--inventory", default=None, metavar="FILE",
+                    help="live hosts and how to reach them (default: inventory.toml in the working directory, if any)")
+    group.addoption("--live", action="store_true", help="a host both in the inventory and in --snapshots is checked live")
+    group.addoption("--replay", action="store_true", help="a host both in the inventory and in --snapshots is replayed")
+    group.addoption("--record", default=None, metavar="DIR", help="save each live host's evidence as the snapshot DIR/NAME")
+    group.addoption("--probe-timeout", type=float, default=3.0, metavar="SECONDS",
+                    help="bound on each DNS query, TCP connect and TLS handshake from the runner (default 3)")
     parser.addini("casgate_phone_ciphers", "the phones' TLS 1.0 cipher suites (IANA names)", type="linelist", default=[])
 
 
@@ -56,30 +67,50 @@ def known_hosts(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if is_snapshot(p)) if root.is_dir() else []
 
 
+def _inventory(config: pytest.Config) -> dict[str, InventoryHost]:
+    option = config.getoption("inventory")
+    path = Path(option) if option else config.invocation_params.dir / "inventory.toml"
+    if not option and not path.is_file():
+        return {}
+    return load_inventory(path)
+
+
 def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
+    """Inventory names are live, other names are snapshots; a name in both needs --live or --replay."""
     root = snapshot_root(config)
+    inventory = _inventory(config)
+    live, replay = config.getoption("live"), config.getoption("replay")
+    if live and replay:
+        raise pytest.UsageError("--live and --replay exclude each other")
     targets = []
     for name in dict.fromkeys(config.getoption("host")):
         folder = root / name
-        if not is_snapshot(folder):
-            known = ", ".join(known_hosts(root)) or "none"
-            raise pytest.UsageError(f"unknown host {name!r}: no snapshot {folder}/manifest.json (known hosts: {known})")
-        targets.append(HostTarget(name, folder))
+        in_inventory, recorded = name in inventory, is_snapshot(folder)
+        if in_inventory and recorded and not (live or replay):
+            raise pytest.UsageError(f"host {name!r} is both in the inventory and in {root}: say --live or --replay")
+        if in_inventory and not replay:
+            targets.append(HostTarget(name, live=inventory[name]))
+        elif recorded:
+            targets.append(HostTarget(name, snapshot=folder))
+        else:
+            known = ", ".join(sorted(set(known_hosts(root)) | set(inventory))) or "none"
+            raise pytest.UsageError(f"unknown host {name!r}: not in the inventory and no snapshot {folder}/manifest.json "
+                                    f"(known hosts: {known})")
     return targets
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cause(cause, title): the KB cause a check belongs to, and what it checks")
+    if config.inipath is None and {"--snapshots", "--record"} & set(config.invocation_params.args):
+        # pytest picks its rootdir before plugins parse options, so a separate path value can mislead it.
+        raise pytest.UsageError("pytest took a folder option's value for the project folder: write --snapshots=DIR / --record=DIR")
     try:
         parse_since(config.getoption("since"))
         phone_profile(config.getini("casgate_phone_ciphers"))
+        config.stash[_HOSTS] = _resolve_hosts(config)
     except CasgateError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if config.inipath is None and "--snapshots" in config.invocation_params.args:
-        # pytest picks its rootdir before plugins parse options, so a separate path value can mislead it.
-        raise pytest.UsageError("pytest took the --snapshots folder for the project folder: write --snapshots=DIR (with '=')")
-    config.stash[_HOSTS] = _resolve_hosts(config)
     if config.stash[_HOSTS] and not config.getoption("htmlpath", None):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         config.option.htmlpath = str(config.rootpath / "reports" / f"casgate-{stamp}.html")
@@ -120,9 +151,16 @@ def _cause_of(item: pytest.Item) -> tuple[Cause, str]:
 # ---- fixtures: checks read evidence only through these ----------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def evidence(target: HostTarget) -> Snapshot:
-    """All evidence of one host; each artifact is read on first use and raises EvidenceError if unusable."""
-    return Snapshot(target.snapshot)
+def evidence(target: HostTarget, pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    """All evidence of one host, read lazily from its snapshot; a live host is first collected into one."""
+    if target.live is None:
+        assert target.snapshot is not None
+        return Snapshot(target.snapshot)
+    record_to = pytestconfig.getoption("record")
+    root = Path(record_to) if record_to else tmp_path_factory.mktemp("live")
+    options = LiveOptions(parse_since(pytestconfig.getoption("since")), pytestconfig.getoption("probe_timeout"),
+                          phone_profile(pytestconfig.getini("casgate_phone_ciphers")))
+    return Snapshot(record(target.live, options, root / target.name, collect_host_side(pytestconfig)))
 
 
 @pytest.fixture
@@ -224,7 +262,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     """Give the report casgate's outcome and row; evidence errors become one clear line, not a traceback."""
     cause, check = _cause_of(item)
-    if call.excinfo is not None and call.excinfo.errisinstance(CasgateError):
+    if call.excinfo is not None and call.excinfo.errisinstance(NotCollected):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
+    elif call.excinfo is not None and call.excinfo.errisinstance(CasgateError):
         report.longrepr = f"[cause {cause.value}] {check}: could not judge, evidence unusable: {call.excinfo.value}"
     verdict = item.stash.get(_VERDICT, None)
     if report.when == "call" and report.passed and verdict is None:

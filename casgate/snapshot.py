@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from casgate.certs import Certificate, load_certificate, load_store, refuse_private_key
-from casgate.errors import EvidenceError
+from casgate.errors import EvidenceError, NotCollected
 from casgate.evidence import Binding, DnsProbe, Manifest, TlsProbe, parse_bindings, read_json
 from casgate.regfile import RegistryView, load_registry
 
@@ -24,6 +24,8 @@ REGISTRY = "registry/"
 PHONE_LOGS = "phone-logs/"
 DNS_PROBE = "probes/dns.json"
 TLS_PROBE = "probes/tls.json"
+HTTPS_PROBE = "probes/https.json"
+IIS_STATE = "iis/state.json"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,13 @@ class Snapshot:
         self.folder = folder
 
     def _path(self, relative: str) -> Path:
+        """The artifact's path, unless the manifest says it was skipped or could not be collected."""
+        if relative != MANIFEST:
+            manifest = self.manifest
+            if relative in manifest.skipped:
+                raise NotCollected(relative, manifest.skipped[relative])
+            if relative in manifest.failed:
+                raise EvidenceError(relative, f"could not be collected: {manifest.failed[relative]}")
         return self.folder / relative
 
     @cached_property
@@ -66,7 +75,7 @@ class Snapshot:
         """A public certificate copied from Shoreline Data\\Keystore\\certs, e.g. server.crt."""
         self._refuse_keystore_with_private_keys()
         label = f"{KEYSTORE}{name}"
-        path = self._path(label)
+        path = self._path(KEYSTORE) / name
         if not path.is_file():
             raise EvidenceError(label, r"is missing; copy it from <Shoreline Data>\Keystore\certs")
         return load_certificate(path, label)
@@ -138,13 +147,44 @@ class SnapshotWriter:
         self._target(f"{store}{name}").write_bytes(der)
 
     def reg_export(self, name: str, keys: dict[str, dict[str, int | str]]) -> None:
-        """UTF-16 LE with BOM and CRLF, what `reg export` writes."""
+        """UTF-16 LE with BOM and CRLF, what `reg export` writes; ints are DWORDs, strings REG_SZ."""
+        self.reg_tree(name, {key: {n: {"kind": "DWord" if isinstance(v, int) else "String", "value": v} for n, v in values.items()}
+                             for key, values in keys.items()})
+
+    def reg_tree(self, name: str, tree: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """Keys -> value names -> {kind, value} as the collector reads them (RegistryValueKind names)."""
         lines = ["Windows Registry Editor Version 5.00", ""]
-        for key, values in keys.items():
+        for key, values in tree.items():
             lines.append(f"[{key}]")
-            for value_name, value in values.items():
-                data = f"dword:{value:08x}" if isinstance(value, int) else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                lines.append(f'"{value_name}"={data}')
+            for value_name, typed in values.items():
+                label = "@" if value_name == "" else '"' + _reg_escape(value_name) + '"'
+                lines.append(f"{label}={format_reg_value(typed['kind'], typed['value'])}")
             lines.append("")
         payload = "\r\n".join(lines) + "\r\n"
         self._target(f"{REGISTRY}{name}").write_bytes(codecs.BOM_UTF16_LE + payload.encode("utf-16-le"))
+
+
+def _reg_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _hex(kind: str, data: bytes) -> str:
+    return f"hex{kind}:" + ",".join(f"{b:02x}" for b in data)
+
+
+def format_reg_value(kind: str, value: Any) -> str:
+    """One value as reg.exe exports it; `kind` is a .NET RegistryValueKind name."""
+    if kind == "DWord":
+        return f"dword:{int(value) & 0xFFFFFFFF:08x}"  # PowerShell hands DWORDs over as signed Int32
+    if kind == "String":
+        return '"' + _reg_escape(str(value)) + '"'
+    if kind == "ExpandString":
+        return _hex("(2)", (str(value) + "\0").encode("utf-16-le"))
+    if kind == "MultiString":
+        strings = [value] if isinstance(value, str) else list(value or [])
+        return _hex("(7)", ("".join(s + "\0" for s in strings) + "\0").encode("utf-16-le"))
+    if kind == "QWord":
+        return _hex("(b)", (int(value) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little"))
+    if kind == "Binary":
+        return _hex("", bytes(value or []))
+    raise ValueError(f"registry value kind {kind!r} is not one reg.exe exports")

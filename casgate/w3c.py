@@ -63,6 +63,6 @@ def scan_w3c(lines: Iterable[str], source: str, needle: str | None = None) -> It
 
 
 def read_lines(path: Path) -> Iterator[str]:
-    """Lines of a text log, streamed; IIS writes UTF-8 but stray bytes must not stop a gate."""
-    with path.open(encoding="utf-8", errors="replace", newline=None) as handle:
+    """Lines of a text log, streamed; IIS writes UTF-8 (PowerShell adds a BOM), stray bytes must not stop a gate."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline=None) as handle:
         yield from handle

@@ -1,0 +1,54 @@
+<#
+casgate's air-gapped collector: run on the HQ server (administrative PowerShell) when the runner cannot reach it.
+It reads the same evidence as casgate's live mode and writes a snapshot folder in the documented format
+(docs/snapshot-format.md). It changes nothing on the server; it only writes into -Out.
+
+    .\collect.ps1 -Out C:\casgate\hq01 -Fqdn hq01.corp.example -Address 192.0.2.10
+
+Copy the folder to the runner and replay it: pytest --host hq01 --snapshots=<the folder's parent>
+#>
+param(
+    [Parameter(Mandatory = $true)][string]$Out,
+    [Parameter(Mandatory = $true)][string]$Fqdn,
+    [Parameter(Mandatory = $true)][string]$Address,
+    [string]$ShorelineData = 'C:\Shoreline Data',
+    [int]$SinceHours = 24
+)
+$ErrorActionPreference = 'Stop'
+$collectedAt = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+. (Join-Path $PSScriptRoot 'host.ps1')
+$evidence = $result
+. (Join-Path $PSScriptRoot 'iislogs.ps1')
+$logs = $result
+
+function Write-Bytes($relative, $bytes) {
+    $path = Join-Path $Out $relative
+    [void][IO.Directory]::CreateDirectory((Split-Path $path))
+    [IO.File]::WriteAllBytes($path, $bytes)
+}
+function Write-Text($relative, $text) {
+    Write-Bytes $relative ([Text.Encoding]::UTF8.GetBytes($text))
+}
+foreach ($store in 'root', 'my') {
+    foreach ($der in $evidence[$store]) {
+        $bytes = [Convert]::FromBase64String($der)
+        $thumb = [BitConverter]::ToString([Security.Cryptography.SHA1]::Create().ComputeHash($bytes)).Replace('-', '')
+        Write-Bytes "certs\$store\$thumb.cer" $bytes
+    }
+}
+foreach ($file in $evidence.keystore) { Write-Bytes "keystore\$($file.name)" ([Convert]::FromBase64String($file.data)) }
+Write-Text 'iis\bindings.json' (ConvertTo-Json -InputObject $evidence.bindings -Depth 3)
+foreach ($log in $logs) { Write-Text "iis\logs\$($log.name)" (($log.lines -join "`r`n") + "`r`n") }
+[void][IO.Directory]::CreateDirectory((Join-Path $Out 'registry'))
+reg export 'HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL' (Join-Path $Out 'registry\schannel.reg') /y | Out-Null
+foreach ($key in $evidence.registry.Keys | Where-Object { $_ -like '*Cryptography\Configuration*\00010002' }) {
+    reg export $key (Join-Path $Out "registry\$($key.Split('\')[1].ToLower())-cipher-policy.reg") /y | Out-Null
+}
+$probes = 'collect.ps1 runs on the server; the DNS and TLS probes must run from the phones'' network (casgate live mode)'
+Write-Text 'manifest.json' (ConvertTo-Json -Depth 3 -InputObject ([ordered]@{
+    host = $env:COMPUTERNAME.ToLower(); fqdn = $Fqdn; address = $Address; os_version = $evidence.os
+    collected_at = $collectedAt; source = 'live'; casgate_version = 'collect.ps1'
+    collected = @('certs/root/', 'certs/my/', 'keystore/', 'iis/bindings.json', 'iis/logs/', 'registry/')
+    skipped = [ordered]@{ 'probes/dns.json' = $probes; 'probes/tls.json' = $probes; 'probes/https.json' = $probes }
+}))
+Write-Output "casgate snapshot written to $Out"

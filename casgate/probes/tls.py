@@ -1,0 +1,69 @@
+"""TLS handshakes to the HQ address with the FQDN as SNI: one per protocol version and one with the phones'
+TLS 1.0 cipher profile. The stdlib ssl module speaks TLS 1.0 once OpenSSL's security level is 0."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import warnings
+from typing import Any
+
+from casgate.certs import thumbprint
+from casgate.profile import TLS10_SUITES
+
+_VERSIONS = {
+    "tls1.0": "TLSv1",
+    "tls1.1": "TLSv1_1",
+    "tls1.2": "TLSv1_2",
+    "tls1.3": "TLSv1_3",
+}
+_LEGACY_OK = "DEFAULT:@SECLEVEL=0"  # OpenSSL 3 refuses TLS 1.0/1.1 and SHA-1 suites above level 0
+
+
+def _context(version: str, ciphers: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # we record the server's certificate; the phones' trust is judged elsewhere
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are deprecated: that is why we test them
+        tls_version = getattr(ssl.TLSVersion, version)
+        context.minimum_version = tls_version
+        context.maximum_version = tls_version
+    if version != "TLSv1_3":
+        context.set_ciphers(ciphers)
+    return context
+
+
+def handshake(address: str, port: int, sni: str, version: str, ciphers: str, timeout: float) -> dict[str, Any]:
+    """One handshake as stored in probes/tls.json; `reached` tells a refused handshake from an unreachable server."""
+    record: dict[str, Any] = {"reached": False, "accepted": False, "version": None, "cipher": None,
+                              "certificate_thumbprint": None, "error": None}
+    try:
+        context = _context(version, ciphers)
+    except (ssl.SSLError, ValueError) as exc:
+        record["error"] = f"this runner's OpenSSL cannot offer it: {exc}"
+        return record
+    try:
+        raw = socket.create_connection((address, port), timeout=timeout)
+    except OSError as exc:
+        record["error"] = f"cannot connect to {address}:{port}: {exc.strerror or exc}"
+        return record
+    record["reached"] = True
+    try:
+        with raw, context.wrap_socket(raw, server_hostname=sni) as tls:
+            der = tls.getpeercert(binary_form=True)
+            cipher = tls.cipher()
+            record.update(accepted=True, version=tls.version(), cipher=cipher[0] if cipher else None,
+                          certificate_thumbprint=thumbprint(der) if der else None)
+    except ssl.SSLError as exc:
+        record["error"] = exc.reason or str(exc)
+    except OSError as exc:  # reset or timeout during the handshake: the server refused to talk this way
+        record["error"] = f"connection dropped during the handshake: {exc.strerror or exc}"
+    return record
+
+
+def probe_tls(address: str, port: int, sni: str, phone_suites: tuple[str, ...], timeout: float) -> dict[str, Any]:
+    handshakes = {name: handshake(address, port, sni, version, _LEGACY_OK, timeout) for name, version in _VERSIONS.items()}
+    phone_ciphers = ":".join(TLS10_SUITES[s] for s in phone_suites) + ":@SECLEVEL=0"
+    handshakes["phone-profile"] = handshake(address, port, sni, "TLSv1", phone_ciphers, timeout)
+    return {"address": address, "port": port, "sni": sni, "handshakes": handshakes}
