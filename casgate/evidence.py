@@ -184,6 +184,7 @@ class Handshake:
     version: str | None
     cipher: str | None
     error: str | None
+    reached: bool = True
 
     def describe(self) -> str:
         if self.accepted:
@@ -197,10 +198,14 @@ class TlsProbe:
     handshakes: dict[str, Handshake]
 
     def handshake(self, profile: str, label: str) -> Handshake:
+        """A handshake that reached the server; an unreachable server cannot be judged, it is an error."""
         try:
-            return self.handshakes[profile]
+            found = self.handshakes[profile]
         except KeyError:
             raise EvidenceError(label, f"has no handshake for profile {profile!r}; re-record the TLS probe") from None
+        if not found.reached:
+            raise EvidenceError(label, f"the runner could not reach {self.target} ({found.error}); TLS cannot be judged")
+        return found
 
     @classmethod
     def parse(cls, doc: Any, label: str) -> TlsProbe:
@@ -214,6 +219,7 @@ class TlsProbe:
                 version=item.get("version"),
                 cipher=item.get("cipher"),
                 error=item.get("error"),
+                reached=item.get("reached", True) is not False,
             )
         target = f"{field(doc, 'address', str, label)}:{field(doc, 'port', int, label)} (SNI {doc.get('sni') or '-'})"
         return cls(target=target, handshakes=handshakes)

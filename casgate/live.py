@@ -18,7 +18,17 @@ from casgate.probes.dns import probe_dns
 from casgate.probes.https import probe_certauth
 from casgate.probes.tls import probe_tls
 from casgate.snapshot import (
-    BINDINGS, DNS_PROBE, HTTPS_PROBE, IIS_LOGS, KEYSTORE, MANIFEST, MY_STORE, REGISTRY, ROOT_STORE, TLS_PROBE, SnapshotWriter,
+    BINDINGS,
+    DNS_PROBE,
+    HTTPS_PROBE,
+    IIS_LOGS,
+    KEYSTORE,
+    MANIFEST,
+    MY_STORE,
+    REGISTRY,
+    ROOT_STORE,
+    TLS_PROBE,
+    SnapshotWriter,
 )
 
 HOST_SIDE = (ROOT_STORE, MY_STORE, KEYSTORE, BINDINGS, IIS_LOGS, REGISTRY)

@@ -12,8 +12,8 @@ import pytest
 
 from casgate import __version__
 from casgate.certs import Certificate
-from casgate.errors import CasgateError, NotCollected
 from casgate.collector import collect_host_side
+from casgate.errors import CasgateError, NotCollected
 from casgate.evidence import Binding, DnsProbe, Manifest, TlsProbe
 from casgate.inventory import InventoryHost, load_inventory
 from casgate.live import LiveOptions, record
@@ -199,6 +199,15 @@ def registry(evidence: Snapshot) -> RegistryView:
 
 
 @pytest.fixture
+def registry_if_collected(evidence: Snapshot) -> RegistryView | None:
+    """The registry, or None when deliberately not collected (connection = "none"): TLS is judged on the handshake."""
+    try:
+        return evidence.registry
+    except NotCollected:
+        return None
+
+
+@pytest.fixture
 def iis_logs(evidence: Snapshot) -> tuple[LogFile, ...]:
     return evidence.iis_logs
 
@@ -271,7 +280,8 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     if report.when == "call" and report.passed and verdict is None:
         report.outcome = "failed"  # a check that never called gate() judged nothing: never a silent pass
         report.longrepr = f"[cause {cause.value}] {check}: the check returned without a verdict (it must call gate())"
-    result = _outcome(report, verdict)
+    unusable = call.excinfo is not None and call.excinfo.errisinstance(CasgateError) and report.failed
+    result = Outcome.ERROR if unusable else _outcome(report, verdict)
     if result is None:
         return
     if result is Outcome.WARN and verdict is not None:
@@ -313,6 +323,8 @@ def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] 
     row = _row(report)
     if row is not None and report.passed and row.outcome is Outcome.WARN:
         return "warned", "W", "WARN"
+    if row is not None and report.when == "call" and report.failed and row.outcome is Outcome.ERROR:
+        return "error", "E", "ERROR"  # evidence unusable inside the check: an error, as at setup
     return None
 
 

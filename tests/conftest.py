@@ -41,9 +41,10 @@ def scenarios_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_suite(tmp_path: Path):
     """Run the real suite (tests_infra/) in a subprocess from the repository, as a user would."""
 
-    def run(*args: str) -> SuiteRun:
+    def run(*args: str, env_extra: dict[str, str] | None = None) -> SuiteRun:
         json_path = tmp_path / "results.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        json_path.unlink(missing_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | (env_extra or {})
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--json={json_path}", *args]
         if not any(a.startswith("--html") for a in args):
             command.append(f"--html={tmp_path / 'report.html'}")

@@ -6,10 +6,10 @@ from casgate.checks.tls import judge_phone_ciphers, judge_tls10
 
 
 @pytest.mark.cause("4", "TLS 1.0 is enabled for the server (registry and handshake agree)")
-def test_tls10_enabled(registry, manifest, tls_probe, gate):
-    gate(judge_tls10(registry, manifest.os_version, tls_probe))
+def test_tls10_enabled(registry_if_collected, manifest, tls_probe, gate):
+    gate(judge_tls10(registry_if_collected, manifest.os_version, tls_probe))
 
 
 @pytest.mark.cause("4", "the phones' TLS 1.0 cipher profile is accepted")
-def test_phone_cipher_profile_accepted(registry, tls_probe, phone_ciphers, gate):
-    gate(judge_phone_ciphers(registry, tls_probe, phone_ciphers))
+def test_phone_cipher_profile_accepted(registry_if_collected, tls_probe, phone_ciphers, gate):
+    gate(judge_phone_ciphers(registry_if_collected, tls_probe, phone_ciphers))

@@ -35,10 +35,17 @@ CIPHERS = (
 )
 
 
-def judge_tls10(registry: RegistryView, os_version: str, probe: TlsProbe) -> Verdict:
-    state = tls10_server_state(registry, os_version)
+def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe) -> Verdict:
+    """Registry and handshake must both say TLS 1.0 is on; without the registry, the handshake alone decides."""
     handshake = probe.handshake(TLS10_PROFILE, _LABEL)
-    evidence = (f"registry: {state.explanation}", f"handshake to {probe.target}: {handshake.describe()}")
+    shake_line = f"handshake to {probe.target}: {handshake.describe()}"
+    if registry is None:
+        evidence = ("registry: not collected; judged on the handshake alone", shake_line)
+        if handshake.accepted:
+            return Verdict.passed("the server accepts a TLS 1.0 handshake", evidence)
+        return Verdict.failed("the server refuses TLS 1.0; IP400 phones cannot connect", evidence, ENABLE_TLS10)
+    state = tls10_server_state(registry, os_version)
+    evidence = (f"registry: {state.explanation}", shake_line)
     if state.enabled and handshake.accepted:
         return Verdict.passed("TLS 1.0 is enabled in the registry and the server accepts a TLS 1.0 handshake", evidence)
     if not state.enabled and not handshake.accepted:
@@ -53,14 +60,16 @@ def judge_tls10(registry: RegistryView, os_version: str, probe: TlsProbe) -> Ver
     )
 
 
-def judge_phone_ciphers(registry: RegistryView, probe: TlsProbe, profile: tuple[str, ...]) -> Verdict:
+def judge_phone_ciphers(registry: RegistryView | None, probe: TlsProbe, profile: tuple[str, ...]) -> Verdict:
     handshake = probe.handshake(PHONE_PROFILE, _LABEL)
-    policy = cipher_policy(registry)
+    policy = cipher_policy(registry) if registry is not None else None
     evidence = [f"phone profile: {', '.join(profile)}", f"handshake to {probe.target}: {handshake.describe()}"]
     problems = []
     if not handshake.accepted:
         problems.append("no suite of the phones' TLS 1.0 profile negotiates")
-    if policy is None:
+    if registry is None:
+        evidence.append("cipher-suite policy: registry not collected; judged on the handshake alone")
+    elif policy is None:
         evidence.append("cipher-suite policy: not set (Windows' default order applies)")
     else:
         kept = [s for s in policy.suites if windows_suite_name(s) in profile]

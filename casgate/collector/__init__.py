@@ -62,7 +62,7 @@ def host_commands(host: InventoryHost, since: timedelta) -> tuple[str, str]:
     )
 
 
-def testinfra_spec(connection: str, credentials: tuple[str, str] | None) -> str:
+def host_spec(connection: str, credentials: tuple[str, str] | None) -> str:
     """The testinfra host spec with credentials put in memory only; "local" means this machine."""
     if connection == "local":
         return "local://"
@@ -102,9 +102,9 @@ def _run_json(remote: Any, command: str, what: str) -> Any:
         raise CollectionError(f"{what}: the collector's output is not JSON ({exc.msg}): {result.stdout[:120]!r}") from None
 
 
-def _field(doc: Any, key: str, kind: type, what: str) -> Any:
+def _field(doc: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:
     if not isinstance(doc, dict) or not isinstance(doc.get(key), kind):
-        raise CollectionError(f"{what}: the collector's JSON has no {kind.__name__} {key!r}")
+        raise CollectionError(f"{what}: the collector's JSON has no usable {key!r}")
     return doc[key]
 
 
@@ -143,7 +143,7 @@ def collect_host_side(config: pytest.Config):  # type: ignore[no-untyped-def]
 
     def collect(host: InventoryHost, since: timedelta, writer: SnapshotWriter) -> str:
         credentials = winrm_credentials(config) if host.connection.startswith("winrm") else None
-        remote = testinfra.get_host(testinfra_spec(host.connection, credentials))
+        remote = testinfra.get_host(host_spec(host.connection, credentials))
         evidence_command, logs_command = host_commands(host, since)
         evidence = _run_json(remote, evidence_command, "host evidence")
         logs = _run_json(remote, logs_command, "IIS logs")

@@ -17,7 +17,9 @@ _VERSIONS = {
     "tls1.2": "TLSv1_2",
     "tls1.3": "TLSv1_3",
 }
-_LEGACY_OK = "DEFAULT:@SECLEVEL=0"  # OpenSSL 3 refuses TLS 1.0/1.1 and SHA-1 suites above level 0
+# Every suite this OpenSSL has: a version probe asks "is TLS 1.x on at all?", whatever the suites. OpenSSL 3
+# refuses TLS 1.0/1.1 and SHA-1 suites above security level 0.
+_ANY_SUITE = "ALL:@SECLEVEL=0"
 
 
 def _context(version: str, ciphers: str) -> ssl.SSLContext:
@@ -63,7 +65,7 @@ def handshake(address: str, port: int, sni: str, version: str, ciphers: str, tim
 
 
 def probe_tls(address: str, port: int, sni: str, phone_suites: tuple[str, ...], timeout: float) -> dict[str, Any]:
-    handshakes = {name: handshake(address, port, sni, version, _LEGACY_OK, timeout) for name, version in _VERSIONS.items()}
+    handshakes = {name: handshake(address, port, sni, version, _ANY_SUITE, timeout) for name, version in _VERSIONS.items()}
     phone_ciphers = ":".join(TLS10_SUITES[s] for s in phone_suites) + ":@SECLEVEL=0"
     handshakes["phone-profile"] = handshake(address, port, sni, "TLSv1", phone_ciphers, timeout)
     return {"address": address, "port": port, "sni": sni, "handshakes": handshakes}

@@ -1,0 +1,185 @@
+"""The host-side collector without Windows: the encoded commands, the read-only guarantee, the JSON it parses,
+and the whole path through testinfra's local backend with a stand-in `powershell` on PATH."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import stat
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from casgate.certs import thumbprint
+from casgate.collector import (
+    CMD_LIMIT,
+    SCRIPTS,
+    CollectionError,
+    collect_host_side,
+    encoded_command,
+    host_commands,
+    host_spec,
+    minify,
+    write_host_side,
+)
+from casgate.inventory import InventoryHost
+from casgate.scenarios import Pki
+from casgate.schannel import SCHANNEL, TLS10_SERVER
+from casgate.snapshot import Snapshot, SnapshotWriter
+
+HOST = InventoryHost("hq", "hq.example.com", "127.0.0.1", "local", ("127.0.0.1:53",), shoreline_data="D:\\Shoreline's Data")
+
+# PowerShell verbs that only read (or format/filter what was read), plus the module import the IIS cmdlets need.
+READ_VERBS = {"Get", "Test", "Select", "ConvertTo", "ConvertFrom", "Format", "Out", "Where", "ForEach", "Join", "Split",
+              "Import", "Write"}
+WRITE_OUTPUT_ONLY = {"Write-Output", "Write-Bytes", "Write-Text"}  # Write-Bytes/Text: collect.ps1's own, into -Out
+FORBIDDEN = re.compile(r"Invoke-Expression|\biex\b|Start-Process|reg\s+(add|delete|import)|netsh\s+\S+\s+(add|delete|set)"
+                       r"|\.(Delete|Remove|SetValue|DeleteValue|Kill)\(|New-ItemProperty|Remove-Item", re.IGNORECASE)
+
+
+def _decode(command: str) -> str:
+    assert command.startswith("powershell -NoProfile -NonInteractive -EncodedCommand ")
+    return base64.b64decode(command.rsplit(" ", 1)[1]).decode("utf-16-le")
+
+
+def test_commands_fit_cmd_exe_and_carry_their_variables() -> None:
+    evidence, logs = host_commands(HOST, timedelta(hours=36))
+
+    assert len(evidence) <= CMD_LIMIT and len(logs) <= CMD_LIMIT
+    assert _decode(evidence).startswith("$ShorelineData='D:\\Shoreline''s Data'\n")
+    assert _decode(logs).startswith("$SinceHours=36\n")
+    assert "ConvertTo-Json -InputObject $result" in _decode(logs)
+
+
+def test_an_oversized_script_is_refused_before_it_is_sent() -> None:
+    with pytest.raises(CollectionError, match="over cmd.exe's 8191"):
+        encoded_command("host.ps1", {"Padding": "x" * 3000})
+
+
+def test_minify_keeps_code_drops_comments() -> None:
+    assert minify("# note\n  $a = 1  \n\n    # more\n$b = '#x'\n") == "$a = 1\n$b = '#x'"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SCRIPTS.glob("*.ps1")))
+def test_shipped_powershell_only_reads(name: str) -> None:
+    text = minify((SCRIPTS / name).read_text())
+    verbs = {m.group(0) for m in re.finditer(r"\b[A-Z][a-z]+-[A-Z][A-Za-z]+\b", text)}
+
+    unexpected = {v for v in verbs if v.split("-")[0] not in READ_VERBS}
+    writes = {v for v in verbs if v.startswith("Write-") and v not in WRITE_OUTPUT_ONLY}
+    assert not unexpected, f"{name} uses verbs outside the read-only allowlist: {sorted(unexpected)}"
+    assert not writes, f"{name} writes with {sorted(writes)}"
+    assert not FORBIDDEN.search(text), FORBIDDEN.search(text)
+
+
+def test_the_scanner_would_catch_a_writing_verb(tmp_path: Path) -> None:
+    text = "Set-ItemProperty -Path HKLM:\\X -Name Y -Value 1\nRestart-Service W3SVC"
+    verbs = {m.group(0) for m in re.finditer(r"\b[A-Z][a-z]+-[A-Z][A-Za-z]+\b", text)}
+
+    assert {v for v in verbs if v.split("-")[0] not in READ_VERBS} == {"Set-ItemProperty", "Restart-Service"}
+
+
+def test_credentials_are_put_into_the_spec_in_memory_only() -> None:
+    assert host_spec("winrm://hq01.corp.example?no_verify_ssl=false", ("CORP\\gate", "p@ss:w/rd")) == \
+        "winrm://CORP%5Cgate:p%40ss%3Aw%2Frd@hq01.corp.example?no_verify_ssl=false"
+    assert host_spec("local", None) == "local://"
+
+
+def host_document(pki_der: dict[str, bytes]) -> dict:
+    """What host.ps1 prints, in ConvertTo-Json's shapes (one-element arrays unwrapped, DWORDs signed)."""
+    b64 = {k: base64.b64encode(v).decode() for k, v in pki_der.items()}
+    return {
+        "os": "Microsoft Windows Server 2019 Standard 10.0.17763",
+        "root": [b64["mitel"], b64["hq_ca"]],
+        "my": b64["server"],  # a single certificate: ConvertTo-Json unwraps the array
+        "keystore": [{"name": "server.crt", "data": b64["server"]}, {"name": "Mitel_mfg_ca.crt", "data": b64["mitel"]}],
+        "bindings": {"protocol": "https", "bindingInformation": "*:443:", "certificateHash": pki_der["server_thumb"].decode(),
+                     "certificateStoreName": "My"},
+        "sslcert": "\r\n SSL Certificate bindings:\r\n",
+        "registry": {
+            SCHANNEL: {"EventLogging": {"kind": "DWord", "value": 1}},
+            TLS10_SERVER: {"Enabled": {"kind": "DWord", "value": -1}, "DisabledByDefault": {"kind": "DWord", "value": 0}},
+            r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002": {
+                "Functions": {"kind": "MultiString", "value": ["TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_AES_128_GCM_SHA256"]}},
+        },
+        "rebootPending": False,
+        "w3svc": "Running",
+    }
+
+
+LOGS_DOCUMENT = {"name": "u_ex261120.log", "lines": [
+    "#Software: Microsoft Internet Information Services 10.0",
+    "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken",
+    "2026-11-20 05:00:00 10.0.0.1 POST /shoreauth/certauth - 443 - 10.0.0.139 Mozilla/5.0 - 200 0 0 10",
+]}
+
+
+@pytest.fixture(scope="module")
+def pki_der() -> dict[str, bytes]:
+    pki = Pki("hq.example.com", datetime(2025, 1, 1, tzinfo=timezone.utc))
+    return {"mitel": pki.mitel_ca, "hq_ca": pki.hq_ca, "server": pki.server, "server_thumb": thumbprint(pki.server).encode()}
+
+
+def _with_manifest(writer: SnapshotWriter) -> SnapshotWriter:
+    writer.json("manifest.json", {"host": "hq", "fqdn": "hq.example.com", "address": "127.0.0.1", "os_version": "",
+                                  "collected_at": "2026-11-20T06:00:00Z", "source": "live", "casgate_version": "test", "collected": []})
+    return writer
+
+
+def test_collector_json_becomes_a_readable_snapshot(tmp_path: Path, pki_der) -> None:
+    os_version = write_host_side(_with_manifest(SnapshotWriter(tmp_path)), host_document(pki_der), LOGS_DOCUMENT)
+
+    snapshot = Snapshot(tmp_path)
+    assert os_version.endswith("10.0.17763")
+    assert len(snapshot.root_store) == 2 and len(snapshot.my_store) == 1
+    assert snapshot.keystore_certificate("server.crt").thumbprint == pki_der["server_thumb"].decode()
+    assert snapshot.bindings[0].port == 443
+    assert snapshot.registry.value(TLS10_SERVER, "Enabled") == 0xFFFFFFFF
+    assert snapshot.registry.value(r"HKLM\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002",
+                                   "Functions") == ("TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_AES_128_GCM_SHA256")
+    assert [f.label for f in snapshot.iis_logs] == ["iis/logs/u_ex261120.log"]
+
+
+def test_a_private_key_from_the_keystore_is_never_written(tmp_path: Path, pki_der) -> None:
+    document = host_document(pki_der)
+    document["keystore"].append({"name": "server.crt", "data": base64.b64encode(b"-----BEGIN PRIVATE KEY-----\nAA\n").decode()})
+
+    with pytest.raises(CollectionError, match="keystore/server.crt: contains a private key"):
+        write_host_side(SnapshotWriter(tmp_path), document, [])
+    assert b"PRIVATE KEY" not in b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def install_fake_powershell(bin_dir: Path, host_doc: dict, logs_doc: object, log: Path) -> None:
+    """A `powershell` that checks it got an -EncodedCommand, keeps the decoded script, and prints recorded output."""
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "powershell"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import base64, json, sys\n"
+        "args = sys.argv[1:]\n"
+        "assert args[:3] == ['-NoProfile', '-NonInteractive', '-EncodedCommand'], args\n"
+        "script = base64.b64decode(args[3]).decode('utf-16-le')\n"
+        f"open({str(log)!r}, 'a').write(script + '\\n=====\\n')\n"
+        f"host, logs = {json.dumps(host_doc)!r}, {json.dumps(logs_doc)!r}\n"
+        "print(host if 'Get-StoreDer' in script else logs)\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+
+
+def test_two_round_trips_through_testinfra_local_backend(tmp_path: Path, pki_der, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "scripts.log"
+    install_fake_powershell(tmp_path / "bin", host_document(pki_der), LOGS_DOCUMENT, log)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+
+    writer = _with_manifest(SnapshotWriter(tmp_path / "snap"))
+    os_version = collect_host_side(config=None)(HOST, timedelta(hours=24), writer)  # type: ignore[arg-type]
+
+    scripts = log.read_text().split("\n=====\n")[:-1]
+    assert len(scripts) == 2
+    assert "Get-WebBinding" in scripts[0] and "Select-String" in scripts[1]
+    assert os_version.startswith("Microsoft Windows Server 2019")
+    assert Snapshot(tmp_path / "snap").bindings[0].protocol == "https"

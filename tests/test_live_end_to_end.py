@@ -1,0 +1,108 @@
+"""Live mode end to end through `pytest --host`: an inventory pointing at real loopback servers, a host that is
+down, `--record`, and the replay of that recording giving the same outcome for every check."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from casgate.certs import thumbprint
+from casgate.scenarios import Pki
+from tests.servers import dns_server, tls_server, write_server_identity
+from tests.test_collector import LOGS_DOCUMENT, host_document, install_fake_powershell
+
+FQDN = "hq.example.com"
+HOST_SIDE = {"test_root_store_is_self_signed", "test_mitel_root_ca_is_trusted", "test_trust_mode_workaround_absent",
+             "test_certauth_not_rejected_in_iis_logs", "test_https_binding_matches_keystore"}
+PROBE_CHECKS = {"test_fqdn_resolves_to_hq"}
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _inventory(path: Path, **hosts: dict[str, object]) -> Path:
+    lines = []
+    for name, entry in hosts.items():
+        lines.append(f"[hosts.{name}]")
+        lines += [f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}".replace("'", '"') for key, value in entry.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def identity(tmp_path_factory: pytest.TempPathFactory):
+    return write_server_identity(tmp_path_factory.mktemp("live-tls"), FQDN)
+
+
+def test_probes_only_hosts_live_then_replayed(identity, tmp_path: Path, run_suite) -> None:
+    cert, key, _ = identity
+    with tls_server(cert, key, tls10=True) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns, dns_server({}, silent=True) as mute:
+        inventory = _inventory(
+            tmp_path / "inventory.toml",
+            up={"fqdn": FQDN, "address": "127.0.0.1", "connection": "none", "dns_servers": [dns.spec], "https_port": tls.port},
+            down={"fqdn": FQDN, "address": "127.0.0.1", "connection": "none", "dns_servers": [mute.spec], "https_port": _closed_port()},
+        )
+        live = run_suite(f"--inventory={inventory}", "--host", "up", "--host", "down", f"--record={tmp_path / 'rec'}",
+                         "--probe-timeout", "0.5")
+
+    up, down = live.outcomes("up"), live.outcomes("down")
+    assert {c for c, o in up.items() if o == "pass"} == {"test_fqdn_resolves_to_hq", "test_tls10_enabled", "test_phone_cipher_profile_accepted"}
+    assert {c for c, o in up.items() if o != "pass"} == set(up) - {"test_fqdn_resolves_to_hq", "test_tls10_enabled", "test_phone_cipher_profile_accepted"}
+    assert {up[c] for c in HOST_SIDE} == {"skip"}
+    assert 'not collected: connection = "none": only the runner-side probes ran' in live.output
+    assert down["test_fqdn_resolves_to_hq"] == "fail"
+    assert down["test_tls10_enabled"] == down["test_phone_cipher_profile_accepted"] == "error"
+    assert "no answer (timeout after 0.5 s)" in live.output
+    assert "the runner could not reach 127.0.0.1:" in live.output
+    assert live.returncode == 1
+
+    replay = run_suite(f"--snapshots={tmp_path / 'rec'}", "--host", "up", "--host", "down")
+
+    assert replay.outcomes("up") == up and replay.outcomes("down") == down
+    assert not list((tmp_path / "rec").glob(".*partial*"))
+
+
+def test_host_side_through_testinfra_local_backend(identity, tmp_path: Path, run_suite) -> None:
+    cert, key, _ = identity
+    pki = Pki(FQDN, __import__("datetime").datetime(2025, 1, 1, tzinfo=__import__("datetime").timezone.utc))
+    der = {"mitel": pki.mitel_ca, "hq_ca": pki.hq_ca, "server": pki.server, "server_thumb": thumbprint(pki.server).encode()}
+    install_fake_powershell(tmp_path / "bin", host_document(der), LOGS_DOCUMENT, tmp_path / "scripts.log")
+    with tls_server(cert, key, tls10=True) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns:
+        inventory = _inventory(tmp_path / "inventory.toml", hq={"fqdn": FQDN, "address": "127.0.0.1", "connection": "local",
+                                                                 "dns_servers": [dns.spec], "https_port": tls.port})
+        run = run_suite(f"--inventory={inventory}", "--host", "hq",
+                        env_extra={"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"})
+
+    outcomes = run.outcomes("hq")
+    assert run.returncode == 0, run.output
+    assert {c for c, o in outcomes.items() if o == "skip"} == {"test_phone_logs_show_no_tls_failure", "test_phone_logs_show_no_host_not_found"}
+    assert {o for c, o in outcomes.items() if "phone_logs" not in c} == {"pass"}
+    assert len((tmp_path / "scripts.log").read_text().split("\n=====\n")) == 3  # two round trips
+
+
+def test_name_in_inventory_and_snapshots_needs_live_or_replay(tmp_path: Path, run_suite) -> None:
+    inventory = _inventory(tmp_path / "inventory.toml", hq01={"fqdn": FQDN, "address": "127.0.0.1", "connection": "none",
+                                                               "dns_servers": ["127.0.0.1:9"]})
+    run = run_suite(f"--inventory={inventory}", "--host", "hq01")
+
+    assert run.returncode == 4
+    assert "host 'hq01' is both in the inventory and in" in run.output and "--live or --replay" in run.output
+    replayed = run_suite(f"--inventory={inventory}", "--host", "hq01", "--replay")
+    assert replayed.outcomes("hq01")["test_root_store_is_self_signed"] == "fail"
+
+
+def test_broken_inventory_is_a_usage_error(tmp_path: Path, run_suite) -> None:
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text('[hosts.hq]\nfqdn = "x"\naddress = "127.0.0.1"\nconnection = "winrm://admin:secret@hq"\ndns_servers = ["1.1.1.1"]\n')
+
+    run = run_suite(f"--inventory={inventory}", "--host", "hq")
+
+    assert run.returncode == 4
+    assert "connection must not carry credentials" in run.output
+    assert "secret" not in run.output
