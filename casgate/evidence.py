@@ -176,6 +176,26 @@ class DnsProbe:
 
 
 @dataclass(frozen=True)
+class HttpsProbe:
+    """What `POST /shoreauth/certauth` without a client certificate got: an HTTP status, or the error."""
+
+    url: str
+    status: int | None
+    reason: str | None
+    error: str | None
+
+    @classmethod
+    def parse(cls, doc: Any, label: str) -> HttpsProbe:
+        status = doc.get("status") if isinstance(doc, dict) else None
+        if status is not None and not isinstance(status, int):
+            raise EvidenceError(label, f"field 'status' should be an HTTP status code, got {status!r}")
+        error = doc.get("error")
+        if status is None and not error:
+            raise EvidenceError(label, "has neither a status nor an error; re-record the HTTPS probe")
+        return cls(field(doc, "url", str, label), status, doc.get("reason"), error)
+
+
+@dataclass(frozen=True)
 class Handshake:
     """One TLS handshake attempt from the runner: accepted or the alert/error that ended it."""
 

@@ -14,7 +14,7 @@ from casgate import __version__
 from casgate.certs import Certificate
 from casgate.collector import collect_host_side
 from casgate.errors import CasgateError, NotCollected
-from casgate.evidence import Binding, DnsProbe, Manifest, TlsProbe
+from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe
 from casgate.inventory import InventoryHost, load_inventory
 from casgate.live import LiveOptions, record
 from casgate.profile import phone_profile
@@ -228,6 +228,14 @@ def dns_probe(evidence: Snapshot) -> DnsProbe:
 @pytest.fixture
 def tls_probe(evidence: Snapshot) -> TlsProbe:
     return evidence.tls_probe
+
+
+@pytest.fixture
+def https_probe(evidence: Snapshot) -> HttpsProbe:
+    probe = evidence.https_probe
+    if probe is None:
+        pytest.skip("no HTTPS probe in this snapshot (probes/https.json is optional evidence)")
+    return probe
 
 
 @pytest.fixture

@@ -22,7 +22,9 @@ from cryptography.x509.oid import NameOID
 from casgate import __version__
 from casgate.certs import thumbprint
 from casgate.schannel import CIPHER_POLICY_GPO, SCHANNEL, TLS10_SERVER
-from casgate.snapshot import BINDINGS, DNS_PROBE, IIS_LOGS, KEYSTORE, MY_STORE, PHONE_LOGS, ROOT_STORE, TLS_PROBE, SnapshotWriter
+from casgate.snapshot import (
+    BINDINGS, DNS_PROBE, HTTPS_PROBE, IIS_LOGS, KEYSTORE, MY_STORE, PHONE_LOGS, REGISTRY, ROOT_STORE, TLS_PROBE, SnapshotWriter,
+)
 
 W3C_FIELDS = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken"
 # After a logging change an administrator added cs-host: the header changes in the middle of the file.
@@ -63,6 +65,7 @@ class Scenario:
     tls10_handshake: bool = True
     phone_handshake: bool = True
     cipher_policy_without_phone_suites: bool = False
+    certauth_status: int = 403
     kb_log_lines: bool = False
     facts: HostFacts = field(default_factory=HostFacts)
 
@@ -77,6 +80,7 @@ DNS = "test_fqdn_resolves_to_hq"
 PHONE_DNS = "test_phone_logs_show_no_host_not_found"
 TLS10 = "test_tls10_enabled"
 CIPHERS = "test_phone_cipher_profile_accepted"
+ENDPOINT = "test_certauth_endpoint_answers"
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("healthy", "every cause healthy; an old 403.16 from before the window is history, not a failure"),
@@ -101,6 +105,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              tls10_registry=0),
     Scenario("cause-4-ciphers", "the cipher-suite policy lists none of the phones' TLS 1.0 suites", frozenset({CIPHERS}),
              phone_handshake=False, cipher_policy_without_phone_suites=True),
+    Scenario("x1-certauth-missing", "certauth answers 404: the shoreauth application is missing", frozenset({ENDPOINT}),
+             certauth_status=404),
 )
 
 # The KB's own incident as a bundled host: its log lines, addresses and date; no phone logs were collected.
@@ -179,14 +185,16 @@ class _Crafter:
             self.out.text(f"{PHONE_LOGS}P105709FW16424D2D8B.log", self.phone_log())
         self.out.json(DNS_PROBE, self.dns())
         self.out.json(TLS_PROBE, self.tls())
+        self.out.json(HTTPS_PROBE, {"url": f"https://{self.f.fqdn}:443/shoreauth/certauth", "status": self.s.certauth_status,
+                                    "reason": {403: "Forbidden", 404: "Not Found"}[self.s.certauth_status], "error": None})
 
     def manifest(self) -> None:
-        collected = ["certs/root", "certs/my", "keystore", "iis/bindings", "iis/logs", "registry", "probes/dns", "probes/tls"]
+        collected = [ROOT_STORE, MY_STORE, KEYSTORE, BINDINGS, IIS_LOGS, REGISTRY, DNS_PROBE, TLS_PROBE, HTTPS_PROBE]
         self.out.json("manifest.json", {
             "host": self.f.name, "fqdn": self.f.fqdn, "address": self.f.address, "os_version": self.f.os_version,
             "collected_at": self.f.collected_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": "crafted",
             "casgate_version": __version__, "description": self.s.description,
-            "collected": collected + (["phone-logs"] if self.s.phone_logs else []),
+            "collected": collected + ([PHONE_LOGS] if self.s.phone_logs else []),
         })
 
     def stores(self) -> None:

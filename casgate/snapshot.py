@@ -11,7 +11,7 @@ from typing import Any
 
 from casgate.certs import Certificate, load_certificate, load_store, refuse_private_key
 from casgate.errors import EvidenceError, NotCollected
-from casgate.evidence import Binding, DnsProbe, Manifest, TlsProbe, parse_bindings, read_json
+from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe, parse_bindings, read_json
 from casgate.regfile import RegistryView, load_registry
 
 MANIFEST = "manifest.json"
@@ -113,6 +113,12 @@ class Snapshot:
     @cached_property
     def tls_probe(self) -> TlsProbe:
         return TlsProbe.parse(read_json(self._path(TLS_PROBE), TLS_PROBE), TLS_PROBE)
+
+    @cached_property
+    def https_probe(self) -> HttpsProbe | None:
+        """None when no HTTPS probe was recorded (snapshots made by hand may lack it)."""
+        path = self._path(HTTPS_PROBE)
+        return HttpsProbe.parse(read_json(path, HTTPS_PROBE), HTTPS_PROBE) if path.is_file() else None
 
 
 def _log_files(folder: Path, label: str, pattern: str) -> tuple[LogFile, ...]:

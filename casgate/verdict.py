@@ -15,6 +15,7 @@ class Cause(str, Enum):
     BINDING_MISMATCH = "2"
     DNS = "3"
     TLS = "4"
+    CERTAUTH_ENDPOINT = "X1"  # not in the KB: the path every cause above is about must answer at all
 
     @property
     def headline(self) -> str:
@@ -28,6 +29,7 @@ _CAUSE_TITLES = {
     Cause.BINDING_MISMATCH: "IIS binding vs keystore",
     Cause.DNS: "DNS of the HQ FQDN",
     Cause.TLS: "TLS 1.0 / cipher suites",
+    Cause.CERTAUTH_ENDPOINT: "certauth answers over HTTPS",
 }
 
 

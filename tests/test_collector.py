@@ -24,6 +24,7 @@ from casgate.collector import (
     host_commands,
     host_spec,
     minify,
+    winrm_credentials,
     write_host_side,
 )
 from casgate.inventory import InventoryHost
@@ -74,6 +75,8 @@ def test_shipped_powershell_only_reads(name: str) -> None:
     assert not unexpected, f"{name} uses verbs outside the read-only allowlist: {sorted(unexpected)}"
     assert not writes, f"{name} writes with {sorted(writes)}"
     assert not FORBIDDEN.search(text), FORBIDDEN.search(text)
+    assert {m.group(1).lower() for m in re.finditer(r"\breg\s+(\w+)", text)} <= {"query", "export"}
+    assert all(" show " in line for line in text.splitlines() if re.search(r"\bnetsh\b", line))
 
 
 def test_the_scanner_would_catch_a_writing_verb(tmp_path: Path) -> None:
@@ -81,6 +84,13 @@ def test_the_scanner_would_catch_a_writing_verb(tmp_path: Path) -> None:
     verbs = {m.group(0) for m in re.finditer(r"\b[A-Z][a-z]+-[A-Z][A-Za-z]+\b", text)}
 
     assert {v for v in verbs if v.split("-")[0] not in READ_VERBS} == {"Set-ItemProperty", "Restart-Service"}
+
+
+def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASGATE_WINRM_USER", "CORP\\gate")
+    monkeypatch.setenv("CASGATE_WINRM_PASSWORD", "s3cret")
+
+    assert winrm_credentials(config=None) == ("CORP\\gate", "s3cret")  # type: ignore[arg-type]
 
 
 def test_credentials_are_put_into_the_spec_in_memory_only() -> None:

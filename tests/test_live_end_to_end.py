@@ -17,7 +17,7 @@ from tests.test_collector import LOGS_DOCUMENT, host_document, install_fake_powe
 FQDN = "hq.example.com"
 HOST_SIDE = {"test_root_store_is_self_signed", "test_mitel_root_ca_is_trusted", "test_trust_mode_workaround_absent",
              "test_certauth_not_rejected_in_iis_logs", "test_https_binding_matches_keystore"}
-PROBE_CHECKS = {"test_fqdn_resolves_to_hq"}
+PROBE_CHECKS = {"test_fqdn_resolves_to_hq", "test_tls10_enabled", "test_phone_cipher_profile_accepted", "test_certauth_endpoint_answers"}
 
 
 def _closed_port() -> int:
@@ -42,29 +42,34 @@ def identity(tmp_path_factory: pytest.TempPathFactory):
 
 def test_probes_only_hosts_live_then_replayed(identity, tmp_path: Path, run_suite) -> None:
     cert, key, _ = identity
-    with tls_server(cert, key, tls10=True) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns, dns_server({}, silent=True) as mute:
+    with tls_server(cert, key, tls10=True) as tls, tls_server(cert, key, tls10=False) as modern, \
+            dns_server({FQDN: ["127.0.0.1"]}) as dns, dns_server({FQDN: ["127.0.0.99"]}) as wrong, dns_server({}, silent=True) as mute:
+        probes_only = {"fqdn": FQDN, "address": "127.0.0.1", "connection": "none"}
         inventory = _inventory(
             tmp_path / "inventory.toml",
-            up={"fqdn": FQDN, "address": "127.0.0.1", "connection": "none", "dns_servers": [dns.spec], "https_port": tls.port},
-            down={"fqdn": FQDN, "address": "127.0.0.1", "connection": "none", "dns_servers": [mute.spec], "https_port": _closed_port()},
+            up={**probes_only, "dns_servers": [dns.spec], "https_port": tls.port},
+            old={**probes_only, "dns_servers": [wrong.spec], "https_port": modern.port},
+            down={**probes_only, "dns_servers": [mute.spec], "https_port": _closed_port()},
         )
-        live = run_suite(f"--inventory={inventory}", "--host", "up", "--host", "down", f"--record={tmp_path / 'rec'}",
-                         "--probe-timeout", "0.5")
+        hosts = ("--host", "up", "--host", "old", "--host", "down")
+        live = run_suite(f"--inventory={inventory}", *hosts, f"--record={tmp_path / 'rec'}", "--probe-timeout", "0.5")
 
-    up, down = live.outcomes("up"), live.outcomes("down")
-    assert {c for c, o in up.items() if o == "pass"} == {"test_fqdn_resolves_to_hq", "test_tls10_enabled", "test_phone_cipher_profile_accepted"}
-    assert {c for c, o in up.items() if o != "pass"} == set(up) - {"test_fqdn_resolves_to_hq", "test_tls10_enabled", "test_phone_cipher_profile_accepted"}
-    assert {up[c] for c in HOST_SIDE} == {"skip"}
+    up, old, down = live.outcomes("up"), live.outcomes("old"), live.outcomes("down")
+    assert {c for c, o in up.items() if o == "pass"} == PROBE_CHECKS
+    assert {up[c] for c in set(up) - PROBE_CHECKS} == {"skip"}
     assert 'not collected: connection = "none": only the runner-side probes ran' in live.output
-    assert down["test_fqdn_resolves_to_hq"] == "fail"
+    assert {c for c, o in old.items() if o == "fail"} == {"test_fqdn_resolves_to_hq", "test_tls10_enabled", "test_phone_cipher_profile_accepted"}
+    assert "resolves to 127.0.0.99, not the HQ address 127.0.0.1" in live.output
+    assert old["test_certauth_endpoint_answers"] == "pass"
+    assert down["test_fqdn_resolves_to_hq"] == down["test_certauth_endpoint_answers"] == "fail"
     assert down["test_tls10_enabled"] == down["test_phone_cipher_profile_accepted"] == "error"
     assert "no answer (timeout after 0.5 s)" in live.output
     assert "the runner could not reach 127.0.0.1:" in live.output
     assert live.returncode == 1
 
-    replay = run_suite(f"--snapshots={tmp_path / 'rec'}", "--host", "up", "--host", "down")
+    replay = run_suite(f"--snapshots={tmp_path / 'rec'}", *hosts)
 
-    assert replay.outcomes("up") == up and replay.outcomes("down") == down
+    assert (replay.outcomes("up"), replay.outcomes("old"), replay.outcomes("down")) == (up, old, down)
     assert not list((tmp_path / "rec").glob(".*partial*"))
 
 
@@ -84,6 +89,25 @@ def test_host_side_through_testinfra_local_backend(identity, tmp_path: Path, run
     assert {c for c, o in outcomes.items() if o == "skip"} == {"test_phone_logs_show_no_tls_failure", "test_phone_logs_show_no_host_not_found"}
     assert {o for c, o in outcomes.items() if "phone_logs" not in c} == {"pass"}
     assert len((tmp_path / "scripts.log").read_text().split("\n=====\n")) == 3  # two round trips
+
+
+def test_failing_collector_errors_host_side_checks_and_probes_still_run(identity, tmp_path: Path, run_suite) -> None:
+    cert, key, _ = identity
+    fake = tmp_path / "bin" / "powershell"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'Access is denied.' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with tls_server(cert, key) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns:
+        inventory = _inventory(tmp_path / "inventory.toml", hq={"fqdn": FQDN, "address": "127.0.0.1", "connection": "local",
+                                                                 "dns_servers": [dns.spec], "https_port": tls.port})
+        run = run_suite(f"--inventory={inventory}", "--host", "hq", env_extra={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"})
+
+    outcomes = run.outcomes("hq")
+    # TLS checks need the registry as well as the handshake: collected-but-failed evidence is an error, not a guess.
+    assert {outcomes[c] for c in HOST_SIDE | {"test_tls10_enabled", "test_phone_cipher_profile_accepted"}} == {"error"}
+    assert "could not be collected: host evidence: PowerShell exited 1: Access is denied." in run.output
+    assert outcomes["test_fqdn_resolves_to_hq"] == outcomes["test_certauth_endpoint_answers"] == "pass"
+    assert "Traceback" not in run.output
 
 
 def test_name_in_inventory_and_snapshots_needs_live_or_replay(tmp_path: Path, run_suite) -> None:

@@ -15,7 +15,7 @@ def test_every_scenario_fails_exactly_its_checks(scenarios_dir: Path, run_suite)
     assert run.returncode == 1, run.output
     for scenario in SCENARIOS:
         outcomes = run.outcomes(scenario.name)
-        assert len(outcomes) == 10, (scenario.name, outcomes)
+        assert len(outcomes) == 11, (scenario.name, outcomes)
         failed = {check for check, outcome in outcomes.items() if outcome == "fail"}
         warned = {check for check, outcome in outcomes.items() if outcome == "warn"}
         others = {outcome for check, outcome in outcomes.items() if check not in failed | warned}
