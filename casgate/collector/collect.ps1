@@ -15,7 +15,7 @@ param(
     [int]$SinceHours = 24
 )
 $ErrorActionPreference = 'Stop'
-$collectedAt = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+$collectedAt = (Get-Date).ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")
 . (Join-Path $PSScriptRoot 'host.ps1')
 $evidence = $result
 . (Join-Path $PSScriptRoot 'iislogs.ps1')
