@@ -12,6 +12,7 @@ import pytest
 
 from casgate import __version__
 from casgate.certs import Certificate
+from casgate.checks.root_store import root_cause_hint
 from casgate.collector import collect_host_side
 from casgate.errors import CasgateError, NotCollected
 from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe
@@ -231,6 +232,25 @@ def tls_probe(evidence: Snapshot) -> TlsProbe:
 
 
 @pytest.fixture
+def root_hint(evidence: Snapshot) -> str:
+    """Whether 403.16 lines point at 1a or 1b; unusable root store evidence is said, not raised (1a/1b error on it)."""
+    try:
+        return root_cause_hint(evidence.root_store, evidence.keystore_certificate("Mitel_mfg_ca.crt"))
+    except CasgateError as exc:
+        return f"cannot tell 1a from 1b: {exc}"
+
+
+@pytest.fixture
+def tls_cause(evidence: Snapshot) -> str | None:
+    """Phone TLS failures are cause 4 when the phones' TLS 1.0 profile is refused, else cause 2; None if unknown."""
+    try:
+        refused = not all(evidence.tls_probe.handshake(p, "probes/tls.json").accepted for p in ("tls1.0", "phone-profile"))
+    except CasgateError:
+        return None
+    return "4" if refused else "2"
+
+
+@pytest.fixture
 def https_probe(evidence: Snapshot) -> HttpsProbe:
     probe = evidence.https_probe
     if probe is None:
@@ -320,7 +340,7 @@ def _first_line(report: pytest.TestReport) -> str:
 
 
 def _row(report: pytest.TestReport) -> Row | None:
-    for name, value in report.user_properties:
+    for name, value in getattr(report, "user_properties", ()):
         if name == _RESULT_PROPERTY:
             doc = json.loads(str(value))
             return Row(doc["host"], Cause(doc["cause"]), doc["check"], report.nodeid, Outcome(doc["outcome"]), doc["summary"])

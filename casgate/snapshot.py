@@ -93,9 +93,9 @@ class Snapshot:
         folder = self._path(IIS_LOGS)
         if not folder.is_dir():
             raise EvidenceError(IIS_LOGS, r"folder is missing; copy C:\inetpub\logs\LogFiles\W3SVC1\u_ex*.log into it")
-        files = _log_files(folder, IIS_LOGS, "*.log")
+        files = tuple(f for f in _log_files(folder, IIS_LOGS, "*") if f.path.name.lower().endswith((".log", ".gz", ".zip")))
         if not files:
-            raise EvidenceError(IIS_LOGS, "holds no *.log file; is IIS logging switched off for Default Web Site?")
+            raise EvidenceError(IIS_LOGS, "holds no *.log (or .gz/.zip of logs); is IIS logging switched off for Default Web Site?")
         return files
 
     @cached_property

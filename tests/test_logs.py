@@ -1,19 +1,30 @@
-"""IIS W3C logs parsed by #Fields (which change mid-file) and phone logs, with the KB's own lines."""
+"""Log forensics on real-shaped logs: #Fields changes, CRLF, truncated last lines, gzip and zip, several sites and
+rotated files; exact counts and first/last times; every symptom attributed; both search backends identical."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import gzip
+import json
+import subprocess
+import sys
+import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from casgate.checks.iis_log import judge_certauth_log
-from casgate.phonelog import PhoneSymptom, scan_phone_log
+from casgate.logs import _search, iis, phone, sources
+from casgate.logs.attribution import Attribution
 from casgate.regfile import RegistryView, parse_reg
 from casgate.snapshot import LogFile
 from casgate.verdict import Outcome
-from casgate.w3c import Malformed, W3CEntry, scan_w3c
 from casgate.window import Window, parse_since
+from tests.conftest import REPO
 
-FIELDS = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken"
+FIELDS = ("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
+          "cs(Referer) sc-status sc-substatus sc-win32-status time-taken")
+FIELDS_REORDERED = "#Fields: time date c-ip cs-uri-stem sc-status sc-substatus sc-win32-status"
 KB_LINE = "2016-12-21 15:01:37 10.169.24.10 POST /shoreauth/certauth - 443 - 10.169.24.139 Mozilla/5.0 - 403 16 2148204809 730"
 KB_PHONE_LINE = (
     "2018-12-03T10:40:16.156-07:00 P105709FW16424D2D8B p8[240]: 342246.5 pri 0000,sl 01165,sf src/networkaccessmanager.cpp,"
@@ -22,35 +33,119 @@ KB_PHONE_LINE = (
 )
 
 
-def test_fields_directive_change_mid_file_is_honoured() -> None:
-    lines = [FIELDS, KB_LINE, "#Fields: date time c-ip cs-uri-stem sc-status sc-substatus", "2016-12-21 15:02:00 10.0.0.9 /shoreauth/certauth 403 7"]
+@pytest.fixture(params=["stringzilla", "python"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with the SIMD search and with the pure-Python fallback."""
+    if request.param == "python":
+        monkeypatch.setattr(_search, "_sz", None)
+    elif _search._sz is None:
+        pytest.fail("stringzilla is not installed: install the test extra")
+    return request.param
 
-    entries = list(scan_w3c(lines, "u_ex161221.log"))
 
-    assert [type(e) for e in entries] == [W3CEntry, W3CEntry]
-    assert entries[0].get("sc-win32-status") == "2148204809" and entries[0].line == 2
-    assert entries[1].get("c-ip") == "10.0.0.9" and entries[1].get("sc-substatus") == "7"
+def _write(path: Path, *lines: str, end: str = "\r\n", last_newline: bool = True) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = end.join(lines) + (end if last_newline else "")
+    path.write_bytes(text.encode())
+    return path
+
+
+def _scan(path: Path, wants_all: bool = True) -> list[iis.Entry | iis.Malformed]:
+    [(label, blocks)] = list(sources.log_files(path, path.name, "*.log"))
+    return list(iis.scan_file(label, blocks(), lambda e: wants_all))
+
+
+def test_fields_change_mid_file_with_line_numbers(tmp_path: Path, backend: str) -> None:
+    log = _write(tmp_path / "u_ex161221.log", "#Software: Microsoft Internet Information Services 8.5", FIELDS, KB_LINE,
+                 "2016-12-21 15:01:38 10.169.24.10 GET /director/ - 443 - 10.1.1.1 x - 200 0 0 1",
+                 FIELDS_REORDERED, "15:02:00 2016-12-21 10.0.0.9 /shoreauth/certauth 403 7 0")
+
+    entries = _scan(log)
+
+    assert [(e.line, e.get("c-ip"), e.get("sc-substatus")) for e in entries] == [(3, "10.169.24.139", "16"), (6, "10.0.0.9", "7")]
     assert entries[1].time == datetime(2016, 12, 21, 15, 2, tzinfo=timezone.utc)
 
 
-def test_the_kbs_copied_40316_line_is_malformed_not_guessed() -> None:
-    copied = KB_LINE.replace("403 16", "40316")
+def test_date_directive_supplies_a_missing_date_field(tmp_path: Path, backend: str) -> None:
+    log = _write(tmp_path / "u_ex.log", "#Date: 2016-12-21 00:00:00", "#Fields: time c-ip cs-uri-stem sc-status sc-substatus",
+                 "15:01:37 10.0.0.1 /shoreauth/certauth 403 16")
 
-    entries = list(scan_w3c([FIELDS, copied], "u_ex.log"))
+    [entry] = _scan(log)
 
-    assert entries == [Malformed("u_ex.log", 2, "14 values where #Fields: names 15")]
-
-
-def test_entry_before_fields_and_needle_filtering() -> None:
-    entries = list(scan_w3c([KB_LINE, FIELDS, "2016-12-21 15:01:37 10.169.24.10 GET /other - 443 - x y - 200 0 0 1"], "l", needle="CERTAUTH"))
-
-    assert entries == [Malformed("l", 1, "entry before any #Fields: directive")]
+    assert entry.time == datetime(2016, 12, 21, 15, 1, 37, tzinfo=timezone.utc)
 
 
-def _log(tmp_path: Path, *lines: str) -> LogFile:
-    path = tmp_path / "u_ex161221.log"
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
-    return LogFile("iis/logs/u_ex161221.log", path)
+def test_the_kbs_copied_40316_line_and_a_truncated_last_line_are_malformed(tmp_path: Path, backend: str) -> None:
+    log = _write(tmp_path / "u_ex.log", FIELDS, KB_LINE.replace("403 16", "40316"), KB_LINE, KB_LINE[:60], last_newline=False)
+
+    items = _scan(log)
+
+    assert items[0] == iis.Malformed("u_ex.log", 2, "14 values where #Fields: names 15")
+    assert isinstance(items[1], iis.Entry) and items[1].line == 3
+    assert items[2] == iis.Malformed("u_ex.log", 4, "7 values where #Fields: names 15")
+
+
+def test_entry_before_any_fields_directive(tmp_path: Path, backend: str) -> None:
+    assert _scan(_write(tmp_path / "u_ex.log", KB_LINE, FIELDS)) == [iis.Malformed("u_ex.log", 1, "entry before any #Fields: directive")]
+
+
+def _site_logs(root: Path) -> Path:
+    """Two sites, rotated daily files, one gzipped and one zipped day, CRLF, a #Fields change."""
+    w3svc1, w3svc2 = root / "W3SVC1", root / "W3SVC2"
+    _write(w3svc1 / "u_ex161220.log", FIELDS, KB_LINE.replace("2016-12-21 15:01:37", "2016-12-20 09:00:00"))
+    _write(w3svc1 / "u_ex161221.log", FIELDS, KB_LINE, KB_LINE.replace("15:01:37", "15:05:00").replace(".139", ".140"),
+           FIELDS_REORDERED, "15:10:00 2016-12-21 10.169.24.139 /shoreauth/certauth 403 16 2148204809")
+    w3svc2.mkdir(parents=True)
+    day = "\r\n".join([FIELDS, KB_LINE.replace("15:01:37", "16:00:00"), KB_LINE.replace("15:01:37", "16:30:00")]) + "\r\n"
+    with gzip.open(w3svc2 / "u_ex161221.log.gz", "wb") as handle:
+        handle.write(day.encode())
+    with zipfile.ZipFile(w3svc2 / "older.zip", "w") as archive:
+        archive.writestr("u_ex161219.log", day.replace("2016-12-21", "2016-12-19"))
+    return root
+
+
+def test_several_sites_rotated_gzip_and_zip_exact_counts(tmp_path: Path, backend: str) -> None:
+    attribution = Attribution(window_start=datetime(2016, 12, 21, tzinfo=timezone.utc), trust_list_mode=False)
+    attribution.add_iis("logs/", _site_logs(tmp_path / "logs"))
+
+    [f139, f140] = sorted(attribution.findings(), key=lambda f: f.phone)
+    assert (f139.phone, f139.count, f139.first, f139.last) == (
+        "10.169.24.139", 4, datetime(2016, 12, 21, 15, 1, 37, tzinfo=timezone.utc), datetime(2016, 12, 21, 16, 30, tzinfo=timezone.utc))
+    assert f139.cause == "1" and "0x800B0109 CERT_E_UNTRUSTEDROOT" in f139.symptom
+    assert (f140.count, f140.samples) == (1, [f"logs/W3SVC1/u_ex161221.log:3: {KB_LINE.replace('15:01:37', '15:05:00').replace('.139', '.140')}"])
+    assert [s.split(": ", 1)[0] for s in f139.samples] == [
+        "logs/W3SVC1/u_ex161221.log:2", "logs/W3SVC1/u_ex161221.log:5", "logs/W3SVC2/u_ex161221.log.gz:2"]
+    [old] = attribution.history_findings()
+    assert old.count == 3  # one on the 20th, two in the zipped 19th
+    assert attribution.files == 4
+
+
+def test_block_boundaries_keep_line_numbers_and_results(tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [FIELDS] + [KB_LINE.replace("10.169.24.139", f"10.0.{i // 250}.{i % 250}") if i % 7 == 0 else
+                        "2016-12-21 15:01:37 10.169.24.10 GET /director/ - 443 - 10.1.1.1 x - 200 0 0 1" for i in range(400)]
+    plain = _write(tmp_path / "u_ex.log", *lines)
+    gz = tmp_path / "u_ex.log.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    monkeypatch.setattr(sources, "BLOCK", 97)  # many tiny blocks: lines straddle every boundary
+
+    def cites(path: Path) -> list[str]:
+        return [f"{e.line}:{e.text}" for e in _scan(path) if isinstance(e, iis.Entry)]
+
+    assert cites(gz) == cites(plain)
+    assert cites(plain)[1].startswith("9:")  # line 1 is #Fields, entry i=7 is line 9
+
+
+def test_every_certauth_rejection_is_named(tmp_path: Path, backend: str) -> None:
+    log = _write(tmp_path / "u_ex.log", FIELDS, *[KB_LINE.replace("403 16 2148204809", s) for s in
+                                                  ("403 7 0", "403 13 2148204812", "403 17 2148204801", "200 0 0")])
+    for trust_list_mode, expected in ((True, 3), (False, 2), (None, 3)):
+        attribution = Attribution(trust_list_mode=trust_list_mode)
+        attribution.add_iis("", log)
+        symptoms = {f.symptom: f.cause for f in attribution.findings()}
+        assert len(symptoms) == expected
+    assert symptoms["403.13 client certificate revoked (2148204812 = 0x800B010C CERT_E_REVOKED)"] == "-"
+    assert symptoms["403.17 client certificate expired or not yet valid (2148204801 = 0x800B0101 CERT_E_EXPIRED)"] == "-"
+    assert symptoms["403.7 client certificate required (SendTrustedIssuerList=1)"] == "1?"
 
 
 def _registry(**values: int) -> RegistryView:
@@ -60,59 +155,81 @@ def _registry(**values: int) -> RegistryView:
     return view
 
 
-def test_window_boundary_counts_lines_at_its_start_and_mentions_older_ones(tmp_path: Path) -> None:
-    end = datetime(2016, 12, 21, 15, 1, 37, tzinfo=timezone.utc) + timedelta(hours=24)
-    older = KB_LINE.replace("15:01:37", "15:01:36")
-    log = _log(tmp_path, FIELDS, older, KB_LINE)
+def test_window_boundary_counts_lines_at_its_start_and_mentions_older_ones(tmp_path: Path, backend: str) -> None:
+    end = datetime(2016, 12, 22, 15, 1, 37, tzinfo=timezone.utc)
+    log = LogFile("iis/logs/u_ex161221.log", _write(tmp_path / "u_ex161221.log", FIELDS, KB_LINE.replace("15:01:37", "15:01:36"), KB_LINE))
 
-    verdict = judge_certauth_log([log], _registry(), Window.before(end, parse_since("24h")))
+    verdict = judge_certauth_log([log], _registry(), Window.before(end, parse_since("24h")), "hint")
 
     assert verdict.outcome is Outcome.FAIL
-    assert "10.169.24.139: 1 x certauth 403, first 2016-12-21 15:01:37Z, last 2016-12-21 15:01:37Z" in verdict.evidence
-    assert any("older than the window (not counted): 1 x certauth 403" in line for line in verdict.evidence)
+    assert verdict.evidence[0].startswith("[cause 1] 10.169.24.139: 1 x 403.16 client certificate untrusted")
+    assert verdict.evidence[0].endswith("first 2016-12-21 15:01:37Z, last 2016-12-21 15:01:37Z")
+    assert "older than the window (not counted): 1 line(s) from 1 phone(s), last 2016-12-21 15:01:36Z" in verdict.evidence
 
 
-def test_repaired_server_passes_on_old_lines(tmp_path: Path) -> None:
-    end = datetime(2016, 12, 25, tzinfo=timezone.utc)
+def test_repaired_server_passes_and_403_7_needs_trust_list_mode(tmp_path: Path, backend: str) -> None:
+    log = LogFile("u_ex.log", _write(tmp_path / "u_ex.log", FIELDS, KB_LINE, KB_LINE.replace("403 16 2148204809", "403 7 0")))
+    later = Window.before(datetime(2016, 12, 25, tzinfo=timezone.utc), parse_since("24h"))
+    now = Window.before(datetime(2016, 12, 21, 16, tzinfo=timezone.utc), parse_since("1h"))
 
-    verdict = judge_certauth_log([_log(tmp_path, FIELDS, KB_LINE)], _registry(), Window.before(end, parse_since("24h")))
-
-    assert verdict.outcome is Outcome.PASS
-
-
-def test_403_7_counts_only_in_trust_list_mode(tmp_path: Path) -> None:
-    line = KB_LINE.replace("403 16 2148204809", "403 7 0")
-    log = _log(tmp_path, FIELDS, line)
-    window = Window.before(datetime(2016, 12, 21, 16, tzinfo=timezone.utc), parse_since("1h"))
-
-    plain = judge_certauth_log([log], _registry(), window)
-    trust_list = judge_certauth_log([log], _registry(SendTrustedIssuerList=1), window)
-
-    assert plain.outcome is Outcome.PASS
-    assert trust_list.outcome is Outcome.FAIL
+    assert judge_certauth_log([log], _registry(), later, "hint").outcome is Outcome.PASS
+    trust_list = judge_certauth_log([log], _registry(SendTrustedIssuerList=1), now, "hint")
+    assert "403.7 client certificate required" in "\n".join(trust_list.evidence)
     assert "SendTrustedIssuerList -Value 0" in trust_list.remediation
 
 
-def test_malformed_certauth_line_alone_warns(tmp_path: Path) -> None:
-    log = _log(tmp_path, FIELDS, KB_LINE.replace("403 16", "40316"))
+def test_malformed_certauth_line_alone_warns(tmp_path: Path, backend: str) -> None:
+    log = LogFile("iis/logs/u_ex.log", _write(tmp_path / "u_ex.log", FIELDS, KB_LINE.replace("403 16", "40316")))
 
-    verdict = judge_certauth_log([log], _registry(), Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d")))
+    verdict = judge_certauth_log([log], _registry(), Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d")), "h")
 
     assert verdict.outcome is Outcome.WARN
-    assert "malformed certauth line (not judged): iis/logs/u_ex161221.log:2: 14 values where #Fields: names 15" in verdict.evidence
+    assert "malformed certauth line (not judged): iis/logs/u_ex.log:2: 14 values where #Fields: names 15" in verdict.evidence
 
 
-def test_kb_phone_line_is_host_not_found_with_the_fqdn() -> None:
-    hits = list(scan_phone_log(["2018-12-03T10:40:15.000-07:00 ordinary line", KB_PHONE_LINE], "phone.log"))
+def test_phone_symptoms_from_the_kb_line_and_tls_lines(tmp_path: Path, backend: str) -> None:
+    log = _write(tmp_path / "phone.log", "2018-12-03T10:40:15.000-07:00 ordinary line", KB_PHONE_LINE,
+                 "2018-12-03T10:41:00Z 00:10:49:1A:2B:3C sslErrors: SSL handshake error", "x Certificate Authority Invalid",
+                 "2018-12-03T10:42:00Z reply on url: https://hq/shoreauth/certauth, error code = 6, SSL handshake failed", end="\n")
+    [(label, blocks)] = list(sources.log_files(log, "phone.log", "*"))
 
-    assert len(hits) == 1
-    assert hits[0].symptom is PhoneSymptom.HOST_NOT_FOUND
-    assert hits[0].fqdn == "example.fqdn.com" and hits[0].line == 2
+    hits = list(phone.scan_file(label, blocks(), lambda h: True))
+
+    assert [(h.symptom, h.line) for h in hits] == [(phone.HOST_NOT_FOUND, 2), (phone.TLS_FAILURE, 3), (phone.TLS_FAILURE, 4), (phone.TLS_FAILURE, 5)]
+    assert hits[0].fqdn == "example.fqdn.com"
     assert hits[0].time == datetime(2018, 12, 3, 17, 40, 16, 156000, tzinfo=timezone.utc)
+    assert hits[1].phone == "00:10:49:1A:2B:3C" and hits[2].phone == "phone.log" and hits[2].time is None
 
 
-def test_tls_failure_lines() -> None:
-    hits = list(scan_phone_log(["x SSL handshake error", "y Certificate Authority Invalid", "z fine"], "p.log"))
+def test_both_backends_attribute_identically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs = _site_logs(tmp_path / "logs")
+    _write(tmp_path / "phones" / "p1.log", KB_PHONE_LINE, "2018-12-03T10:41:00Z SSL handshake error")
 
-    assert [h.symptom for h in hits] == [PhoneSymptom.TLS_FAILURE] * 2
-    assert hits[0].time is None
+    def attribute() -> list[dict[str, object]]:
+        attribution = Attribution(window_start=datetime(2016, 12, 21, tzinfo=timezone.utc))
+        attribution.add_iis("logs/", logs)
+        attribution.add_phone("phones/", tmp_path / "phones")
+        return [f.as_dict() for f in [*attribution.findings(), *attribution.history_findings()]]
+
+    fast = attribute()
+    monkeypatch.setattr(_search, "_sz", None)
+    assert attribute() == fast and len(fast) == 5
+
+
+def test_command_line_for_the_administrator_with_only_logs(tmp_path: Path) -> None:
+    _site_logs(tmp_path / "W3SVC-bundle")
+    _write(tmp_path / "phones" / "P105709FW16424D2D8B.log", KB_PHONE_LINE)
+
+    run = subprocess.run([sys.executable, "-m", "casgate.logs", str(tmp_path), "--since", "24h", "--until", "2016-12-21T23:59:59Z", "--json"],
+                         capture_output=True, text=True, cwd=REPO, check=False)
+
+    doc = json.loads(run.stdout)
+    assert run.returncode == 1
+    phone_log = str(tmp_path / "phones" / "P105709FW16424D2D8B.log")
+    # the window has a start only: lines after --until (the 2018 phone line) still count, as clock skew would
+    assert {(f["cause"], f["phone"], f["count"]) for f in doc["findings"]} == {
+        ("1", "10.169.24.139", 4), ("1", "10.169.24.140", 1), ("3", phone_log, 1)}
+    assert {(f["cause"], f["count"]) for f in doc["history"]} == {("1", 3)}
+    text = subprocess.run([sys.executable, "-m", "casgate.logs", str(tmp_path / "phones")], capture_output=True, text=True, cwd=REPO, check=False)
+    assert text.stdout.splitlines()[1].startswith("3      ")
+    assert "asking for example.fqdn.com" in text.stdout

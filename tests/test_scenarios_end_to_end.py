@@ -53,7 +53,8 @@ def test_bundled_hq01_reproduces_the_kb_incident(run_suite, tmp_path: Path) -> N
     assert run.outcomes("hq01")["test_certauth_not_rejected_in_iis_logs"] == "fail"
     assert "CN=Corp Issuing CA 01" in run.output
     assert "2148204809 = 0x800B0109 CERT_E_UNTRUSTEDROOT" in run.output
-    assert "10.169.24.139: 3 x certauth 403" in run.output
+    assert "[cause 1] 10.169.24.139: 3 x 403.16 client certificate untrusted" in run.output
+    assert "host evidence supports cause 1a (a certificate in LocalMachine\\Root is not self-signed)" in run.output
     html = (tmp_path / "report.html").read_text()
     assert 'id="casgate-matrix"' in html
 

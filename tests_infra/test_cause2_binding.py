@@ -4,7 +4,7 @@ import pytest
 
 from casgate.checks.binding import judge_binding
 from casgate.checks.phone_log import judge_phone_logs
-from casgate.phonelog import PhoneSymptom
+from casgate.logs.phone import TLS_FAILURE
 
 
 @pytest.mark.cause("2", "Default Web Site https/443 is bound to keystore server.crt")
@@ -13,5 +13,5 @@ def test_https_binding_matches_keystore(bindings, server_crt, my_store, gate):
 
 
 @pytest.mark.cause("2", "phone logs show no TLS handshake / CA failures")
-def test_phone_logs_show_no_tls_failure(phone_logs, window, manifest, gate):
-    gate(judge_phone_logs(phone_logs, PhoneSymptom.TLS_FAILURE, window, manifest.fqdn, manifest.address))
+def test_phone_logs_show_no_tls_failure(phone_logs, window, manifest, tls_cause, gate):
+    gate(judge_phone_logs(phone_logs, TLS_FAILURE, window, manifest.fqdn, manifest.address, tls_cause))

@@ -4,7 +4,7 @@ import pytest
 
 from casgate.checks.dns import judge_dns
 from casgate.checks.phone_log import judge_phone_logs
-from casgate.phonelog import PhoneSymptom
+from casgate.logs.phone import HOST_NOT_FOUND
 
 
 @pytest.mark.cause("3", "the phones' DNS servers resolve the HQ FQDN to the HQ address")
@@ -14,4 +14,4 @@ def test_fqdn_resolves_to_hq(dns_probe, manifest, gate):
 
 @pytest.mark.cause("3", "phone logs show no 'Host not found' on the certauth URL")
 def test_phone_logs_show_no_host_not_found(phone_logs, window, manifest, gate):
-    gate(judge_phone_logs(phone_logs, PhoneSymptom.HOST_NOT_FOUND, window, manifest.fqdn, manifest.address))
+    gate(judge_phone_logs(phone_logs, HOST_NOT_FOUND, window, manifest.fqdn, manifest.address))

@@ -65,6 +65,18 @@ def judge_mitel_root(root_store: tuple[Certificate, ...], mitel_ca: Certificate)
     )
 
 
+def root_cause_hint(root_store: tuple[Certificate, ...], mitel_ca: Certificate) -> str:
+    """Which of 1a / 1b the root store supports, for the IIS log check's 403.16 attribution."""
+    causes = []
+    if any(not c.self_signed for c in root_store):
+        causes.append("1a (a certificate in LocalMachine\\Root is not self-signed)")
+    if all(c.thumbprint != mitel_ca.thumbprint for c in root_store):
+        causes.append("1b (Mitel_mfg_ca.crt is not in LocalMachine\\Root)")
+    if not causes:
+        return "host evidence: the root store shows neither 1a nor 1b; check the phones' certificate chain"
+    return "host evidence supports cause " + " and ".join(causes)
+
+
 def judge_trust_mode(registry: RegistryView) -> Verdict:
     """1, workaround: ClientAuthTrustMode=2 masks reason 1a, so it is reported, never silently passed."""
     mode = dword(registry, "ClientAuthTrustMode")

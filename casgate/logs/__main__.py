@@ -1,0 +1,81 @@
+"""python -m casgate.logs FILES_OR_FOLDERS [--since 24h] [--until TIME] [--json]
+
+Attributes the IIS and phone log lines of a bundle to the KB's causes, without any other evidence: for the
+administrator who only has logs (a phone-log bundle a customer emailed, a folder of u_ex*.log)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from casgate.logs._search import BACKEND
+from casgate.logs.attribution import Attribution, Finding
+
+
+def _is_iis(path: Path) -> bool:
+    """IIS logs are u_ex*/ex* files (or archives of them); everything else is taken as a phone log."""
+    name = path.name.lower()
+    return name.startswith(("u_ex", "ex")) or "w3svc" in path.as_posix().lower()
+
+
+def _table(findings: list[Finding]) -> list[str]:
+    if not findings:
+        return ["no symptom lines found"]
+    rows = [("cause", "phone", "count", "first", "last", "symptom")]
+    for f in sorted(findings, key=lambda f: (f.cause, f.phone, f.symptom)):
+        rows.append((f.cause, f.phone, str(f.count), _when(f.first), _when(f.last), f.symptom))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5] for row in rows]
+    for f in findings:
+        lines += [f"  {sample}" for sample in f.samples]
+    return lines
+
+
+def _when(moment: datetime | None) -> str:
+    return "undated" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}Z"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m casgate.logs", description=__doc__.split("\n\n")[1])
+    parser.add_argument("paths", nargs="+", type=Path, help="log files, .gz/.zip archives, or folders of them")
+    parser.add_argument("--since", help="only lines from this long before --until count (e.g. 24h, 7d); older ones are history")
+    parser.add_argument("--until", help="end of the window, ISO 8601 UTC (default: now)")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    args = parser.parse_args(argv)
+    start = None
+    if args.since:
+        from casgate.errors import CasgateError
+        from casgate.window import parse_since
+
+        try:
+            until = datetime.fromisoformat(args.until.replace("Z", "+00:00")) if args.until else datetime.now(timezone.utc)
+            start = (until if until.tzinfo else until.replace(tzinfo=timezone.utc)) - parse_since(args.since)
+        except (CasgateError, ValueError) as exc:
+            parser.error(str(exc))
+    attribution = Attribution(window_start=start)
+    for path in args.paths:
+        if not path.exists():
+            parser.error(f"{path}: no such file or folder")
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            label = file.as_posix()
+            (attribution.add_iis if _is_iis(file) else attribution.add_phone)(label, file)
+    findings = attribution.findings()
+    if args.json:
+        json.dump({"backend": BACKEND, "files": attribution.files, "findings": [f.as_dict() for f in findings],
+                   "history": [f.as_dict() for f in attribution.history_findings()], "malformed": attribution.malformed},
+                  sys.stdout, indent=2)
+        print()
+    else:
+        print("\n".join(_table(findings)))
+        for line in attribution.malformed:
+            print(f"malformed: {line}")
+        print(f"({attribution.files} file(s) scanned with the {BACKEND} search)")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Byte search over a mapped log file or a decompressed block: stringzilla's SIMD search when it is installed
+(the `fast` extra), Python's own find otherwise. Both give identical results; tests compare them."""
+
+from __future__ import annotations
+
+import mmap
+import os
+
+try:
+    if os.environ.get("CASGATE_PURE_PYTHON"):
+        raise ImportError("pure-Python search requested")
+    import stringzilla as _sz
+except ImportError:
+    _sz = None
+
+BACKEND = "stringzilla" if _sz is not None else "python"
+_COUNT_STEP = 1 << 20  # the fallback counts newlines a megabyte at a time: memory stays flat
+
+
+class Haystack:
+    """Read-only bytes with find, rfind, count and slicing, whichever backend holds them."""
+
+    __slots__ = ("_data", "_handle", "size")
+
+    def __init__(self, data: object, size: int, handle: object = None) -> None:
+        self._data = data
+        self._handle = handle
+        self.size = size
+
+    @classmethod
+    def of_file(cls, path: str) -> Haystack:
+        """The whole file, memory-mapped: the OS pages it in as the search runs, nothing is copied."""
+        size = os.path.getsize(path)
+        if _sz is not None:
+            return cls(_sz.Str(_sz.File(path)), size)
+        handle = open(path, "rb")  # noqa: SIM115 - closed in close()
+        if size == 0:
+            return cls(b"", 0, handle)
+        return cls(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ), size, handle)
+
+    @classmethod
+    def of_bytes(cls, data: bytes) -> Haystack:
+        return cls(_sz.Str(data) if _sz is not None else data, len(data))
+
+    def find(self, needle: bytes, start: int = 0, end: int | None = None) -> int:
+        return self._data.find(needle, start, self.size if end is None else end)  # type: ignore[attr-defined]
+
+    def rfind(self, needle: bytes, start: int, end: int) -> int:
+        return self._data.rfind(needle, start, end)  # type: ignore[attr-defined]
+
+    def count_newlines(self, start: int, end: int) -> int:
+        if _sz is not None:
+            return self._data.count(b"\n", start, end)  # type: ignore[attr-defined]
+        total = 0
+        for offset in range(start, end, _COUNT_STEP):
+            total += self._data[offset:min(end, offset + _COUNT_STEP)].count(b"\n")  # type: ignore[index]
+        return total
+
+    def slice(self, start: int, end: int) -> bytes:
+        return bytes(self._data[start:end])  # type: ignore[index]
+
+    def positions(self, needle: bytes, end: int) -> list[int]:
+        """Every offset of `needle` before `end`, in order."""
+        found, at = [], self.find(needle, 0, end)
+        while at != -1:
+            found.append(at)
+            at = self.find(needle, at + 1, end)
+        return found
+
+    def close(self) -> None:
+        if isinstance(self._data, mmap.mmap):
+            self._data.close()
+        if self._handle is not None:
+            self._handle.close()  # type: ignore[attr-defined]

@@ -1,0 +1,159 @@
+"""Every symptom line becomes a finding tied to one cause, counted per cause and per phone (client IP or phone),
+with first and last time and a few sample lines. Lines before the window are history: counted, not failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from casgate.logs import iis, phone
+from casgate.logs.sources import log_files
+from casgate.win32status import describe_win32_status
+
+CERTAUTH_STEM = "/shoreauth/certauth"
+SAMPLES = 3
+
+# (sc-status, sc-substatus) on certauth -> (cause, what it is). 403.7 counts only in trust-list mode (see below).
+_IIS = {
+    ("403", "16"): ("1", "403.16 client certificate untrusted"),
+    ("403", "7"): ("1", "403.7 client certificate required (SendTrustedIssuerList=1)"),
+    ("403", "13"): ("-", "403.13 client certificate revoked"),
+    ("403", "17"): ("-", "403.17 client certificate expired or not yet valid"),
+}
+_PHONE = {
+    phone.HOST_NOT_FOUND: ("3", "'Host not found' (Qt error 3) on the certauth URL"),
+    phone.TLS_FAILURE: ("2 or 4", "'SSL handshake error' / 'Certificate Authority Invalid' (Qt error 6)"),
+}
+
+
+class Finding:
+    """One (cause, symptom, phone): how often, first and last seen, and the first few lines as file:line."""
+
+    __slots__ = ("cause", "symptom", "phone", "count", "first", "last", "samples")
+
+    def __init__(self, cause: str, symptom: str, phone_id: str) -> None:
+        self.cause, self.symptom, self.phone = cause, symptom, phone_id
+        self.count = 0
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.samples: list[str] = []
+
+    def add(self, moment: datetime | None) -> None:
+        self.count += 1
+        if moment is not None:
+            self.first = moment if self.first is None or moment < self.first else self.first
+            self.last = moment if self.last is None or moment > self.last else self.last
+
+    def as_dict(self) -> dict[str, object]:
+        return {"cause": self.cause, "symptom": self.symptom, "phone": self.phone, "count": self.count,
+                "first": _iso(self.first), "last": _iso(self.last), "samples": list(self.samples)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+class Attribution:
+    """Accumulates findings over any number of IIS and phone logs in one streaming pass each."""
+
+    def __init__(self, window_start: datetime | None = None, trust_list_mode: bool | None = None,
+                 tls_cause: str | None = None, samples: int = SAMPLES) -> None:
+        self.window_start = window_start
+        self.trust_list_mode = trust_list_mode  # None: unknown (logs only); 403.7 is then shown as a possible cause 1
+        self.tls_cause = tls_cause  # "2" or "4" when the TLS probe says which; None: "2 or 4"
+        self.samples = samples
+        self.current: dict[tuple[str, str, str], Finding] = {}
+        self.history: dict[tuple[str, str, str], Finding] = {}
+        self.malformed: list[str] = []
+        self.files = 0
+
+    def _finding(self, cause: str, symptom: str, phone_id: str, moment: datetime | None) -> tuple[Finding, bool]:
+        current = moment is None or self.window_start is None or moment >= self.window_start
+        table = self.current if current else self.history
+        key = (cause, symptom, phone_id)
+        finding = table.get(key) or table.setdefault(key, Finding(cause, symptom, phone_id))
+        return finding, current
+
+    def _iis_kind(self, entry: iis.Entry) -> tuple[str, str] | None:
+        if entry.get("cs-uri-stem").lower() != CERTAUTH_STEM:
+            return None
+        kind = _IIS.get((entry.get("sc-status"), entry.get("sc-substatus")))
+        if kind is None or (entry.get("sc-substatus") == "7" and self.trust_list_mode is False):
+            return None
+        cause, what = kind
+        if entry.get("sc-substatus") == "7" and self.trust_list_mode is None:
+            cause = "1?"
+        status = entry.get("sc-win32-status")
+        return cause, what + (f" ({describe_win32_status(status)})" if status not in ("-", "0") else "")
+
+    def _wants_iis_line(self, entry: iis.Entry) -> bool:
+        kind = self._iis_kind(entry)
+        if kind is None:
+            return False
+        finding, current = self._finding(kind[0], kind[1], entry.get("c-ip"), entry.time)
+        return current and len(finding.samples) < self.samples
+
+    def add_iis(self, label: str, path: Path) -> None:
+        for source, blocks in log_files(path, label, "*.log"):
+            self.files += 1
+            for item in iis.scan_file(source, blocks(), self._wants_iis_line):
+                if isinstance(item, iis.Malformed):
+                    self.malformed.append(item.cite())
+                    continue
+                kind = self._iis_kind(item)
+                if kind is not None:
+                    self._record(kind[0], kind[1], item.get("c-ip"), item.time, item.line, item.cite)
+
+    def _phone_kind(self, hit: phone.PhoneLogHit) -> tuple[str, str]:
+        cause, what = _PHONE[hit.symptom]
+        if hit.symptom == phone.TLS_FAILURE and self.tls_cause:
+            cause = self.tls_cause
+        return cause, what + (f" asking for {hit.fqdn}" if hit.fqdn else "")
+
+    def _wants_phone_line(self, hit: phone.PhoneLogHit) -> bool:
+        cause, what = self._phone_kind(hit)
+        finding, current = self._finding(cause, what, hit.phone, hit.time)
+        return current and len(finding.samples) < self.samples
+
+    def add_phone(self, label: str, path: Path) -> None:
+        for source, blocks in log_files(path, label, "*"):
+            self.files += 1
+            for hit in phone.scan_file(source, blocks(), self._wants_phone_line):
+                cause, what = self._phone_kind(hit)
+                self._record(cause, what, hit.phone, hit.time, hit.line, hit.cite)
+
+    def _record(self, cause: str, symptom: str, phone_id: str, moment: datetime | None, line: int | None, cite) -> None:  # type: ignore[no-untyped-def]
+        finding, _ = self._finding(cause, symptom, phone_id, moment)
+        finding.add(moment)
+        if line is not None:
+            finding.samples.append(cite())
+
+    def findings(self, causes: Iterable[str] | None = None) -> list[Finding]:
+        wanted = set(causes) if causes is not None else None
+        return [f for f in self.current.values() if wanted is None or f.cause in wanted]
+
+    def history_findings(self, causes: Iterable[str] | None = None) -> list[Finding]:
+        wanted = set(causes) if causes is not None else None
+        return [f for f in self.history.values() if wanted is None or f.cause in wanted]
+
+
+def _when(moment: datetime | None) -> str:
+    return "undated" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}Z"
+
+
+def describe(findings: list[Finding]) -> list[str]:
+    """Evidence lines: one per finding, then its sample lines indented."""
+    lines = []
+    for f in findings:
+        lines.append(f"[cause {f.cause}] {f.phone}: {f.count} x {f.symptom}, first {_when(f.first)}, last {_when(f.last)}")
+        lines.extend(f"    {sample}" for sample in f.samples)
+    return lines
+
+
+def describe_history(findings: list[Finding]) -> list[str]:
+    if not findings:
+        return []
+    last = max((f.last for f in findings if f.last), default=None)
+    count, phones = sum(f.count for f in findings), len({f.phone for f in findings})
+    return [f"older than the window (not counted): {count} line(s) from {phones} phone(s), last {_when(last)}"]
