@@ -6,7 +6,6 @@ administrator who only has logs (a phone-log bundle a customer emailed, a folder
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -65,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             (attribution.add_iis if _is_iis(file) else attribution.add_phone)(label, file)
     findings = attribution.findings()
     if args.json:
+        import json
+
         json.dump({"backend": BACKEND, "files": attribution.files, "findings": [f.as_dict() for f in findings],
                    "history": [f.as_dict() for f in attribution.history_findings()], "malformed": attribution.malformed},
                   sys.stdout, indent=2)

@@ -3,6 +3,7 @@ with first and last time and a few sample lines. Lines before the window are his
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -75,20 +76,23 @@ class Attribution:
         finding = table.get(key) or table.setdefault(key, Finding(cause, symptom, phone_id))
         return finding, current
 
-    def _iis_kind(self, entry: iis.Entry) -> tuple[str, str] | None:
-        if entry.get("cs-uri-stem").lower() != CERTAUTH_STEM:
-            return None
-        kind = _IIS.get((entry.get("sc-status"), entry.get("sc-substatus")))
-        if kind is None or (entry.get("sc-substatus") == "7" and self.trust_list_mode is False):
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - a few distinct statuses per run; the cache dies with the run
+    def _iis_kind(self, stem: str, status: str, substatus: str, win32: str) -> tuple[str, str] | None:
+        """(cause, symptom) of a certauth answer, or None when it is not a rejection casgate reports."""
+        kind = _IIS.get((status, substatus))
+        if stem.lower() != CERTAUTH_STEM or kind is None or (substatus == "7" and self.trust_list_mode is False):
             return None
         cause, what = kind
-        if entry.get("sc-substatus") == "7" and self.trust_list_mode is None:
+        if substatus == "7" and self.trust_list_mode is None:
             cause = "1?"
-        status = entry.get("sc-win32-status")
-        return cause, what + (f" ({describe_win32_status(status)})" if status not in ("-", "0") else "")
+        return cause, what + (f" ({describe_win32_status(win32)})" if win32 not in ("-", "0") else "")
+
+    def _kind_of(self, entry: iis.Entry) -> tuple[str, str] | None:
+        get = entry.values.get
+        return self._iis_kind(get("cs-uri-stem", "-"), get("sc-status", "-"), get("sc-substatus", "-"), get("sc-win32-status", "-"))
 
     def _wants_iis_line(self, entry: iis.Entry) -> bool:
-        kind = self._iis_kind(entry)
+        kind = self._kind_of(entry)
         if kind is None:
             return False
         finding, current = self._finding(kind[0], kind[1], entry.get("c-ip"), entry.time)
@@ -101,7 +105,7 @@ class Attribution:
                 if isinstance(item, iis.Malformed):
                     self.malformed.append(item.cite())
                     continue
-                kind = self._iis_kind(item)
+                kind = self._kind_of(item)
                 if kind is not None:
                     self._record(kind[0], kind[1], item.get("c-ip"), item.time, item.line, item.cite)
 
