@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Generator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from casgate import __version__
+from _pytest.junitxml import xml_key as junit_xml_key
+
+from casgate.baseline import load_baseline
 from casgate.certs import Certificate
 from casgate.checks.root_store import root_cause_hint
 from casgate.collector import collect_host_side
@@ -20,14 +22,17 @@ from casgate.inventory import InventoryHost, load_inventory
 from casgate.live import LiveOptions, record
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
-from casgate.render import Row, matrix_html, matrix_text, verdict_text
+from casgate.render import verdict_text
+from casgate.results import EXIT_USAGE, RESULT_PROPERTY, ResultBook, row_of
 from casgate.snapshot import LogFile, Snapshot, is_snapshot
-from casgate.verdict import Cause, Outcome, Verdict
+from casgate.verdict import Cause, Outcome, Row, Verdict
+from casgate.waivers import Waiver, WaiverBook, load_waivers
 from casgate.window import Window, parse_since
 
 _HOSTS = pytest.StashKey[list["HostTarget"]]()
 _VERDICT = pytest.StashKey[Verdict]()
-_RESULT_PROPERTY = "casgate"
+_WAIVER = pytest.StashKey[tuple["Waiver | None", "str | None"]]()
+_WAIVERS = pytest.StashKey[WaiverBook]()
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--live", action="store_true", help="a host both in the inventory and in --snapshots is checked live")
     group.addoption("--replay", action="store_true", help="a host both in the inventory and in --snapshots is replayed")
     group.addoption("--record", default=None, metavar="DIR", help="save each live host's evidence as the snapshot DIR/NAME")
+    group.addoption("--baseline", default=None, metavar="RESULT.json",
+                    help="compare with the --json result of an earlier run (e.g. before the upgrade)")
+    group.addoption("--gate", dest="gate_mode", choices=("all", "new-failures"), default="all",
+                    help="what fails the gate: every failure (default), or only failures new against --baseline")
+    group.addoption("--waivers", default=None, metavar="FILE", help="accepted failures with justification and expiry (TOML)")
     group.addoption("--probe-timeout", type=float, default=3.0, metavar="SECONDS",
                     help="bound on each DNS query, TCP connect and TLS handshake from the runner (default 3)")
     parser.addini("casgate_phone_ciphers", "the phones' TLS 1.0 cipher suites (IANA names)", type="linelist", default=[])
@@ -82,41 +92,54 @@ def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
     inventory = _inventory(config)
     live, replay = config.getoption("live"), config.getoption("replay")
     if live and replay:
-        raise pytest.UsageError("--live and --replay exclude each other")
+        usage_error("--live and --replay exclude each other")
     targets = []
     for name in dict.fromkeys(config.getoption("host")):
         folder = root / name
         in_inventory, recorded = name in inventory, is_snapshot(folder)
         if in_inventory and recorded and not (live or replay):
-            raise pytest.UsageError(f"host {name!r} is both in the inventory and in {root}: say --live or --replay")
+            usage_error(f"host {name!r} is both in the inventory and in {root}: say --live or --replay")
         if in_inventory and not replay:
             targets.append(HostTarget(name, live=inventory[name]))
         elif recorded:
             targets.append(HostTarget(name, snapshot=folder))
         else:
             known = ", ".join(sorted(set(known_hosts(root)) | set(inventory))) or "none"
-            raise pytest.UsageError(f"unknown host {name!r}: not in the inventory and no snapshot {folder}/manifest.json "
-                                    f"(known hosts: {known})")
+            usage_error(f"unknown host {name!r}: not in the inventory and no snapshot {folder}/manifest.json (known hosts: {known})")
     return targets
+
+
+def usage_error(message: str) -> NoReturn:
+    """Usage and inventory errors end the run with exit status 2 and one line, never a traceback."""
+    pytest.exit(f"casgate usage error: {message}", returncode=EXIT_USAGE)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cause(cause, title): the KB cause a check belongs to, and what it checks")
-    if config.inipath is None and {"--snapshots", "--record"} & set(config.invocation_params.args):
+    if config.inipath is None and {"--snapshots", "--record", "--baseline", "--waivers"} & set(config.invocation_params.args):
         # pytest picks its rootdir before plugins parse options, so a separate path value can mislead it.
-        raise pytest.UsageError("pytest took a folder option's value for the project folder: write --snapshots=DIR / --record=DIR")
+        usage_error("pytest took a path option's value for the project folder: write --snapshots=DIR, --record=DIR, ...")
+    today = datetime.now(timezone.utc).date()
     try:
         parse_since(config.getoption("since"))
         phone_profile(config.getini("casgate_phone_ciphers"))
         config.stash[_HOSTS] = _resolve_hosts(config)
+        waivers_path = config.getoption("waivers")
+        config.stash[_WAIVERS] = load_waivers(Path(waivers_path), today) if waivers_path else WaiverBook((), ())
+        baseline_path = config.getoption("baseline")
+        baseline = load_baseline(Path(baseline_path)) if baseline_path else None
     except CasgateError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        usage_error(str(exc))
+    if config.getoption("gate_mode") == "new-failures" and baseline is None:
+        usage_error("--gate new-failures needs --baseline=RESULT.json (the --json of the run before the upgrade)")
     if config.stash[_HOSTS] and not config.getoption("htmlpath", None):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         config.option.htmlpath = str(config.rootpath / "reports" / f"casgate-{stamp}.html")
         config.option.self_contained_html = True
-    config.pluginmanager.register(ResultBook(config), "casgate-results")
+    hosts = [{"name": h.name, "source": "live" if h.live else "recorded"} for h in config.stash[_HOSTS]]
+    book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS].problems)
+    config.pluginmanager.register(book, "casgate-results")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -129,10 +152,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     host_checks = [i for i in items if "target" in getattr(i, "fixturenames", ())]
     if host_checks and not config.stash[_HOSTS]:
         known = ", ".join(known_hosts(snapshot_root(config))) or "none"
-        raise pytest.UsageError(f"no host selected: run `pytest --host NAME` (bundled snapshots: {known})")
+        usage_error(f"no host selected: run `pytest --host NAME` (bundled snapshots: {known})")
     for item in host_checks:
         if item.get_closest_marker("cause") is None:
-            raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
+            usage_error(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
+        # with `-n N --dist loadgroup`, all checks of a host run in one worker, which collects its evidence once
+        item.add_marker(pytest.mark.xdist_group(item.callspec.params["target"].name))  # type: ignore[attr-defined]
 
 
 def _strict(config: pytest.Config) -> bool:
@@ -141,6 +166,11 @@ def _strict(config: pytest.Config) -> bool:
         return bool(config.getini("strict"))
     except ValueError:
         return bool(config.getoption("strict", False))
+
+
+def _check_id(item: pytest.Item) -> str:
+    """The check's function name, the same on every host: what waivers and baselines refer to."""
+    return item.originalname if isinstance(item, pytest.Function) else item.name
 
 
 def _cause_of(item: pytest.Item) -> tuple[Cause, str]:
@@ -270,20 +300,37 @@ def phone_ciphers(pytestconfig: pytest.Config) -> tuple[str, ...]:
 
 
 @pytest.fixture
-def gate(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
-    """Enforce a judge's verdict: fail and skip through pytest, keep warnings for the reports (fail with --strict)."""
+def gate(request: pytest.FixtureRequest, target: HostTarget) -> Callable[[Verdict], None]:
+    """Enforce a judge's verdict: fail through pytest unless a waiver covers it; keep warnings for the reports
+    (they fail with --strict)."""
     item = request.node
     cause, check = _cause_of(item)
     strict = _strict(request.config)
+    waivers: WaiverBook = request.config.stash[_WAIVERS]
 
     def enforce(verdict: Verdict) -> None:
         item.stash[_VERDICT] = verdict
+        lapsed = None
+        if verdict.outcome in (Outcome.FAIL, Outcome.WARN):
+            waiver, lapsed = waivers.decide(target.name, _check_id(item), verdict.fingerprint(), datetime.now(timezone.utc).date())
+            item.stash[_WAIVER] = (waiver, lapsed)
+            if waiver is not None:
+                return
         if verdict.outcome is Outcome.FAIL or (verdict.outcome is Outcome.WARN and strict):
-            pytest.fail(verdict_text(cause, check, verdict), pytrace=False)
-        if verdict.outcome is Outcome.SKIP:
-            pytest.skip(verdict.summary)
+            pytest.fail(verdict_text(cause, check, verdict) + (f"\nWaiver not applied: {lapsed}" if lapsed else ""), pytrace=False)
 
     return enforce
+
+
+@pytest.fixture(autouse=True)
+def _junit_name(request: pytest.FixtureRequest) -> None:
+    """JUnit XML names a check the way a person reads it: `hq01 · cause 2 · IIS binding matches keystore`."""
+    xml = request.config.stash.get(junit_xml_key, None)
+    if xml is None or "target" not in request.fixturenames:
+        return
+    cause, check = _cause_of(request.node)
+    host = request.node.callspec.params["target"].name
+    xml.node_reporter(request.node.nodeid).add_attribute("name", f"{host} \u00b7 cause {cause.value} \u00b7 {check}")
 
 
 # ---- reporting ------------------------------------------------------------------------------------------------
@@ -308,19 +355,27 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     if report.when == "call" and report.passed and verdict is None:
         report.outcome = "failed"  # a check that never called gate() judged nothing: never a silent pass
         report.longrepr = f"[cause {cause.value}] {check}: the check returned without a verdict (it must call gate())"
+    waiver, lapsed = item.stash.get(_WAIVER, (None, None))
     unusable = call.excinfo is not None and call.excinfo.errisinstance(CasgateError) and report.failed
-    result = Outcome.ERROR if unusable else _outcome(report, verdict)
+    result = Outcome.ERROR if unusable else _outcome(report, verdict, waiver is not None)
     if result is None:
         return
-    if result is Outcome.WARN and verdict is not None:
-        report.sections.append(("casgate warning", verdict_text(cause, check, verdict)))
-    summary = verdict.summary if verdict else _first_line(report)
-    host = item.callspec.params["target"].name  # type: ignore[attr-defined]
-    row = {"host": host, "cause": cause.value, "check": check, "outcome": result.value, "summary": summary}
-    report.user_properties.append((_RESULT_PROPERTY, json.dumps(row)))
+    if result in (Outcome.WARN, Outcome.WAIVED) and verdict is not None:
+        report.sections.append((f"casgate {result.value}", verdict_text(cause, check, verdict)
+                                + (f"\nWaived: {waiver.describe()}" if waiver else "")))
+    target: HostTarget = item.callspec.params["target"]  # type: ignore[attr-defined]
+    row = Row(
+        host=target.name, cause=cause, check=check, check_id=_check_id(item), nodeid=item.nodeid, outcome=result,
+        summary=verdict.summary if verdict else _first_line(report),
+        remediation=verdict.remediation if verdict and result is not Outcome.PASS else "",
+        facts=verdict.facts if verdict else {}, fingerprint=verdict.fingerprint() if verdict else "",
+        source="live" if target.live else "recorded", duration=round(report.duration, 4),
+        waiver=waiver.describe() if waiver else None, lapsed=lapsed,
+    )
+    report.user_properties.append((RESULT_PROPERTY, row.to_json()))
 
 
-def _outcome(report: pytest.TestReport, verdict: Verdict | None) -> Outcome | None:
+def _outcome(report: pytest.TestReport, verdict: Verdict | None, waived: bool) -> Outcome | None:
     """The casgate outcome a phase report settles, or None when a later phase will."""
     if report.when == "setup":
         if report.failed:
@@ -330,7 +385,7 @@ def _outcome(report: pytest.TestReport, verdict: Verdict | None) -> Outcome | No
         return Outcome.FAIL
     if report.skipped or verdict is None:
         return Outcome.SKIP
-    return verdict.outcome
+    return Outcome.WAIVED if waived else verdict.outcome
 
 
 def _first_line(report: pytest.TestReport) -> str:
@@ -339,66 +394,12 @@ def _first_line(report: pytest.TestReport) -> str:
     return (report.longreprtext or "").strip().splitlines()[0] if report.longreprtext else ""
 
 
-def _row(report: pytest.TestReport) -> Row | None:
-    for name, value in getattr(report, "user_properties", ()):
-        if name == _RESULT_PROPERTY:
-            doc = json.loads(str(value))
-            return Row(doc["host"], Cause(doc["cause"]), doc["check"], report.nodeid, Outcome(doc["outcome"]), doc["summary"])
-    return None
-
-
 def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
-    row = _row(report)
+    row = row_of(report)
     if row is not None and report.passed and row.outcome is Outcome.WARN:
         return "warned", "W", "WARN"
+    if row is not None and report.passed and row.outcome is Outcome.WAIVED:
+        return "waived", "w", "WAIVED"
     if row is not None and report.when == "call" and report.failed and row.outcome is Outcome.ERROR:
         return "error", "E", "ERROR"  # evidence unusable inside the check: an error, as at setup
     return None
-
-
-class ResultBook:
-    """Collects one Row per host x check from the (possibly xdist-forwarded) reports, and renders them."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.rows: dict[str, Row] = {}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        row = _row(report)
-        if row is not None:
-            self.rows[row.nodeid] = row
-
-    def sorted_rows(self) -> list[Row]:
-        return sorted(self.rows.values(), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        rows = self.sorted_rows()
-        if not rows:
-            return
-        terminalreporter.section("casgate: host x cause")
-        for line in matrix_text(rows):
-            terminalreporter.write_line(line)
-        for row in rows:
-            if row.outcome in (Outcome.WARN, Outcome.ERROR):
-                terminalreporter.write_line(f"{row.outcome.value.upper()} {row.host} [cause {row.cause.value}] {row.check}: {row.summary}", yellow=True)
-
-    def pytest_html_results_summary(self, prefix: list[str]) -> None:
-        prefix.append(matrix_html(self.sorted_rows()))
-
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        row = _row(report)
-        if row is not None and row.outcome is Outcome.WARN and report.passed:
-            cells[0] = '<td class="col-result">Warned</td>'
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        path = self.config.getoption("casgate_json")
-        if not path or hasattr(self.config, "workerinput"):
-            return
-        doc = {
-            "casgate_version": __version__,
-            "hosts": [h.name for h in self.config.stash[_HOSTS]],
-            "results": [{**asdict(r), "cause": r.cause.value, "outcome": r.outcome.value} for r in self.sorted_rows()],
-        }
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from html import escape
 
-from casgate.verdict import Cause, Outcome, Verdict
-
-
-@dataclass(frozen=True)
-class Row:
-    """One check's result on one host, as every report shows it."""
-
-    host: str
-    cause: Cause
-    check: str
-    nodeid: str
-    outcome: Outcome
-    summary: str
+from casgate.verdict import Cause, Outcome, Row, Verdict
 
 
 def verdict_text(cause: Cause, check: str, verdict: Verdict) -> str:
@@ -53,7 +40,26 @@ def matrix_text(rows: list[Row]) -> list[str]:
     return lines
 
 
-def matrix_html(rows: list[Row]) -> str:
+def verdict_banner_html(passed: bool, headline: str) -> str:
+    color = "#2e7d32" if passed else "#c62828"
+    return (f'<div id="casgate-verdict" style="font-size:1.6em;font-weight:bold;color:#fff;background:{color};'
+            f'padding:10px 14px;margin:8px 0">{escape(headline)}</div>')
+
+
+def diff_html(rows: list[Row]) -> str:
+    """Per host x check that changed outcome against the baseline, and what in its evidence changed."""
+    moved = [r for r in rows if r.change not in (None, "unchanged")]
+    if not moved:
+        return '<h2>Against the baseline</h2><p id="casgate-diff">No check changed outcome.</p>'
+    items = "".join(
+        f"<li><b>{escape(r.change or '')}</b> {escape(r.host)} [cause {escape(r.cause.value)}] {escape(r.check)}"
+        + ("<ul>" + "".join(f"<li><code>{escape(c)}</code></li>" for c in r.changes) + "</ul>" if r.changes else "") + "</li>"
+        for r in moved
+    )
+    return f'<h2>Against the baseline</h2><ul id="casgate-diff">{items}</ul>'
+
+
+def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
     matrix = fold(rows)
     head = "".join(f'<th title="{escape(c.headline)}">{escape(c.value)}<br><small>{escape(c.headline)}</small></th>' for c in Cause)
     body = []
@@ -71,16 +77,17 @@ def matrix_html(rows: list[Row]) -> str:
         "table.casgate-matrix{border-collapse:collapse;margin:1em 0}"
         ".casgate-matrix th,.casgate-matrix td{border:1px solid #999;padding:4px 10px;text-align:center}"
         ".casgate-pass{background:#c8e6c9}.casgate-fail{background:#ef9a9a}.casgate-warn{background:#ffe082}"
-        ".casgate-error{background:#ce93d8}.casgate-skip{background:#eeeeee}"
+        ".casgate-error{background:#ce93d8}.casgate-skip{background:#eeeeee}.casgate-waived{background:#b3e5fc}"
         "</style>"
         '<h2>Host &times; cause</h2><table class="casgate-matrix" id="casgate-matrix">'
         f"<tr><th>host</th>{head}</tr>{''.join(body)}</table>"
         + _problems_html(rows)
+        + "".join(f'<p class="casgate-warn">Waiver not applied: {escape(p)}</p>' for p in waiver_problems)
     )
 
 
 def _problems_html(rows: list[Row]) -> str:
-    problems = [r for r in rows if r.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR)]
+    problems = [r for r in rows if r.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR, Outcome.WAIVED)]
     if not problems:
         return "<p>Every check passed.</p>"
     items = "".join(

@@ -40,6 +40,7 @@ class ProtocolState:
 
     enabled: bool
     explanation: str
+    facts: dict[str, str]
 
 
 def tls10_server_state(registry: RegistryView, os_version: str) -> ProtocolState:
@@ -56,7 +57,9 @@ def tls10_server_state(registry: RegistryView, os_version: str) -> ProtocolState
     is_enabled = (default_on if enabled is None else enabled != 0) and (
         default_on if disabled_by_default is None else disabled_by_default == 0
     )
-    return ProtocolState(is_enabled, shown)
+    facts = {"TLS 1.0 Server Enabled": _show(enabled), "TLS 1.0 Server DisabledByDefault": _show(disabled_by_default),
+             "TLS 1.0 OS default": "on" if default_on else "off"}
+    return ProtocolState(is_enabled, shown, facts)
 
 
 def _show(value: object) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -38,6 +40,7 @@ class Outcome(str, Enum):
 
     SKIP = "skip"
     PASS = "pass"
+    WAIVED = "waived"
     WARN = "warn"
     FAIL = "fail"
     ERROR = "error"
@@ -47,27 +50,79 @@ class Outcome(str, Enum):
         return list(Outcome).index(self)
 
 
+Facts = dict[str, "str | tuple[str, ...]"]
+"""The stable facts a verdict rests on (no counts, no times): what a baseline diff compares and a waiver pins."""
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """A judge's conclusion: the outcome, one-line summary, the evidence lines and the KB remediation."""
+    """A judge's conclusion: outcome, one-line summary, evidence lines, KB remediation, and the facts behind it."""
 
     outcome: Outcome
     summary: str
     evidence: tuple[str, ...] = ()
     remediation: str = ""
+    facts: Facts = field(default_factory=dict)
 
     @classmethod
-    def passed(cls, summary: str, evidence: tuple[str, ...] = ()) -> Verdict:
-        return cls(Outcome.PASS, summary, evidence)
+    def passed(cls, summary: str, evidence: tuple[str, ...] = (), facts: Facts | None = None) -> Verdict:
+        return cls(Outcome.PASS, summary, evidence, "", facts or {})
 
     @classmethod
-    def failed(cls, summary: str, evidence: tuple[str, ...], remediation: str) -> Verdict:
-        return cls(Outcome.FAIL, summary, evidence, remediation)
+    def failed(cls, summary: str, evidence: tuple[str, ...], remediation: str, facts: Facts | None = None) -> Verdict:
+        return cls(Outcome.FAIL, summary, evidence, remediation, facts or {})
 
     @classmethod
-    def warned(cls, summary: str, evidence: tuple[str, ...], remediation: str) -> Verdict:
-        return cls(Outcome.WARN, summary, evidence, remediation)
+    def warned(cls, summary: str, evidence: tuple[str, ...], remediation: str, facts: Facts | None = None) -> Verdict:
+        return cls(Outcome.WARN, summary, evidence, remediation, facts or {})
+
+    def fingerprint(self) -> str:
+        """sha256 over the facts: equal when the evidence behind the verdict is the same."""
+        canonical = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in self.facts.items()}, sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+SEVERITY = {Outcome.ERROR: "critical", Outcome.FAIL: "critical", Outcome.WARN: "warning", Outcome.WAIVED: "warning",
+            Outcome.SKIP: "info", Outcome.PASS: "info"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One check's result on one host, as every report shows it; `change` and `changes` compare with a baseline."""
+
+    host: str
+    cause: Cause
+    check: str
+    check_id: str
+    nodeid: str
+    outcome: Outcome
+    summary: str
+    remediation: str = ""
+    facts: Facts = field(default_factory=dict)
+    fingerprint: str = ""
+    source: str = ""
+    duration: float = 0.0
+    waiver: str | None = None
+    lapsed: str | None = None
+    change: str | None = None
+    changes: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "host": self.host, "cause": self.cause.value, "check": self.check, "check_id": self.check_id, "nodeid": self.nodeid,
+            "outcome": self.outcome.value, "severity": SEVERITY[self.outcome], "summary": self.summary,
+            "remediation": self.remediation, "facts": {k: list(v) if isinstance(v, tuple) else v for k, v in self.facts.items()},
+            "fingerprint": self.fingerprint, "source": self.source, "duration_s": self.duration, "waiver": self.waiver,
+            "waiver_lapsed": self.lapsed, "change": self.change, "changes": list(self.changes),
+        }
 
     @classmethod
-    def skipped(cls, summary: str) -> Verdict:
-        return cls(Outcome.SKIP, summary)
+    def from_json(cls, text: str) -> Row:
+        d = json.loads(text)
+        facts = {k: tuple(v) if isinstance(v, list) else v for k, v in d["facts"].items()}
+        return cls(d["host"], Cause(d["cause"]), d["check"], d["check_id"], d["nodeid"], Outcome(d["outcome"]), d["summary"],
+                   d["remediation"], facts, d["fingerprint"], d["source"], d["duration_s"], d["waiver"], d["waiver_lapsed"],
+                   d["change"], tuple(d["changes"]))

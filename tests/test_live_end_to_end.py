@@ -115,7 +115,7 @@ def test_name_in_inventory_and_snapshots_needs_live_or_replay(tmp_path: Path, ru
                                                                "dns_servers": ["127.0.0.1:9"]})
     run = run_suite(f"--inventory={inventory}", "--host", "hq01")
 
-    assert run.returncode == 4
+    assert run.returncode == 2
     assert "host 'hq01' is both in the inventory and in" in run.output and "--live or --replay" in run.output
     replayed = run_suite(f"--inventory={inventory}", "--host", "hq01", "--replay")
     assert replayed.outcomes("hq01")["test_root_store_is_self_signed"] == "fail"
@@ -127,6 +127,6 @@ def test_broken_inventory_is_a_usage_error(tmp_path: Path, run_suite) -> None:
 
     run = run_suite(f"--inventory={inventory}", "--host", "hq")
 
-    assert run.returncode == 4
+    assert run.returncode == 2
     assert "connection must not carry credentials" in run.output
     assert "secret" not in run.output

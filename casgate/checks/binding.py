@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from casgate.certs import Certificate, normalise_thumbprint
 from casgate.evidence import Binding
-from casgate.verdict import Verdict
+from casgate.verdict import Facts, Verdict
 
 REMEDIATION = (
     "KB reason 2: bind the keystore's server certificate to Default Web Site https/443 (IIS Manager > Default Web "
@@ -25,11 +25,15 @@ def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_sto
     https_443 = [b for b in bindings if b.protocol == "https" and b.port == 443]
     remediation = REMEDIATION.replace("{thumb}", server_crt.thumbprint)
     keystore_line = f"keystore: {server_crt.describe()}"
+    facts: Facts = {"server.crt": server_crt.thumbprint,
+             "https/443 binding hash": tuple(sorted(normalise_thumbprint(b.certificate_hash) or "(none)" for b in https_443)),
+             "server.crt in My": "yes" if any(c.thumbprint == server_crt.thumbprint for c in my_store) else "no"}
     if not https_443:
         return Verdict.failed(
             "Default Web Site has no https binding on port 443; the phones cannot reach certauth",
             (keystore_line, *(f"binding: {b.describe()}" for b in bindings)),
             remediation,
+            facts,
         )
     in_my = {c.thumbprint: c for c in my_store}
     evidence = [keystore_line]
@@ -41,11 +45,12 @@ def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_sto
         if bound != server_crt.thumbprint or cert is None:
             wrong.append(binding)
     if not wrong:
-        return Verdict.passed(f"https/443 is bound to server.crt ({server_crt.thumbprint})", tuple(evidence))
+        return Verdict.passed(f"https/443 is bound to server.crt ({server_crt.thumbprint})", tuple(evidence), facts)
     missing_from_my = server_crt.thumbprint not in in_my
     return Verdict.failed(
         f"{len(wrong)} https/443 binding(s) of Default Web Site do not use the keystore's server.crt; "
         "phones log 'SSL handshake error' or 'Certificate Authority Invalid'",
         tuple(evidence),
         remediation + (NOT_IN_MY if missing_from_my else ""),
+        facts,
     )

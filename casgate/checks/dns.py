@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from casgate.evidence import DnsAnswer, DnsProbe, Manifest
-from casgate.verdict import Verdict
+from casgate.verdict import Facts, Verdict
 
 REMEDIATION = (
     "KB reason 3: the A record of {fqdn} must point at the HQ server {address} on every DNS server the phones use "
@@ -38,15 +38,18 @@ def judge_dns(probe: DnsProbe, manifest: Manifest) -> Verdict:
             "Re-run the collection with the HQ FQDN the phones use.",
         )
     lines, bad = [], 0
+    facts: Facts = {f"DNS {a.server}": _problem(a, manifest.address) or f"resolves to {manifest.address}" for a in probe.answers}
     for answer in probe.answers:
         problem = _problem(answer, manifest.address)
         shown = f"{answer.server}: rcode={answer.rcode or '-'} A={', '.join(answer.addresses) or '-'} ttl={answer.ttl if answer.ttl is not None else '-'}"
         lines.append(shown + (f"  <- {problem}" if problem else ""))
         bad += problem is not None
     if not bad:
-        return Verdict.passed(f"{manifest.fqdn} resolves to {manifest.address} on all {len(probe.answers)} DNS server(s)", tuple(lines))
+        return Verdict.passed(f"{manifest.fqdn} resolves to {manifest.address} on all {len(probe.answers)} DNS server(s)", tuple(lines),
+                              facts)
     return Verdict.failed(
         f"{bad} of {len(probe.answers)} DNS server(s) do not resolve {manifest.fqdn} to {manifest.address}",
         tuple(lines),
         REMEDIATION.replace("{fqdn}", manifest.fqdn).replace("{address}", manifest.address),
+        facts,
     )

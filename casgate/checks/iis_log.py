@@ -8,7 +8,7 @@ from casgate.logs.attribution import Attribution, describe, describe_history
 from casgate.regfile import RegistryView
 from casgate.schannel import SCHANNEL, dword
 from casgate.snapshot import LogFile
-from casgate.verdict import Verdict
+from casgate.verdict import Facts, Verdict
 from casgate.window import Window
 
 REMEDIATION = (
@@ -30,6 +30,8 @@ def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: 
     for log in logs:
         attribution.add_iis(log.label, log.path)
     now, old = attribution.findings(), attribution.history_findings()
+    facts: Facts = {"rejected phones": tuple(sorted(f"{f.phone}: {f.symptom}" for f in now)),
+             "malformed lines": str(len(attribution.malformed))}
     context = [f"window {window.describe()} over {attribution.files} IIS log file(s)"] + describe_history(old)
     context += [f"malformed certauth line (not judged): {m}" for m in attribution.malformed]
     if now:
@@ -38,11 +40,13 @@ def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: 
             f"from {len({f.phone for f in now})} phone(s) in the window",
             tuple(describe(now) + [root_hint] + context),
             REMEDIATION + (TRUST_LIST_REMEDIATION if trust_list_mode else ""),
+            facts,
         )
     if attribution.malformed:
         return Verdict.warned(
             f"{len(attribution.malformed)} certauth line(s) do not match their #Fields: header and could not be judged",
             tuple(context),
             "Check that the IIS logs were copied whole (a log still being written ends in a partial line).",
+            facts,
         )
-    return Verdict.passed("no certauth rejection in the window", tuple(context))
+    return Verdict.passed("no certauth rejection in the window", tuple(context), facts)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from casgate.logs import phone
 from casgate.logs.attribution import Attribution, describe, describe_history
 from casgate.snapshot import LogFile
-from casgate.verdict import Verdict
+from casgate.verdict import Facts, Verdict
 from casgate.window import Window
 
 _WHAT = {
@@ -38,10 +38,12 @@ def judge_phone_logs(logs: Iterable[LogFile], symptom: str, window: Window, fqdn
     context = [f"window {window.describe()}"] + describe_history(old)
     asked = {s.rsplit(" asking for ", 1)[1] for f in now + old for s in [f.symptom] if " asking for " in s}
     context += [f"phones asked for {name!r}, not the HQ FQDN {fqdn!r}" for name in sorted(asked - {fqdn})]
+    facts: Facts = {"phones": tuple(sorted(f"{f.phone}: [cause {f.cause}] {f.symptom}" for f in now))}
     if not now:
-        return Verdict.passed(f"no {_WHAT[symptom]} in the phone logs in the window", tuple(context))
+        return Verdict.passed(f"no {_WHAT[symptom]} in the phone logs in the window", tuple(context), facts)
     return Verdict.failed(
         f"{len({f.phone for f in now})} phone(s) logged {_WHAT[symptom]} in the window",
         tuple(describe(now) + context),
         REMEDIATION[symptom].replace("{fqdn}", fqdn).replace("{address}", address),
+        facts,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from casgate.certs import Certificate
 from casgate.regfile import RegistryView
 from casgate.schannel import SCHANNEL, dword
-from casgate.verdict import Verdict
+from casgate.verdict import Facts, Verdict
 
 ROOT_CLEANUP = (
     "KB reason 1a: remove the certificate(s) that are not self-signed from Local Computer > Trusted Root "
@@ -40,21 +40,25 @@ def _why_not_self_signed(cert: Certificate) -> str:
 def judge_root_store(root_store: tuple[Certificate, ...]) -> Verdict:
     """1a: every certificate in LocalMachine\\Root must be self-signed."""
     offenders = [c for c in root_store if not c.self_signed]
+    facts: Facts = {"not self-signed in Root": tuple(sorted(f"{c.subject} ({c.thumbprint})" for c in offenders))}
     if not offenders:
-        return Verdict.passed(f"all {len(root_store)} certificates in LocalMachine\\Root are self-signed")
+        return Verdict.passed(f"all {len(root_store)} certificates in LocalMachine\\Root are self-signed", facts=facts)
     removals = "".join(f"  Remove-Item Cert:\\LocalMachine\\Root\\{c.thumbprint}\n" for c in offenders)
     return Verdict.failed(
         f"LocalMachine\\Root holds {len(offenders)} certificate(s) that are not self-signed; "
         "IIS then answers the phones' certauth with 403.16 (CERT_E_UNTRUSTEDROOT)",
         tuple(f"{c.describe()}: {_why_not_self_signed(c)}" for c in offenders),
         ROOT_CLEANUP.replace("{removals}", removals),
+        facts,
     )
 
 
 def judge_mitel_root(root_store: tuple[Certificate, ...], mitel_ca: Certificate) -> Verdict:
     """1b: the keystore's Mitel_mfg_ca.crt must be in LocalMachine\\Root, matched by thumbprint."""
-    if any(c.thumbprint == mitel_ca.thumbprint for c in root_store):
-        return Verdict.passed(f"Mitel HW root CA {mitel_ca.thumbprint} is in LocalMachine\\Root")
+    present = any(c.thumbprint == mitel_ca.thumbprint for c in root_store)
+    facts: Facts = {"Mitel_mfg_ca.crt": mitel_ca.thumbprint, "in Root": "yes" if present else "no"}
+    if present:
+        return Verdict.passed(f"Mitel HW root CA {mitel_ca.thumbprint} is in LocalMachine\\Root", facts=facts)
     same_name = [c for c in root_store if c.subject == mitel_ca.subject]
     evidence = [f"keystore: {mitel_ca.describe()}", f"LocalMachine\\Root: {len(root_store)} certificates, none with thumbprint {mitel_ca.thumbprint}"]
     evidence += [f"same subject, other thumbprint: {c.describe()}" for c in same_name]
@@ -62,6 +66,7 @@ def judge_mitel_root(root_store: tuple[Certificate, ...], mitel_ca: Certificate)
         "the Mitel hardware root CA from the keystore is missing from LocalMachine\\Root; IIS cannot trust the phones' certificates",
         tuple(evidence),
         MITEL_ROOT_INSTALL,
+        facts,
     )
 
 
@@ -81,10 +86,12 @@ def judge_trust_mode(registry: RegistryView) -> Verdict:
     """1, workaround: ClientAuthTrustMode=2 masks reason 1a, so it is reported, never silently passed."""
     mode = dword(registry, "ClientAuthTrustMode")
     shown = f"{SCHANNEL}: ClientAuthTrustMode={'(absent)' if mode is None else mode} ({registry.source(SCHANNEL)})"
+    facts: Facts = {"ClientAuthTrustMode": "(absent)" if mode is None else str(mode)}
     if mode != 2:
-        return Verdict.passed("the ClientAuthTrustMode workaround is not in place", (shown,))
+        return Verdict.passed("the ClientAuthTrustMode workaround is not in place", (shown,), facts)
     return Verdict.warned(
         "the KB workaround ClientAuthTrustMode=2 (Exclusive CA Trust) is in place and may mask a root store problem (reason 1a)",
         (shown,),
         WORKAROUND_REVIEW,
+        facts,
     )

@@ -6,7 +6,7 @@ from casgate.evidence import TlsProbe
 from casgate.profile import windows_suite_name
 from casgate.regfile import RegistryView
 from casgate.schannel import TLS10_SERVER, cipher_policy, tls10_server_state
-from casgate.verdict import Verdict
+from casgate.verdict import Facts, Verdict
 
 TLS10_PROFILE = "tls1.0"
 PHONE_PROFILE = "phone-profile"
@@ -39,17 +39,19 @@ def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe)
     """Registry and handshake must both say TLS 1.0 is on; without the registry, the handshake alone decides."""
     handshake = probe.handshake(TLS10_PROFILE, _LABEL)
     shake_line = f"handshake to {probe.target}: {handshake.describe()}"
+    facts: Facts = {"TLS 1.0 handshake": "accepted" if handshake.accepted else "refused"}
     if registry is None:
         evidence = ("registry: not collected; judged on the handshake alone", shake_line)
         if handshake.accepted:
-            return Verdict.passed("the server accepts a TLS 1.0 handshake", evidence)
-        return Verdict.failed("the server refuses TLS 1.0; IP400 phones cannot connect", evidence, ENABLE_TLS10)
+            return Verdict.passed("the server accepts a TLS 1.0 handshake", evidence, facts)
+        return Verdict.failed("the server refuses TLS 1.0; IP400 phones cannot connect", evidence, ENABLE_TLS10, facts)
     state = tls10_server_state(registry, os_version)
     evidence = (f"registry: {state.explanation}", shake_line)
+    facts.update(state.facts)
     if state.enabled and handshake.accepted:
-        return Verdict.passed("TLS 1.0 is enabled in the registry and the server accepts a TLS 1.0 handshake", evidence)
+        return Verdict.passed("TLS 1.0 is enabled in the registry and the server accepts a TLS 1.0 handshake", evidence, facts)
     if not state.enabled and not handshake.accepted:
-        return Verdict.failed("TLS 1.0 is disabled for the server side; IP400 phones cannot connect", evidence, ENABLE_TLS10)
+        return Verdict.failed("TLS 1.0 is disabled for the server side; IP400 phones cannot connect", evidence, ENABLE_TLS10, facts)
     said = "enabled" if state.enabled else "disabled"
     did = "accepts" if handshake.accepted else "refuses"
     return Verdict.failed(
@@ -57,6 +59,7 @@ def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe)
         "(changed but not rebooted, or another policy decides)",
         evidence,
         DISAGREEMENT + ("" if state.enabled else "\n" + ENABLE_TLS10),
+        facts,
     )
 
 
@@ -65,6 +68,7 @@ def judge_phone_ciphers(registry: RegistryView | None, probe: TlsProbe, profile:
     policy = cipher_policy(registry) if registry is not None else None
     evidence = [f"phone profile: {', '.join(profile)}", f"handshake to {probe.target}: {handshake.describe()}"]
     problems = []
+    facts: Facts = {"phone-profile handshake": "accepted" if handshake.accepted else "refused"}
     if not handshake.accepted:
         problems.append("no suite of the phones' TLS 1.0 profile negotiates")
     if registry is None:
@@ -73,9 +77,10 @@ def judge_phone_ciphers(registry: RegistryView | None, probe: TlsProbe, profile:
         evidence.append("cipher-suite policy: not set (Windows' default order applies)")
     else:
         kept = [s for s in policy.suites if windows_suite_name(s) in profile]
+        facts["policy keeps of the phones' suites"] = tuple(kept)
         evidence.append(f"cipher-suite policy {policy.key}: {len(policy.suites)} suites, of the phones' profile: {', '.join(kept) or 'none'}")
         if not kept:
             problems.append("the cipher-suite policy lists none of the phones' suites")
     if not problems:
-        return Verdict.passed("the server accepts the phones' TLS 1.0 cipher profile", tuple(evidence))
-    return Verdict.failed("; ".join(problems), tuple(evidence), CIPHERS.replace("{suite}", profile[0]))
+        return Verdict.passed("the server accepts the phones' TLS 1.0 cipher profile", tuple(evidence), facts)
+    return Verdict.failed("; ".join(problems), tuple(evidence), CIPHERS.replace("{suite}", profile[0]), facts)

@@ -1,0 +1,165 @@
+"""The run's results: one Row per host x check gathered from (possibly xdist-forwarded) reports, compared with a
+baseline, turned into the gate's verdict and exit status, and written as terminal summary, HTML and JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casgate import __version__
+from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
+from casgate.render import diff_html, matrix_html, matrix_text, verdict_banner_html
+from casgate.verdict import Cause, Outcome, Row
+
+RESULT_PROPERTY = "casgate"
+SCHEMA = "casgate-result/1"
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_COLLECTED = 0, 1, 2, 3
+
+
+def row_of(report: Any) -> Row | None:
+    for name, value in getattr(report, "user_properties", ()):
+        if name == RESULT_PROPERTY:
+            return Row.from_json(str(value))
+    return None
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """What the gate says: passed or not, the exit status, and why in one line."""
+
+    passed: bool
+    exit_code: int
+    reason: str
+
+    @property
+    def headline(self) -> str:
+        return ("GATE PASSED" if self.passed else "GATE FAILED") + f": {self.reason}"
+
+
+def decide(rows: list[Row], mode: str) -> GateVerdict:
+    """1 when a check failed (with --gate new-failures: newly failed), else 3 when evidence could not be collected."""
+    failed = [r for r in rows if r.outcome is Outcome.FAIL and (mode == "all" or r.change == NEW_FAILURE)]
+    errors = [r for r in rows if r.outcome is Outcome.ERROR]
+    hosts = len({r.host for r in rows})
+    if failed:
+        first = failed[0]
+        kind = "newly failing" if mode == "new-failures" else "failed"
+        return GateVerdict(False, EXIT_FAILED, f"{len(failed)} check(s) {kind} on {len({r.host for r in failed})} of {hosts} host(s); "
+                                               f"first: {first.host} [cause {first.cause.value}] {first.check}")
+    if errors:
+        names = ", ".join(sorted({r.host for r in errors}))
+        return GateVerdict(False, EXIT_NOT_COLLECTED, f"could not collect evidence for {len(errors)} check(s) on {names}")
+    notes = [f"{n} {what}" for what, n in (("warned", _count(rows, Outcome.WARN)), ("waived", _count(rows, Outcome.WAIVED))) if n]
+    still = [r for r in rows if r.outcome is Outcome.FAIL]
+    if still:
+        notes.append(f"{len(still)} failure(s) already in the baseline")
+    return GateVerdict(True, EXIT_PASSED, f"{len(rows)} check(s) on {hosts} host(s)" + (f" ({', '.join(notes)})" if notes else ""))
+
+
+def _count(rows: list[Row], outcome: Outcome) -> int:
+    return sum(1 for r in rows if r.outcome is outcome)
+
+
+class ResultBook:
+    """Gathers rows; at the end of the session compares, decides, and reports."""
+
+    def __init__(self, config: pytest.Config, hosts: list[dict[str, str]], baseline: dict[tuple[str, str], dict[str, Any]] | None,
+                 mode: str, waiver_problems: tuple[str, ...]) -> None:
+        self.config = config
+        self.hosts = hosts
+        self.baseline = baseline
+        self.mode = mode
+        self.waiver_problems = waiver_problems
+        self.rows: dict[str, Row] = {}
+        self.verdict: GateVerdict | None = None
+        self.started = datetime.now(timezone.utc)
+        self._clock = time.monotonic()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        row = row_of(report)
+        if row is not None:
+            self.rows[row.nodeid] = row
+
+    def sorted_rows(self) -> list[Row]:
+        return sorted(self.rows.values(), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))
+
+    def _compare(self, row: Row) -> Row:
+        if self.baseline is None:
+            return row
+        before = self.baseline.get((row.host, row.check_id))
+        moved = change(before, row.outcome.value)
+        facts = {k: list(v) if isinstance(v, tuple) else v for k, v in row.facts.items()}
+        changes = tuple(fact_changes(before.get("facts", {}), facts)) if before and before.get("fingerprint") != row.fingerprint else ()
+        return replace(row, change=moved, changes=changes)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.rows or hasattr(self.config, "workerinput"):
+            return
+        self.rows = {nodeid: self._compare(row) for nodeid, row in self.rows.items()}
+        self.verdict = decide(self.sorted_rows(), self.mode)
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            session.exitstatus = self.verdict.exit_code
+        path = self.config.getoption("casgate_json")
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(json.dumps(self.document(), indent=2) + "\n", encoding="utf-8")
+
+    def document(self) -> dict[str, Any]:
+        assert self.verdict is not None
+        return {
+            "schema": SCHEMA,
+            "casgate_version": __version__,
+            "started": self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "duration_s": round(time.monotonic() - self._clock, 3),
+            "gate": {"mode": self.mode, "passed": self.verdict.passed, "exit_code": self.verdict.exit_code,
+                     "verdict": self.verdict.headline},
+            "baseline": self.config.getoption("baseline"),
+            "hosts": self.hosts,
+            "waiver_problems": list(self.waiver_problems),
+            "results": [r.as_dict() for r in self.sorted_rows()],
+        }
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        rows = self.sorted_rows()
+        if not rows or self.verdict is None:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.section("casgate: host x cause")
+        for line in matrix_text(rows):
+            write(line)
+        for row in rows:
+            if row.outcome in (Outcome.WARN, Outcome.ERROR, Outcome.WAIVED):
+                write(f"{row.outcome.value.upper()} {row.host} [cause {row.cause.value}] {row.check}: {row.summary}"
+                      + (f" -- waiver: {row.waiver}" if row.waiver else ""), yellow=True)
+        for problem in self.waiver_problems:
+            write(f"WAIVER {problem}", yellow=True)
+        moved = [r for r in rows if r.change not in (None, UNCHANGED)]
+        if self.baseline is not None:
+            terminalreporter.section("casgate: against the baseline")
+            for row in moved:
+                write(f"{row.change.upper() if row.change else ''}: {row.host} [cause {row.cause.value}] {row.check}")
+                for line in row.changes:
+                    write(f"    {line}")
+            if not moved:
+                write("no check changed outcome")
+        write(self.verdict.headline, bold=True, red=not self.verdict.passed, green=self.verdict.passed)
+
+    def pytest_html_results_summary(self, prefix: list[str]) -> None:
+        if self.verdict is None:
+            return
+        rows = self.sorted_rows()
+        prefix.append(verdict_banner_html(self.verdict.passed, self.verdict.headline) + matrix_html(rows, self.waiver_problems)
+                      + (diff_html(rows) if self.baseline is not None else ""))
+
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        row = row_of(report)
+        if row is not None and row.outcome in (Outcome.WARN, Outcome.WAIVED) and report.passed:
+            cells[0] = f'<td class="col-result">{row.outcome.value.capitalize()}</td>'

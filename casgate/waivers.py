@@ -1,0 +1,96 @@
+"""Waivers (waivers.toml): an accepted failure on a host, with a justification and an expiry date, optionally
+pinned to the evidence it was granted for. A waiver lapses on expiry or when that evidence changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from casgate.inventory import tomllib
+from casgate.errors import CasgateError
+
+_KEYS = {"host", "check", "justification", "expires", "fingerprint"}
+
+
+class WaiverFileError(CasgateError):
+    """The waivers file cannot be read at all; a usage error."""
+
+
+@dataclass(frozen=True)
+class Waiver:
+    host: str  # a host name or "*"
+    check: str  # the check's function name, e.g. test_trust_mode_workaround_absent
+    justification: str
+    expires: date
+    fingerprint: str | None
+
+    def covers(self, host: str, check: str) -> bool:
+        return self.check == check and self.host in ("*", host)
+
+    def describe(self) -> str:
+        pinned = f", evidence {self.fingerprint}" if self.fingerprint else ""
+        return f"{self.host}/{self.check} until {self.expires}{pinned}: {self.justification}"
+
+
+@dataclass(frozen=True)
+class WaiverBook:
+    """The usable waivers, and why the others are not applied (reported in every report, never silently)."""
+
+    waivers: tuple[Waiver, ...]
+    problems: tuple[str, ...]
+
+    def decide(self, host: str, check: str, fingerprint: str, today: date) -> tuple[Waiver | None, str | None]:
+        """The waiver that applies, or None and (when one nearly did) why it lapsed."""
+        lapsed = None
+        for waiver in self.waivers:
+            if not waiver.covers(host, check):
+                continue
+            if waiver.expires < today:
+                lapsed = f"waiver expired on {waiver.expires}: {waiver.justification}"
+            elif waiver.fingerprint and waiver.fingerprint != fingerprint:
+                lapsed = f"waiver was granted for evidence {waiver.fingerprint}, the evidence is now {fingerprint}"
+            else:
+                return waiver, None
+        return None, lapsed
+
+
+def _waiver(raw: object, where: str) -> Waiver:
+    if not isinstance(raw, dict):
+        raise ValueError("should be a table")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")
+    for key in ("host", "check", "justification"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise ValueError(f"needs {key} = \"...\"")
+    if not isinstance(raw.get("expires"), date):
+        raise ValueError("needs expires = YYYY-MM-DD (a TOML date, no quotes)")
+    fingerprint = raw.get("fingerprint")
+    if fingerprint is not None and not isinstance(fingerprint, str):
+        raise ValueError("fingerprint should be a string")
+    return Waiver(raw["host"], raw["check"], raw["justification"].strip(), raw["expires"], fingerprint)
+
+
+def load_waivers(path: Path, today: date) -> WaiverBook:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WaiverFileError(f"{path}: waivers file not found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise WaiverFileError(f"{path}: cannot be read ({exc})") from None
+    entries = doc.get("waiver", [])
+    if not isinstance(entries, list):
+        raise WaiverFileError(f"{path}: write each waiver as a [[waiver]] table")
+    waivers, problems = [], []
+    for index, raw in enumerate(entries, start=1):
+        where = f"{path.name} waiver #{index}"
+        try:
+            waiver = _waiver(raw, where)
+        except ValueError as exc:
+            problems.append(f"{where}: malformed, not applied: {exc}")
+            continue
+        if waiver.expires < today:
+            problems.append(f"{where}: expired on {waiver.expires}, not applied: {waiver.describe()}")
+        waivers.append(waiver)
+    return WaiverBook(tuple(waivers), tuple(problems))
