@@ -18,12 +18,12 @@ class BaselineError(CasgateError):
 
 
 def load_baseline(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """(host, check id) -> that result in the baseline run."""
+    """(host id, check id) -> that result in the baseline run; the host id is the manifest's host name."""
     if path.is_dir():
         raise BaselineError(f"{path}: --baseline takes the --json result of the run before the upgrade, not a folder")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        return {(r["host"], r["check_id"]): r for r in doc["results"]}
+        return {(r["host_id"], r["check_id"]): r for r in doc["results"]}
     except FileNotFoundError:
         raise BaselineError(f"{path}: baseline file not found") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:

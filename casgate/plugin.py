@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -42,6 +43,17 @@ class HostTarget:
     name: str
     snapshot: Path | None = None
     live: InventoryHost | None = None
+
+    @property
+    def identity(self) -> str:
+        """The host a snapshot is of (its manifest's `host`), so hq01-before and hq01-after compare as hq01."""
+        if self.snapshot is None:
+            return self.name
+        try:
+            doc = json.loads((self.snapshot / "manifest.json").read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError):
+            return self.name
+        return doc["host"] if isinstance(doc, dict) and isinstance(doc.get("host"), str) else self.name
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -137,7 +149,7 @@ def pytest_configure(config: pytest.Config) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         config.option.htmlpath = str(config.rootpath / "reports" / f"casgate-{stamp}.html")
         config.option.self_contained_html = True
-    hosts = [{"name": h.name, "source": "live" if h.live else "recorded"} for h in config.stash[_HOSTS]]
+    hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded"} for h in config.stash[_HOSTS]]
     book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS].problems)
     config.pluginmanager.register(book, "casgate-results")
 
@@ -365,7 +377,7 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
                                 + (f"\nWaived: {waiver.describe()}" if waiver else "")))
     target: HostTarget = item.callspec.params["target"]  # type: ignore[attr-defined]
     row = Row(
-        host=target.name, cause=cause, check=check, check_id=_check_id(item), nodeid=item.nodeid, outcome=result,
+        host=target.name, host_id=target.identity, cause=cause, check=check, check_id=_check_id(item), nodeid=item.nodeid, outcome=result,
         summary=verdict.summary if verdict else _first_line(report),
         remediation=verdict.remediation if verdict and result is not Outcome.PASS else "",
         facts=verdict.facts if verdict else {}, fingerprint=verdict.fingerprint() if verdict else "",

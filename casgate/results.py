@@ -93,7 +93,7 @@ class ResultBook:
     def _compare(self, row: Row) -> Row:
         if self.baseline is None:
             return row
-        before = self.baseline.get((row.host, row.check_id))
+        before = self.baseline.get((row.host_id, row.check_id))
         moved = change(before, row.outcome.value)
         facts = {k: list(v) if isinstance(v, tuple) else v for k, v in row.facts.items()}
         changes = tuple(fact_changes(before.get("facts", {}), facts)) if before and before.get("fingerprint") != row.fingerprint else ()

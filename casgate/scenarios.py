@@ -117,7 +117,17 @@ KB_INCIDENT = Scenario(
                     collected_at=datetime(2016, 12, 21, 16, 0, tzinfo=timezone.utc)),
 )
 
-ALL: dict[str, Scenario] = {s.name: s for s in (*SCENARIOS, KB_INCIDENT)}
+# An upgrade of hq01 seen by the gate: healthy before; after it, TLS 1.0 is off and IIS is bound to a new certificate.
+_HQ01 = HostFacts(name="hq01", fqdn="hq01.example.com", collected_at=datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc))
+UPGRADE_BEFORE = Scenario("hq01-before", "hq01 before the upgrade: every cause healthy", facts=_HQ01)
+UPGRADE_AFTER = Scenario(
+    "hq01-after", "hq01 after the upgrade: TLS 1.0 disabled, Default Web Site re-bound to a new certificate",
+    frozenset({TLS10, CIPHERS, BINDING, PHONE_TLS}), bound_to_other_cert=True, phone_symptom="tls", tls10_registry=0,
+    tls10_handshake=False, phone_handshake=False, facts=replace(_HQ01, collected_at=datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)),
+)
+BUNDLED = (KB_INCIDENT, UPGRADE_BEFORE, UPGRADE_AFTER)
+
+ALL: dict[str, Scenario] = {s.name: s for s in (*SCENARIOS, *BUNDLED)}
 
 
 def _name(cn: str) -> x509.Name:
@@ -292,11 +302,11 @@ def write_scenario(folder: Path, scenario: Scenario, pki: Pki) -> None:
 
 
 def craft(root: Path, names: list[str]) -> list[Scenario]:
-    """Write the named scenarios (default: all but the bundled KB incident) as root/<name>/."""
+    """Write the named scenarios (default: all but the bundled ones) as root/<name>/."""
     chosen = [ALL[n] for n in names] if names else list(SCENARIOS)
     pkis: dict[str, Pki] = {}
     for scenario in chosen:
-        facts = scenario.facts if scenario is KB_INCIDENT else replace(scenario.facts, name=scenario.name)
+        facts = scenario.facts if scenario in BUNDLED else replace(scenario.facts, name=scenario.name)
         pki = pkis.get(facts.fqdn) or pkis.setdefault(facts.fqdn, Pki(facts.fqdn, facts.collected_at - timedelta(days=365)))
         write_scenario(root / scenario.name, replace(scenario, facts=facts), pki)
     return chosen

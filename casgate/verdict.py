@@ -91,6 +91,7 @@ class Row:
     """One check's result on one host, as every report shows it; `change` and `changes` compare with a baseline."""
 
     host: str
+    host_id: str
     cause: Cause
     check: str
     check_id: str
@@ -112,7 +113,7 @@ class Row:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "host": self.host, "cause": self.cause.value, "check": self.check, "check_id": self.check_id, "nodeid": self.nodeid,
+            "host": self.host, "host_id": self.host_id, "cause": self.cause.value, "check": self.check, "check_id": self.check_id, "nodeid": self.nodeid,
             "outcome": self.outcome.value, "severity": SEVERITY[self.outcome], "summary": self.summary,
             "remediation": self.remediation, "facts": {k: list(v) if isinstance(v, tuple) else v for k, v in self.facts.items()},
             "fingerprint": self.fingerprint, "source": self.source, "duration_s": self.duration, "waiver": self.waiver,
@@ -123,6 +124,6 @@ class Row:
     def from_json(cls, text: str) -> Row:
         d = json.loads(text)
         facts = {k: tuple(v) if isinstance(v, list) else v for k, v in d["facts"].items()}
-        return cls(d["host"], Cause(d["cause"]), d["check"], d["check_id"], d["nodeid"], Outcome(d["outcome"]), d["summary"],
+        return cls(d["host"], d["host_id"], Cause(d["cause"]), d["check"], d["check_id"], d["nodeid"], Outcome(d["outcome"]), d["summary"],
                    d["remediation"], facts, d["fingerprint"], d["source"], d["duration_s"], d["waiver"], d["waiver_lapsed"],
                    d["change"], tuple(d["changes"]))

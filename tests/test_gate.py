@@ -1,0 +1,162 @@
+"""The suite as an acceptance gate: exit statuses, the JSON result and its schema, JUnit names, the baseline diff
+on the bundled before/after upgrade pair, waivers, and a 20-host fleet across two xdist workers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from casgate.scenarios import SCENARIOS
+from tests.conftest import REPO
+
+SCHEMA = json.loads((REPO / "docs" / "result.schema.json").read_text())
+AFTER_FAILS = {"test_tls10_enabled", "test_phone_cipher_profile_accepted", "test_https_binding_matches_keystore",
+               "test_phone_logs_show_no_tls_failure"}
+
+
+def _results(path: Path) -> dict:
+    doc = json.loads(path.read_text())
+    jsonschema.validate(doc, SCHEMA)
+    return doc
+
+
+def test_json_result_follows_its_schema_and_carries_run_metadata(run_suite, tmp_path: Path) -> None:
+    run = run_suite("--host", "hq01", f"--json={tmp_path / 'r.json'}")
+
+    doc = _results(tmp_path / "r.json")
+    assert run.returncode == 1
+    assert doc["gate"] == {"mode": "all", "passed": False, "exit_code": 1, "verdict": doc["gate"]["verdict"]}
+    assert doc["gate"]["verdict"].startswith("GATE FAILED: 2 check(s) failed on 1 of 1 host(s)")
+    assert doc["hosts"] == [{"name": "hq01", "host_id": "hq01", "source": "recorded"}]
+    root = next(r for r in doc["results"] if r["check_id"] == "test_root_store_is_self_signed")
+    assert root["severity"] == "critical" and "Remove-Item Cert:\\LocalMachine\\Root\\" in root["remediation"]
+    assert root["facts"]["not self-signed in Root"][0].startswith("CN=Corp Issuing CA 01,O=casgate crafted (")
+    assert len(root["fingerprint"]) == 16
+
+
+def test_failure_beats_could_not_collect_and_errors_alone_exit_3(scenarios_dir: Path, run_suite, tmp_path: Path) -> None:
+    snaps = tmp_path / "snaps"
+    shutil.copytree(scenarios_dir / "cause-2", snaps / "failing")
+    shutil.copytree(scenarios_dir / "healthy", snaps / "down")
+    (snaps / "down" / "probes" / "dns.json").unlink()
+
+    both = run_suite(f"--snapshots={snaps}", "--host", "failing", "--host", "down")
+    outage = run_suite(f"--snapshots={snaps}", "--host", "down")
+
+    assert both.returncode == 1
+    assert outage.returncode == 3
+    assert "GATE FAILED: could not collect evidence for 1 check(s) on down" in outage.output
+
+
+def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_path: Path) -> None:
+    run_suite("--host", "hq01", f"--junitxml={tmp_path / 'junit.xml'}")
+
+    cases = {c.get("name"): c for c in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")}
+    name = "hq01 \u00b7 cause 1a \u00b7 LocalMachine\\Root holds only self-signed certificates"
+    assert name in cases
+    failure = cases[name].find("failure")
+    assert failure is not None and "CN=Corp Issuing CA 01" in (failure.text or "") + failure.get("message", "")
+    assert "hq01 \u00b7 cause 4 \u00b7 TLS 1.0 is enabled for the server (registry and handshake agree)" in cases
+
+
+def _before(run_suite, tmp_path: Path) -> Path:
+    path = tmp_path / "before.json"
+    assert run_suite("--host", "hq01-before", f"--json={path}").returncode == 0
+    return path
+
+
+def test_baseline_shows_what_the_upgrade_changed(run_suite, tmp_path: Path) -> None:
+    before = _before(run_suite, tmp_path)
+
+    after = run_suite("--host", "hq01-after", f"--baseline={before}", f"--json={tmp_path / 'after.json'}")
+
+    doc = _results(tmp_path / "after.json")
+    changed = {r["check_id"]: r for r in doc["results"] if r["change"] == "newly failing"}
+    assert set(changed) == AFTER_FAILS
+    assert {r["change"] for r in doc["results"] if r["check_id"] not in AFTER_FAILS} == {"unchanged"}
+    tls = changed["test_tls10_enabled"]["changes"]
+    assert "TLS 1.0 Server Enabled: (absent) -> 0" in tls and "TLS 1.0 handshake: accepted -> refused" in tls
+    assert changed["test_https_binding_matches_keystore"]["changes"][0].startswith("https/443 binding hash: +")
+    assert "NEWLY FAILING: hq01-after [cause 4] TLS 1.0 is enabled" in after.output
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="casgate-diff"' in html and "TLS 1.0 Server Enabled: (absent) -&gt; 0" in html
+
+
+def test_gate_new_failures_passes_known_failures_and_fails_regressions(run_suite, tmp_path: Path) -> None:
+    before = _before(run_suite, tmp_path)
+    known = tmp_path / "known.json"
+    run_suite("--host", "hq01-after", f"--json={known}")
+
+    regression = run_suite("--host", "hq01-after", f"--baseline={before}", "--gate", "new-failures")
+    accepted = run_suite("--host", "hq01-after", f"--baseline={known}", "--gate", "new-failures")
+    no_baseline = run_suite("--host", "hq01-after", "--gate", "new-failures")
+
+    assert regression.returncode == 1 and "4 check(s) newly failing" in regression.output
+    assert accepted.returncode == 0 and "GATE PASSED: 11 check(s) on 1 host(s) (4 failure(s) already in the baseline)" in accepted.output
+    assert no_baseline.returncode == 2 and "--gate new-failures needs --baseline" in no_baseline.output
+
+
+def _waivers(path: Path, *entries: str) -> Path:
+    path.write_text("\n".join(entries))
+    return path
+
+
+def _waiver(check: str, expires: date, host: str = "hq01-after", fingerprint: str | None = None) -> str:
+    pin = f'fingerprint = "{fingerprint}"\n' if fingerprint else ""
+    return f'[[waiver]]\nhost = "{host}"\ncheck = "{check}"\njustification = "change CHG-1234, vendor fix due"\nexpires = {expires}\n{pin}'
+
+
+def test_waivers_apply_until_expiry_and_until_the_evidence_changes(run_suite, tmp_path: Path) -> None:
+    soon, gone = date.today() + timedelta(days=30), date.today() - timedelta(days=1)
+    first = run_suite("--host", "hq01-after", f"--json={tmp_path / 'a.json'}")
+    prints = {r["check_id"]: r["fingerprint"] for r in json.loads((tmp_path / "a.json").read_text())["results"]}
+    waivers = _waivers(
+        tmp_path / "waivers.toml",
+        *(_waiver(c, soon, host="*") for c in sorted(AFTER_FAILS - {"test_tls10_enabled", "test_https_binding_matches_keystore"})),
+        _waiver("test_tls10_enabled", soon, fingerprint=prints["test_tls10_enabled"]),
+        _waiver("test_https_binding_matches_keystore", soon, fingerprint="0000000000000000"),
+        _waiver("test_root_store_is_self_signed", gone),
+        '[[waiver]]\nhost = "hq01-after"\ncheck = "test_fqdn_resolves_to_hq"\nexpires = "soon"\n',
+    )
+
+    run = run_suite("--host", "hq01-after", f"--waivers={waivers}", f"--json={tmp_path / 'w.json'}")
+
+    outcomes = {r["check_id"]: r for r in _results(tmp_path / "w.json")["results"]}
+    assert first.returncode == 1
+    assert {c for c, r in outcomes.items() if r["outcome"] == "waived"} == AFTER_FAILS - {"test_https_binding_matches_keystore"}
+    assert outcomes["test_tls10_enabled"]["waiver"].startswith("hq01-after/test_tls10_enabled until")
+    binding = outcomes["test_https_binding_matches_keystore"]
+    assert binding["outcome"] == "fail" and "the evidence is now" in binding["waiver_lapsed"]
+    assert "Waiver not applied: waiver was granted for evidence 0000000000000000" in run.output
+    problems = _results(tmp_path / "w.json")["waiver_problems"]
+    assert any("expired on" in p for p in problems) and any("malformed, not applied: needs justification" in p for p in problems)
+    assert run.returncode == 1 and "3 waived" in run.output
+
+
+def test_fleet_of_twenty_hosts_across_two_workers(scenarios_dir: Path, run_suite, tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    hosts = []
+    for index in range(20):
+        scenario = SCENARIOS[index % len(SCENARIOS)]
+        name = f"hq{index:02d}-{scenario.name}"
+        shutil.copytree(scenarios_dir / scenario.name, fleet / name)
+        hosts += ["--host", name]
+
+    run = run_suite(f"--snapshots={fleet}", *hosts, "-n", "2", "--dist", "loadgroup", f"--json={tmp_path / 'fleet.json'}")
+
+    doc = _results(tmp_path / "fleet.json")
+    assert len(doc["results"]) == 20 * 11
+    for index in range(20):
+        scenario = SCENARIOS[index % len(SCENARIOS)]
+        name = f"hq{index:02d}-{scenario.name}"
+        failed = {r["check_id"] for r in doc["results"] if r["host"] == name and r["outcome"] == "fail"}
+        assert failed == scenario.fails, name
+        assert name in run.output.split("casgate: host x cause")[1]
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("<tr><th>hq") == 20
