@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -79,6 +80,39 @@ def _manifest(host: InventoryHost, os_version: str, collected_at: datetime, skip
         "connection": host.connection.split("?")[0], "dns_servers": list(host.dns_servers),
         "collected": collected, "skipped": skipped, "failed": failed,
     }
+
+
+def collect_once(dest: Path, collect: Callable[[], Path], timeout: float) -> tuple[Path, bool]:
+    """Collect into `dest` unless another worker of this run already does: then wait for its snapshot.
+    Returns the snapshot and whether this process collected it. The publish is an atomic rename, so a
+    manifest in `dest` means a whole snapshot."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    lock = dest.parent / f".{dest.name}.lock"
+    try:
+        handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        deadline = time.monotonic() + timeout
+        while not (dest / MANIFEST).is_file():
+            if time.monotonic() > deadline:
+                raise CasgateError(f"waited {timeout:g} s for another worker to collect {dest.name}") from None
+            time.sleep(0.05)
+        return dest, False
+    try:
+        return collect(), True
+    except BaseException:
+        lock.unlink(missing_ok=True)  # let another worker try
+        raise
+    finally:
+        os.close(handle)
+
+
+def publish_copy(snapshot: Path, dest: Path) -> None:
+    """--record: a copy of the run's snapshot at `dest`, swapped in atomically."""
+    partial = dest.parent / f".{dest.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(snapshot, partial)
+    _publish(partial, dest)
 
 
 def _publish(partial: Path, dest: Path) -> None:

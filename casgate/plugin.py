@@ -20,7 +20,7 @@ from casgate.collector import collect_host_side
 from casgate.errors import CasgateError, NotCollected
 from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe
 from casgate.inventory import InventoryHost, load_inventory
-from casgate.live import LiveOptions, record
+from casgate.live import LiveOptions, collect_once, publish_copy, record
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
 from casgate.render import verdict_text
@@ -34,6 +34,7 @@ _HOSTS = pytest.StashKey[list["HostTarget"]]()
 _VERDICT = pytest.StashKey[Verdict]()
 _WAIVER = pytest.StashKey[tuple["Waiver | None", "str | None"]]()
 _WAIVERS = pytest.StashKey[WaiverBook]()
+_COLLECT_WAIT = 900.0  # seconds a worker waits for another one collecting the same live host
 
 
 @dataclass(frozen=True)
@@ -199,11 +200,17 @@ def evidence(target: HostTarget, pytestconfig: pytest.Config, tmp_path_factory: 
     if target.live is None:
         assert target.snapshot is not None
         return Snapshot(target.snapshot)
-    record_to = pytestconfig.getoption("record")
-    root = Path(record_to) if record_to else tmp_path_factory.mktemp("live")
     options = LiveOptions(parse_since(pytestconfig.getoption("since")), pytestconfig.getoption("probe_timeout"),
                           phone_profile(pytestconfig.getini("casgate_phone_ciphers")))
-    return Snapshot(record(target.live, options, root / target.name, collect_host_side(pytestconfig)))
+    base = tmp_path_factory.getbasetemp()
+    run_dir = (base.parent if hasattr(pytestconfig, "workerinput") else base) / "casgate-live"  # shared by xdist workers
+    live = target.live
+    snapshot, collected_here = collect_once(
+        run_dir / target.name, lambda: record(live, options, run_dir / target.name, collect_host_side(pytestconfig)), _COLLECT_WAIT)
+    record_to = pytestconfig.getoption("record")
+    if record_to and collected_here:
+        publish_copy(snapshot, Path(record_to) / target.name)
+    return Snapshot(snapshot)
 
 
 @pytest.fixture

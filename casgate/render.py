@@ -78,6 +78,7 @@ def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
         ".casgate-matrix th,.casgate-matrix td{border:1px solid #999;padding:4px 10px;text-align:center}"
         ".casgate-pass{background:#c8e6c9}.casgate-fail{background:#ef9a9a}.casgate-warn{background:#ffe082}"
         ".casgate-error{background:#ce93d8}.casgate-skip{background:#eeeeee}.casgate-waived{background:#b3e5fc}"
+        "#casgate-problems li{color:#000;padding:2px 4px}"
         "</style>"
         '<h2>Host &times; cause</h2><table class="casgate-matrix" id="casgate-matrix">'
         f"<tr><th>host</th>{head}</tr>{''.join(body)}</table>"

@@ -79,6 +79,7 @@ class ResultBook:
         self.waiver_problems = waiver_problems
         self.rows: dict[str, Row] = {}
         self.verdict: GateVerdict | None = None
+        self._html_report: Any = None
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
 
@@ -105,6 +106,8 @@ class ResultBook:
             return
         self.rows = {nodeid: self._compare(row) for nodeid, row in self.rows.items()}
         self.verdict = decide(self.sorted_rows(), self.mode)
+        if self._html_report is not None:
+            self._html_report.title = self.verdict.headline  # the report leads with the verdict
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             session.exitstatus = self.verdict.exit_code
         path = self.config.getoption("casgate_json")
@@ -151,6 +154,10 @@ class ResultBook:
             if not moved:
                 write("no check changed outcome")
         write(self.verdict.headline, bold=True, red=not self.verdict.passed, green=self.verdict.passed)
+
+    def pytest_html_report_title(self, report: Any) -> None:
+        """pytest-html asks for the title at the start; the verdict, known at the end, becomes it then."""
+        self._html_report = report
 
     def pytest_html_results_summary(self, prefix: list[str]) -> None:
         if self.verdict is None:

@@ -130,3 +130,22 @@ def test_broken_inventory_is_a_usage_error(tmp_path: Path, run_suite) -> None:
     assert run.returncode == 2
     assert "connection must not carry credentials" in run.output
     assert "secret" not in run.output
+
+
+def test_live_host_is_collected_once_when_two_workers_need_it(identity, tmp_path: Path, run_suite) -> None:
+    cert, key, _ = identity
+    pki = Pki(FQDN, __import__("datetime").datetime(2025, 1, 1, tzinfo=__import__("datetime").timezone.utc))
+    der = {"mitel": pki.mitel_ca, "hq_ca": pki.hq_ca, "server": pki.server, "server_thumb": thumbprint(pki.server).encode()}
+    scripts = tmp_path / "scripts.log"
+    install_fake_powershell(tmp_path / "bin", host_document(der), LOGS_DOCUMENT, scripts)
+    with tls_server(cert, key) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns:
+        inventory = _inventory(tmp_path / "inventory.toml", hq={"fqdn": FQDN, "address": "127.0.0.1", "connection": "local",
+                                                                 "dns_servers": [dns.spec], "https_port": tls.port})
+        run = run_suite(f"--inventory={inventory}", "--host", "hq", "-n", "2", "--dist", "load", f"--record={tmp_path / 'rec'}",
+                        env_extra={"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"})
+
+    assert run.returncode == 0, run.output
+    assert "[gw0]" in run.output or "2 workers" in run.output
+    assert len(run.outcomes("hq")) == 11
+    assert scripts.read_text().count("\n=====\n") == 2  # one collection: two round trips, whatever the workers
+    assert (tmp_path / "rec" / "hq" / "manifest.json").is_file()
