@@ -146,10 +146,11 @@ def pytest_configure(config: pytest.Config) -> None:
         usage_error(str(exc))
     if config.getoption("gate_mode") == "new-failures" and baseline is None:
         usage_error("--gate new-failures needs --baseline=RESULT.json (the --json of the run before the upgrade)")
-    if config.stash[_HOSTS] and not config.getoption("htmlpath", None):
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        config.option.htmlpath = str(config.rootpath / "reports" / f"casgate-{stamp}.html")
-        config.option.self_contained_html = True
+    if config.stash[_HOSTS]:
+        if not config.getoption("htmlpath", None):
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            config.option.htmlpath = str(config.rootpath / "reports" / f"casgate-{stamp}.html")
+        config.option.self_contained_html = True  # one file an administrator can mail or attach to a change
     hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded"} for h in config.stash[_HOSTS]]
     book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS].problems)
     config.pluginmanager.register(book, "casgate-results")

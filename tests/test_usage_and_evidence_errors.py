@@ -14,7 +14,7 @@ def test_no_host_is_a_usage_error_naming_the_bundled_hosts(run_suite) -> None:
     run = run_suite()
 
     assert run.returncode == 2
-    assert "no host selected: run `pytest --host NAME` (bundled snapshots: hq01)" in run.output
+    assert "no host selected: run `pytest --host NAME` (bundled snapshots: hq01, hq01-after, hq01-before)" in run.output
 
 
 def test_unknown_host_is_a_usage_error_naming_the_known_ones(run_suite) -> None:
