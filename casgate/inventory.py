@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from casgate.errors import CasgateError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from casgate.tomlfile import read_toml
 
 _KEYS = {"fqdn", "address", "connection", "dns_servers", "https_port", "shoreline_data"}
 
@@ -63,12 +58,7 @@ def _entry(name: str, raw: Any, where: str) -> InventoryHost:
 
 def load_inventory(path: Path) -> dict[str, InventoryHost]:
     """Hosts by name; a missing default inventory is simply empty, a broken one is an InventoryError."""
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InventoryError(f"{path}: inventory file not found") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InventoryError(f"{path}: cannot be read ({exc})") from None
+    doc = read_toml(path, "inventory", InventoryError)
     hosts = doc.get("hosts", {})
     if not isinstance(hosts, dict):
         raise InventoryError(f"{path}: [hosts] should be a table of [hosts.NAME] tables")

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-
 from _pytest.junitxml import xml_key as junit_xml_key
 
 from casgate.baseline import load_baseline

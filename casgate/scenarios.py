@@ -23,7 +23,17 @@ from casgate import __version__
 from casgate.certs import thumbprint
 from casgate.schannel import CIPHER_POLICY_GPO, SCHANNEL, TLS10_SERVER
 from casgate.snapshot import (
-    BINDINGS, DNS_PROBE, HTTPS_PROBE, IIS_LOGS, KEYSTORE, MY_STORE, PHONE_LOGS, REGISTRY, ROOT_STORE, TLS_PROBE, SnapshotWriter,
+    BINDINGS,
+    DNS_PROBE,
+    HTTPS_PROBE,
+    IIS_LOGS,
+    KEYSTORE,
+    MY_STORE,
+    PHONE_LOGS,
+    REGISTRY,
+    ROOT_STORE,
+    TLS_PROBE,
+    SnapshotWriter,
 )
 
 W3C_FIELDS = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken"

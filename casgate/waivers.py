@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from casgate.inventory import tomllib
 from casgate.errors import CasgateError
+from casgate.tomlfile import read_toml
 
 _KEYS = {"host", "check", "justification", "expires", "fingerprint"}
 
@@ -55,7 +55,7 @@ class WaiverBook:
         return None, lapsed
 
 
-def _waiver(raw: object, where: str) -> Waiver:
+def _waiver(raw: object) -> Waiver:
     if not isinstance(raw, dict):
         raise ValueError("should be a table")
     unknown = set(raw) - _KEYS
@@ -73,12 +73,7 @@ def _waiver(raw: object, where: str) -> Waiver:
 
 
 def load_waivers(path: Path, today: date) -> WaiverBook:
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise WaiverFileError(f"{path}: waivers file not found") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise WaiverFileError(f"{path}: cannot be read ({exc})") from None
+    doc = read_toml(path, "waivers", WaiverFileError)
     entries = doc.get("waiver", [])
     if not isinstance(entries, list):
         raise WaiverFileError(f"{path}: write each waiver as a [[waiver]] table")
@@ -86,7 +81,7 @@ def load_waivers(path: Path, today: date) -> WaiverBook:
     for index, raw in enumerate(entries, start=1):
         where = f"{path.name} waiver #{index}"
         try:
-            waiver = _waiver(raw, where)
+            waiver = _waiver(raw)
         except ValueError as exc:
             problems.append(f"{where}: malformed, not applied: {exc}")
             continue

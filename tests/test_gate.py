@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema
-import pytest
 
 from casgate.scenarios import SCENARIOS
 from tests.conftest import REPO
@@ -160,3 +160,14 @@ def test_fleet_of_twenty_hosts_across_two_workers(scenarios_dir: Path, run_suite
         assert name in run.output.split("casgate: host x cause")[1]
     html = (tmp_path / "report.html").read_text()
     assert html.count("<tr><th>hq") == 20
+
+
+def test_explicit_gateways_as_for_remote_runners(run_suite, tmp_path: Path) -> None:
+    """--tx is how pytest-xdist reaches other machines (ssh=host//python=python3); popen gateways exercise the same path."""
+    run = run_suite("--host", "hq01-before", "--host", "hq01-after", "--tx", f"2*popen//python={sys.executable}",
+                    "--dist", "loadgroup", f"--json={tmp_path / 'tx.json'}")
+
+    doc = _results(tmp_path / "tx.json")
+    assert len(doc["results"]) == 22
+    assert {r["host"] for r in doc["results"] if r["outcome"] == "fail"} == {"hq01-after"}
+    assert "[gw0]" in run.output or "2 workers" in run.output or "gw1" in run.output
