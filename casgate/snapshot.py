@@ -115,6 +115,15 @@ class Snapshot:
         return TlsProbe.parse(read_json(self._path(TLS_PROBE), TLS_PROBE), TLS_PROBE)
 
     @cached_property
+    def reboot_pending(self) -> bool | None:
+        """Windows' reboot-pending flag from iis/state.json (live recordings), or None when not recorded."""
+        path = self.folder / IIS_STATE
+        if not path.is_file():
+            return None
+        value = read_json(path, IIS_STATE).get("reboot_pending")
+        return value if isinstance(value, bool) else None
+
+    @cached_property
     def https_probe(self) -> HttpsProbe | None:
         """None when no HTTPS probe was recorded (snapshots made by hand may lack it)."""
         path = self._path(HTTPS_PROBE)

@@ -116,6 +116,8 @@ def test_registry_and_handshake_disagreeing_is_its_own_failure() -> None:
     assert verdict.outcome is Outcome.FAIL
     assert "registry says TLS 1.0 is disabled but the server accepts" in verdict.summary
     assert "not been rebooted" in verdict.remediation
+    pending = judge_tls10(_registry('"Enabled"=dword:00000000'), "10.0.17763", _probe(tls10=True, phone=True), reboot_pending=True)
+    assert "Windows reboot pending: yes: the registry change is probably not live yet" in pending.evidence
 
 
 def test_missing_handshake_profile_is_an_evidence_error() -> None:

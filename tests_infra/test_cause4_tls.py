@@ -6,8 +6,8 @@ from casgate.checks.tls import judge_phone_ciphers, judge_tls10
 
 
 @pytest.mark.cause("4", "TLS 1.0 is enabled for the server (registry and handshake agree)")
-def test_tls10_enabled(registry_if_collected, manifest, tls_probe, gate):
-    gate(judge_tls10(registry_if_collected, manifest.os_version, tls_probe))
+def test_tls10_enabled(registry_if_collected, manifest, tls_probe, evidence, gate):
+    gate(judge_tls10(registry_if_collected, manifest.os_version, tls_probe, evidence.reboot_pending))
 
 
 @pytest.mark.cause("4", "the phones' TLS 1.0 cipher profile is accepted")

@@ -35,7 +35,7 @@ CIPHERS = (
 )
 
 
-def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe) -> Verdict:
+def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe, reboot_pending: bool | None = None) -> Verdict:
     """Registry and handshake must both say TLS 1.0 is on; without the registry, the handshake alone decides."""
     handshake = probe.handshake(TLS10_PROFILE, _LABEL)
     shake_line = f"handshake to {probe.target}: {handshake.describe()}"
@@ -46,7 +46,7 @@ def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe)
             return Verdict.passed("the server accepts a TLS 1.0 handshake", evidence, facts)
         return Verdict.failed("the server refuses TLS 1.0; IP400 phones cannot connect", evidence, ENABLE_TLS10, facts)
     state = tls10_server_state(registry, os_version)
-    evidence = (f"registry: {state.explanation}", shake_line)
+    evidence: tuple[str, ...] = (f"registry: {state.explanation}", shake_line)
     facts.update(state.facts)
     if state.enabled and handshake.accepted:
         return Verdict.passed("TLS 1.0 is enabled in the registry and the server accepts a TLS 1.0 handshake", evidence, facts)
@@ -54,6 +54,8 @@ def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe)
         return Verdict.failed("TLS 1.0 is disabled for the server side; IP400 phones cannot connect", evidence, ENABLE_TLS10, facts)
     said = "enabled" if state.enabled else "disabled"
     did = "accepts" if handshake.accepted else "refuses"
+    if reboot_pending is not None:
+        evidence += (f"Windows reboot pending: {'yes: the registry change is probably not live yet' if reboot_pending else 'no'}",)
     return Verdict.failed(
         f"registry says TLS 1.0 is {said} but the server {did} a TLS 1.0 handshake "
         "(changed but not rebooted, or another policy decides)",
