@@ -46,7 +46,7 @@ def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe,
             return Verdict.passed("the server accepts a TLS 1.0 handshake", evidence, facts)
         return Verdict.failed("the server refuses TLS 1.0; IP400 phones cannot connect", evidence, ENABLE_TLS10, facts)
     state = tls10_server_state(registry, os_version)
-    evidence: tuple[str, ...] = (f"registry: {state.explanation}", shake_line)
+    evidence = (f"registry: {state.explanation}", shake_line)
     facts.update(state.facts)
     if state.enabled and handshake.accepted:
         return Verdict.passed("TLS 1.0 is enabled in the registry and the server accepts a TLS 1.0 handshake", evidence, facts)
@@ -54,12 +54,12 @@ def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe,
         return Verdict.failed("TLS 1.0 is disabled for the server side; IP400 phones cannot connect", evidence, ENABLE_TLS10, facts)
     said = "enabled" if state.enabled else "disabled"
     did = "accepts" if handshake.accepted else "refuses"
-    if reboot_pending is not None:
-        evidence += (f"Windows reboot pending: {'yes: the registry change is probably not live yet' if reboot_pending else 'no'}",)
+    pending = () if reboot_pending is None else (
+        f"Windows reboot pending: {'yes: the registry change is probably not live yet' if reboot_pending else 'no'}",)
     return Verdict.failed(
         f"registry says TLS 1.0 is {said} but the server {did} a TLS 1.0 handshake "
         "(changed but not rebooted, or another policy decides)",
-        evidence,
+        evidence + pending,
         DISAGREEMENT + ("" if state.enabled else "\n" + ENABLE_TLS10),
         facts,
     )
