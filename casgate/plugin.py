@@ -41,19 +41,18 @@ class HostTarget:
     """A host selected with --host: a recorded snapshot folder, or a live inventory entry."""
 
     name: str
+    identity: str  # the host the evidence is of: a snapshot's manifest host, so hq01-before and hq01-after are hq01
     snapshot: Path | None = None
     live: InventoryHost | None = None
 
-    @property
-    def identity(self) -> str:
-        """The host a snapshot is of (its manifest's `host`), so hq01-before and hq01-after compare as hq01."""
-        if self.snapshot is None:
-            return self.name
-        try:
-            doc = json.loads((self.snapshot / "manifest.json").read_text(encoding="utf-8-sig"))
-        except (OSError, ValueError):
-            return self.name
-        return doc["host"] if isinstance(doc, dict) and isinstance(doc.get("host"), str) else self.name
+
+def _manifest_host(folder: Path, default: str) -> str:
+    """The `host` a snapshot's manifest names; unreadable manifests are the checks' business, not this lookup's."""
+    try:
+        doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return default
+    return doc["host"] if isinstance(doc, dict) and isinstance(doc.get("host"), str) else default
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,9 +111,9 @@ def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
         if in_inventory and recorded and not (live or replay):
             usage_error(f"host {name!r} is both in the inventory and in {root}: say --live or --replay")
         if in_inventory and not replay:
-            targets.append(HostTarget(name, live=inventory[name]))
+            targets.append(HostTarget(name, name, live=inventory[name]))
         elif recorded:
-            targets.append(HostTarget(name, snapshot=folder))
+            targets.append(HostTarget(name, _manifest_host(folder, name), snapshot=folder))
         else:
             known = ", ".join(sorted(set(known_hosts(root)) | set(inventory))) or "none"
             usage_error(f"unknown host {name!r}: not in the inventory and no snapshot {folder}/manifest.json (known hosts: {known})")
