@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
+from casgate.baseline import UNCHANGED
 from casgate.verdict import Cause, Outcome, Row, Verdict
 
 
@@ -34,9 +35,9 @@ def fold(rows: Iterable[Row]) -> dict[str, dict[Cause, Outcome]]:
 def matrix_text(rows: list[Row]) -> list[str]:
     matrix = fold(rows)
     width = max([len("host")] + [len(h) for h in matrix])
-    lines = [f"{'host':<{width}}  " + "  ".join(f"{c.value:^5}" for c in Cause)]
+    lines = [f"{'host':<{width}}  " + "  ".join(f"{c.value:^6}" for c in Cause)]
     for host, cells in matrix.items():
-        lines.append(f"{host:<{width}}  " + "  ".join(f"{cells[c].value.upper() if c in cells else '-':^5}" for c in Cause))
+        lines.append(f"{host:<{width}}  " + "  ".join(f"{cells[c].value.upper() if c in cells else '-':^6}" for c in Cause))
     return lines
 
 
@@ -48,7 +49,7 @@ def verdict_banner_html(passed: bool, headline: str) -> str:
 
 def diff_html(rows: list[Row]) -> str:
     """Per host x check that changed outcome against the baseline, and what in its evidence changed."""
-    moved = [r for r in rows if r.change not in (None, "unchanged")]
+    moved = [r for r in rows if r.change not in (None, UNCHANGED)]
     if not moved:
         return '<h2>Against the baseline</h2><p id="casgate-diff">No check changed outcome.</p>'
     items = "".join(
