@@ -143,7 +143,10 @@ def collect_host_side(config: pytest.Config):  # type: ignore[no-untyped-def]
 
     def collect(host: InventoryHost, since: timedelta, writer: SnapshotWriter) -> str:
         credentials = winrm_credentials(config) if host.connection.startswith("winrm") else None
-        remote = testinfra.get_host(host_spec(host.connection, credentials))
+        try:
+            remote = testinfra.get_host(host_spec(host.connection, credentials))
+        except Exception as exc:  # testinfra raises what its backend's library raises
+            raise CollectionError(f"connection {host.connection!r}: {type(exc).__name__}: {exc}") from None
         evidence_command, logs_command = host_commands(host, since)
         evidence = _run_json(remote, evidence_command, "host evidence")
         logs = _run_json(remote, logs_command, "IIS logs")

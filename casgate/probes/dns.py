@@ -25,17 +25,17 @@ def split_server(server: str) -> tuple[str, int]:
 
 def ask(fqdn: str, server: str, timeout: float) -> dict[str, Any]:
     """One server's answer as stored in probes/dns.json; an unanswered query is recorded, never raised."""
-    address, port = split_server(server)
-    query = dns.message.make_query(fqdn, dns.rdatatype.A)
     record: dict[str, Any] = {"server": server, "rcode": None, "addresses": [], "ttl": None, "error": None}
     try:
+        address, port = split_server(server)
+        query = dns.message.make_query(fqdn, dns.rdatatype.A)
         response = dns.query.udp(query, address, timeout=timeout, port=port)
         if response.flags & dns.flags.TC:
             response = dns.query.tcp(query, address, timeout=timeout, port=port)
     except dns.exception.Timeout:
         record["error"] = f"timeout after {timeout:g} s"
         return record
-    except (OSError, dns.exception.DNSException) as exc:
+    except (OSError, ValueError, dns.exception.DNSException) as exc:
         record["error"] = f"unreachable: {exc}"
         return record
     record["rcode"] = dns.rcode.to_text(response.rcode())
