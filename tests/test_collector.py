@@ -24,6 +24,7 @@ from casgate.collector import (
     host_commands,
     host_spec,
     minify,
+    redact,
     winrm_credentials,
     write_host_side,
 )
@@ -91,6 +92,14 @@ def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("CASGATE_WINRM_PASSWORD", "s3cret")
 
     assert winrm_credentials(config=None) == ("CORP\\gate", "s3cret")  # type: ignore[arg-type]
+
+
+def test_transport_errors_never_carry_the_password() -> None:
+    creds = ("CORP\\gate", "p@ss:w/rd")
+    echoed = f"cannot connect to {host_spec('winrm://hq01?x=1', creds)} (p@ss:w/rd)"
+
+    assert "p@ss" not in redact(echoed, creds) and "p%40ss" not in redact(echoed, creds)
+    assert redact(echoed, creds).count("***") == 2
 
 
 def test_credentials_are_put_into_the_spec_in_memory_only() -> None:

@@ -89,11 +89,22 @@ def winrm_credentials(config: pytest.Config) -> tuple[str, str] | None:
     return user, password
 
 
-def _run_json(remote: Any, command: str, what: str) -> Any:
+def redact(text: str, credentials: tuple[str, str] | None) -> str:
+    """Error text from transports may echo the host spec: never let the password through to a report."""
+    if credentials is None:
+        return text
+    password = credentials[1]
+    for secret in {password, quote(password, safe="")}:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _run_json(remote: Any, command: str, what: str, credentials: tuple[str, str] | None) -> Any:
     try:
         result = remote.run(command)
     except Exception as exc:  # transport errors come from many libraries (pywinrm, requests, paramiko)
-        raise CollectionError(f"{what}: cannot run the collector ({type(exc).__name__}: {exc})") from None
+        raise CollectionError(redact(f"{what}: cannot run the collector ({type(exc).__name__}: {exc})", credentials)) from None
     if result.rc != 0:
         raise CollectionError(f"{what}: PowerShell exited {result.rc}: {(result.stderr or result.stdout).strip()[-400:]}")
     try:
@@ -146,10 +157,10 @@ def collect_host_side(config: pytest.Config):  # type: ignore[no-untyped-def]
         try:
             remote = testinfra.get_host(host_spec(host.connection, credentials))
         except Exception as exc:  # testinfra raises what its backend's library raises
-            raise CollectionError(f"connection {host.connection!r}: {type(exc).__name__}: {exc}") from None
+            raise CollectionError(redact(f"connection {host.connection!r}: {type(exc).__name__}: {exc}", credentials)) from None
         evidence_command, logs_command = host_commands(host, since)
-        evidence = _run_json(remote, evidence_command, "host evidence")
-        logs = _run_json(remote, logs_command, "IIS logs")
+        evidence = _run_json(remote, evidence_command, "host evidence", credentials)
+        logs = _run_json(remote, logs_command, "IIS logs", credentials)
         try:
             return write_host_side(writer, evidence, logs)
         except (ValueError, TypeError, KeyError) as exc:  # includes binascii.Error from bad base64
