@@ -233,3 +233,19 @@ def test_command_line_for_the_administrator_with_only_logs(tmp_path: Path) -> No
     text = subprocess.run([sys.executable, "-m", "casgate.logs", str(tmp_path / "phones")], capture_output=True, text=True, cwd=REPO, check=False)
     assert text.stdout.splitlines()[1].startswith("3      ")
     assert "asking for example.fqdn.com" in text.stdout
+
+
+def test_search_windows_do_not_lose_matches_that_straddle_them(tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    logs = _site_logs(tmp_path / "logs")
+    _write(tmp_path / "phones" / "p1.log", KB_PHONE_LINE, "2018-12-03T10:41:00Z SSL handshake error", KB_PHONE_LINE)
+
+    def attribute() -> list[dict[str, object]]:
+        attribution = Attribution()
+        attribution.add_iis("logs/", logs)
+        attribution.add_phone("phones/", tmp_path / "phones")
+        return [f.as_dict() for f in attribution.findings()] + [{"malformed": attribution.malformed}]
+
+    whole = attribute()
+    for window in (3, 5, 8, 64):  # smaller than the needles, equal to them, and line-sized
+        monkeypatch.setattr(_search, "_WINDOW", window)
+        assert attribute() == whole, window

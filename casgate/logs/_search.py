@@ -15,6 +15,7 @@ except ImportError:
 
 BACKEND = "stringzilla" if _sz is not None else "python"
 _COUNT_STEP = 1 << 20  # the fallback counts newlines a megabyte at a time: memory stays flat
+_WINDOW = 1 << 20  # positions() searches every needle in one window before moving on (fits in L2/L3)
 
 
 class Haystack:
@@ -59,12 +60,18 @@ class Haystack:
     def slice(self, start: int, end: int) -> bytes:
         return bytes(self._data[start:end])  # type: ignore[index]
 
-    def positions(self, needle: bytes, end: int) -> list[int]:
-        """Every offset of `needle` before `end`, in order."""
-        found, at = [], self.find(needle, 0, end)
-        while at != -1:
-            found.append(at)
-            at = self.find(needle, at + 1, end)
+    def positions(self, needles: tuple[bytes, ...], end: int) -> list[list[int]]:
+        """Every offset of each needle before `end`, in order: one streaming pass, a cache-sized window at a time,
+        so the searches for the second and later needles read the window from cache, not from memory."""
+        found: list[list[int]] = [[] for _ in needles]
+        for start in range(0, end, _WINDOW):
+            stop = min(end, start + _WINDOW)
+            for needle, hits in zip(needles, found):
+                limit = min(end, stop + len(needle) - 1)  # a match may straddle the window's end
+                at = self.find(needle, start, limit)
+                while at != -1 and at < stop:
+                    hits.append(at)
+                    at = self.find(needle, at + 1, limit)
         return found
 
     def close(self) -> None:

@@ -79,8 +79,8 @@ def _parse(text: str, source: str, state: _State, counter: LineCounter, start: i
     return Entry(source, moment, named, text)
 
 
-def _directive_starts(block: Block, end: int) -> list[int]:
-    starts = [p + 1 for p in block.hay.positions(_DIRECTIVE, end)]
+def _directive_starts(block: Block, newline_hashes: list[int]) -> list[int]:
+    starts = [p + 1 for p in newline_hashes]
     head = block.hay.slice(0, 4)
     if head.startswith(b"#"):
         starts.insert(0, 0)
@@ -95,7 +95,8 @@ def scan_file(source: str, blocks: Iterable[Block], wants_line: Callable[[Entry]
     for block in blocks:
         hay, end = block.hay, block.hay.size
         counter.enter(hay)
-        events = heapq.merge(((p, 0) for p in _directive_starts(block, end)), ((p, 1) for p in hay.positions(CERTAUTH, end)))
+        directives, candidates = hay.positions((_DIRECTIVE, CERTAUTH), end)
+        events = heapq.merge(((p, 0) for p in _directive_starts(block, directives)), ((p, 1) for p in candidates))
         last_start = -1
         for at, kind in events:
             start, stop = line_bounds(hay, at, end)

@@ -54,7 +54,7 @@ def scan_file(source: str, blocks: Iterable[Block], wants_line: Callable[[PhoneL
     for block in blocks:
         hay, end = block.hay, block.hay.size
         counter.enter(hay)
-        starts = sorted({hay.rfind(b"\n", 0, at) + 1 for needle in _NEEDLES for at in hay.positions(needle, end)})
+        starts = sorted({hay.rfind(b"\n", 0, at) + 1 for hits in hay.positions(_NEEDLES, end) for at in hits})
         for start in starts:
             _, stop = line_bounds(hay, start, end)
             hit = classify(text_of(hay, start, stop), source)
