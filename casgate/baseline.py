@@ -4,6 +4,10 @@ still failing or unchanged, and for evidence that changed, what changed."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +21,14 @@ class BaselineError(CasgateError):
     """The baseline is not a casgate JSON result; a usage error."""
 
 
-def load_baseline(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """(host id, check id) -> that result in the baseline run; the host id is the manifest's host name."""
+def load_baseline(path: Path, rootdir: Path, since: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(host id, check id) -> that result in the baseline run; the host id is the manifest's host name.
+    `path` is a --json result, or a snapshot taken before the upgrade: the same checks are then run on it."""
     if path.is_dir():
-        raise BaselineError(f"{path}: --baseline takes the --json result of the run before the upgrade, not a folder")
+        if not (path / "manifest.json").is_file():
+            raise BaselineError(f"{path}: neither a --json result nor a snapshot folder (no manifest.json)")
+        with tempfile.TemporaryDirectory(prefix="casgate-baseline-") as work:
+            return load_baseline(_result_of_snapshot(path.resolve(), rootdir, since, Path(work)), rootdir, since)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         return {(r["host_id"], r["check_id"]): r for r in doc["results"]}
@@ -28,6 +36,18 @@ def load_baseline(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
         raise BaselineError(f"{path}: baseline file not found") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BaselineError(f"{path}: not a casgate --json result ({type(exc).__name__}: {exc})") from None
+
+
+def _result_of_snapshot(snapshot: Path, rootdir: Path, since: str, work: Path) -> Path:
+    """Run this suite on the baseline snapshot in a child pytest and return its --json result."""
+    result = work / "baseline.json"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--snapshots={snapshot.parent}",
+               "--host", snapshot.name, f"--since={since}", f"--json={result}", f"--html={work / 'baseline.html'}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CASGATE_"))}
+    done = subprocess.run(command, cwd=rootdir, env=env, capture_output=True, text=True, timeout=600, check=False)
+    if not result.is_file():
+        raise BaselineError(f"{snapshot}: the checks could not be run on this baseline snapshot: {done.stdout[-300:]}")
+    return result
 
 
 def change(before: dict[str, Any] | None, outcome: str) -> str:

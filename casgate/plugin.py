@@ -70,8 +70,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--live", action="store_true", help="a host both in the inventory and in --snapshots is checked live")
     group.addoption("--replay", action="store_true", help="a host both in the inventory and in --snapshots is replayed")
     group.addoption("--record", default=None, metavar="DIR", help="save each live host's evidence as the snapshot DIR/NAME")
-    group.addoption("--baseline", default=None, metavar="RESULT.json",
-                    help="compare with the --json result of an earlier run (e.g. before the upgrade)")
+    group.addoption("--baseline", default=None, metavar="RESULT.json|SNAPSHOT",
+                    help="compare with an earlier run: its --json result, or a snapshot taken before the upgrade")
     group.addoption("--gate", dest="gate_mode", choices=("all", "new-failures"), default="all",
                     help="what fails the gate: every failure (default), or only failures new against --baseline")
     group.addoption("--waivers", default=None, metavar="FILE", help="accepted failures with justification and expiry (TOML)")
@@ -139,10 +139,11 @@ def pytest_configure(config: pytest.Config) -> None:
         waivers_path = config.getoption("waivers")
         config.stash[_WAIVERS] = load_waivers(Path(waivers_path), today) if waivers_path else WaiverBook((), ())
         baseline_path = config.getoption("baseline")
-        baseline = load_baseline(Path(baseline_path)) if baseline_path else None
+        controller = not hasattr(config, "workerinput")  # only the controller compares with the baseline
+        baseline = load_baseline(Path(baseline_path), config.rootpath, config.getoption("since")) if baseline_path and controller else None
     except CasgateError as exc:
         usage_error(str(exc))
-    if config.getoption("gate_mode") == "new-failures" and baseline is None:
+    if config.getoption("gate_mode") == "new-failures" and not config.getoption("baseline"):
         usage_error("--gate new-failures needs --baseline=RESULT.json (the --json of the run before the upgrade)")
     if config.stash[_HOSTS]:
         if not config.getoption("htmlpath", None):

@@ -171,3 +171,13 @@ def test_explicit_gateways_as_for_remote_runners(run_suite, tmp_path: Path) -> N
     assert len(doc["results"]) == 22
     assert {r["host"] for r in doc["results"] if r["outcome"] == "fail"} == {"hq01-after"}
     assert "[gw0]" in run.output or "2 workers" in run.output or "gw1" in run.output
+
+
+def test_a_snapshot_taken_before_the_upgrade_is_a_baseline_too(run_suite, tmp_path: Path) -> None:
+    run = run_suite("--host", "hq01-after", f"--baseline={REPO / 'snapshots' / 'hq01-before'}", f"--json={tmp_path / 'a.json'}")
+    not_a_snapshot = run_suite("--host", "hq01-after", f"--baseline={tmp_path}")
+
+    doc = _results(tmp_path / "a.json")
+    assert {r["check_id"] for r in doc["results"] if r["change"] == "newly failing"} == AFTER_FAILS
+    assert run.returncode == 1
+    assert not_a_snapshot.returncode == 2 and "neither a --json result nor a snapshot folder" in not_a_snapshot.output
