@@ -170,7 +170,7 @@ def test_explicit_gateways_as_for_remote_runners(run_suite, tmp_path: Path) -> N
     doc = _results(tmp_path / "tx.json")
     assert len(doc["results"]) == 22
     assert {r["host"] for r in doc["results"] if r["outcome"] == "fail"} == {"hq01-after"}
-    assert "[gw0]" in run.output or "2 workers" in run.output or "gw1" in run.output
+    assert "created: 2/2 workers" in run.output
 
 
 def test_a_snapshot_taken_before_the_upgrade_is_a_baseline_too(run_suite, tmp_path: Path) -> None:
