@@ -28,7 +28,7 @@ def read_json(path: Path, label: str) -> Any:
         raise EvidenceError(label, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
-def field(obj: Any, key: str, kind: type | tuple[type, ...], label: str, where: str = "") -> Any:
+def required(obj: Any, key: str, kind: type | tuple[type, ...], label: str, where: str = "") -> Any:
     """obj[key] checked against `kind`; a missing or mistyped field is an EvidenceError naming its path."""
     path = f"{where}.{key}" if where else key
     if not isinstance(obj, dict):
@@ -73,18 +73,18 @@ class Manifest:
 
     @classmethod
     def parse(cls, doc: Any, label: str) -> Manifest:
-        source = field(doc, "source", str, label)
+        source = required(doc, "source", str, label)
         if source not in SOURCES:
             raise EvidenceError(label, f"field 'source' should be one of {SOURCES}, got {source!r}")
-        collected = field(doc, "collected", list, label)
+        collected = required(doc, "collected", list, label)
         return cls(
-            host=field(doc, "host", str, label),
-            fqdn=field(doc, "fqdn", str, label).rstrip(".").lower(),
-            address=field(doc, "address", str, label),
-            os_version=field(doc, "os_version", str, label),
-            collected_at=parse_utc(field(doc, "collected_at", str, label), label, "collected_at"),
+            host=required(doc, "host", str, label),
+            fqdn=required(doc, "fqdn", str, label).rstrip(".").lower(),
+            address=required(doc, "address", str, label),
+            os_version=required(doc, "os_version", str, label),
+            collected_at=parse_utc(required(doc, "collected_at", str, label), label, "collected_at"),
             source=source,
-            casgate_version=field(doc, "casgate_version", str, label),
+            casgate_version=required(doc, "casgate_version", str, label),
             collected=tuple(str(item) for item in collected),
             skipped=_reasons(doc, "skipped", label),
             failed=_reasons(doc, "failed", label),
@@ -121,13 +121,13 @@ def parse_bindings(doc: Any, label: str) -> tuple[Binding, ...]:
     bindings = []
     for index, item in enumerate(items):
         where = f"[{index}]"
-        info = field(item, "bindingInformation", str, label, where)
+        info = required(item, "bindingInformation", str, label, where)
         parts = info.rsplit(":", 2) if info.count(":") >= 2 else None
         if parts is None or not parts[1].isdigit():
             raise EvidenceError(label, f"{where}.bindingInformation {info!r} is not 'IP:port:host'")
         bindings.append(
             Binding(
-                protocol=field(item, "protocol", str, label, where).lower(),
+                protocol=required(item, "protocol", str, label, where).lower(),
                 ip=parts[0],
                 port=int(parts[1]),
                 host_header=parts[2],
@@ -156,7 +156,7 @@ class DnsProbe:
 
     @classmethod
     def parse(cls, doc: Any, label: str) -> DnsProbe:
-        servers = field(doc, "servers", list, label)
+        servers = required(doc, "servers", list, label)
         if not servers:
             raise EvidenceError(label, "lists no DNS server; the phones' DNS servers must be probed")
         answers = []
@@ -165,14 +165,14 @@ class DnsProbe:
             error = item.get("error") if isinstance(item, dict) else None
             answers.append(
                 DnsAnswer(
-                    server=field(item, "server", str, label, where),
+                    server=required(item, "server", str, label, where),
                     rcode=item.get("rcode"),
-                    addresses=tuple(field(item, "addresses", list, label, where)),
+                    addresses=tuple(required(item, "addresses", list, label, where)),
                     ttl=item.get("ttl"),
                     error=error,
                 )
             )
-        return cls(fqdn=field(doc, "fqdn", str, label).rstrip(".").lower(), answers=tuple(answers))
+        return cls(fqdn=required(doc, "fqdn", str, label).rstrip(".").lower(), answers=tuple(answers))
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ class HttpsProbe:
         error = doc.get("error")
         if status is None and not error:
             raise EvidenceError(label, "has neither a status nor an error; re-record the HTTPS probe")
-        return cls(field(doc, "url", str, label), status, doc.get("reason"), error)
+        return cls(required(doc, "url", str, label), status, doc.get("reason"), error)
 
 
 @dataclass(frozen=True)
@@ -229,17 +229,17 @@ class TlsProbe:
 
     @classmethod
     def parse(cls, doc: Any, label: str) -> TlsProbe:
-        raw = field(doc, "handshakes", dict, label)
+        raw = required(doc, "handshakes", dict, label)
         handshakes = {}
         for profile, item in raw.items():
             where = f"handshakes.{profile}"
             handshakes[profile] = Handshake(
                 profile=profile,
-                accepted=field(item, "accepted", bool, label, where),
+                accepted=required(item, "accepted", bool, label, where),
                 version=item.get("version"),
                 cipher=item.get("cipher"),
                 error=item.get("error"),
                 reached=item.get("reached", True) is not False,
             )
-        target = f"{field(doc, 'address', str, label)}:{field(doc, 'port', int, label)} (SNI {doc.get('sni') or '-'})"
+        target = f"{required(doc, 'address', str, label)}:{required(doc, 'port', int, label)} (SNI {doc.get('sni') or '-'})"
         return cls(target=target, handshakes=handshakes)
