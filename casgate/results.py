@@ -170,3 +170,5 @@ class ResultBook:
         row = row_of(report)
         if row is not None and row.outcome in (Outcome.WARN, Outcome.WAIVED) and report.passed:
             cells[0] = f'<td class="col-result">{row.outcome.value.capitalize()}</td>'
+        elif row is not None and row.outcome is Outcome.ERROR and report.when == "call":
+            cells[0] = '<td class="col-result">Error</td>'  # evidence unusable inside the check, as at setup
