@@ -22,7 +22,8 @@ def parse_since(text: str) -> timedelta:
 
 @dataclass(frozen=True)
 class Window:
-    """[start, end]; lines after `end` (clock skew) still count, lines before `start` are history."""
+    """[start, end]; lines after `end` (clock skew) still count, lines before `start` are history; undated lines
+    count as current (an unknown time must not hide a symptom)."""
 
     start: datetime
     end: datetime
@@ -30,10 +31,6 @@ class Window:
     @classmethod
     def before(cls, end: datetime, span: timedelta) -> Window:
         return cls(end - span, end)
-
-    def is_current(self, moment: datetime | None) -> bool:
-        """Undated lines count as current: an unknown time must not hide a symptom."""
-        return moment is None or moment >= self.start
 
     def describe(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M}Z .. {self.end:%Y-%m-%d %H:%M}Z"

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from casgate.logs._search import BACKEND
-from casgate.logs.attribution import Attribution, Finding
+from casgate.logs.attribution import Attribution, Finding, when_text
 
 
 def _is_iis(path: Path) -> bool:
@@ -25,16 +25,12 @@ def _table(findings: list[Finding]) -> list[str]:
         return ["no symptom lines found"]
     rows = [("cause", "phone", "count", "first", "last", "symptom")]
     for f in sorted(findings, key=lambda f: (f.cause, f.phone, f.symptom)):
-        rows.append((f.cause, f.phone, str(f.count), _when(f.first), _when(f.last), f.symptom))
+        rows.append((f.cause, f.phone, str(f.count), when_text(f.first), when_text(f.last), f.symptom))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5] for row in rows]
     for f in findings:
         lines += [f"  {sample}" for sample in f.samples]
     return lines
-
-
-def _when(moment: datetime | None) -> str:
-    return "undated" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}Z"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,7 +142,8 @@ class Attribution:
         return [f for f in self.history.values() if wanted is None or f.cause in wanted]
 
 
-def _when(moment: datetime | None) -> str:
+def when_text(moment: datetime | None) -> str:
+    """A finding's time as the reports print it."""
     return "undated" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}Z"
 
 
@@ -150,7 +151,7 @@ def describe(findings: list[Finding]) -> list[str]:
     """Evidence lines: one per finding, then its sample lines indented."""
     lines = []
     for f in findings:
-        lines.append(f"[cause {f.cause}] {f.phone}: {f.count} x {f.symptom}, first {_when(f.first)}, last {_when(f.last)}")
+        lines.append(f"[cause {f.cause}] {f.phone}: {f.count} x {f.symptom}, first {when_text(f.first)}, last {when_text(f.last)}")
         lines.extend(f"    {sample}" for sample in f.samples)
     return lines
 
@@ -160,4 +161,4 @@ def describe_history(findings: list[Finding]) -> list[str]:
         return []
     last = max((f.last for f in findings if f.last), default=None)
     count, phones = sum(f.count for f in findings), len({f.phone for f in findings})
-    return [f"older than the window (not counted): {count} line(s) from {phones} phone(s), last {_when(last)}"]
+    return [f"older than the window (not counted): {count} line(s) from {phones} phone(s), last {when_text(last)}"]
