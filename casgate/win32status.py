@@ -17,7 +17,6 @@ _NAMES = {
     0x80090328: "SEC_E_CERT_EXPIRED",
 }
 
-CERT_E_UNTRUSTEDROOT = 0x800B0109
 
 
 def describe_win32_status(value: str) -> str:
