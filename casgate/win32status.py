@@ -18,7 +18,6 @@ _NAMES = {
 }
 
 
-
 def describe_win32_status(value: str) -> str:
     """'2148204809' -> '2148204809 = 0x800B0109 CERT_E_UNTRUSTEDROOT'; IIS logs the HRESULT as unsigned decimal."""
     try:
