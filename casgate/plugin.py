@@ -128,6 +128,8 @@ def usage_error(message: str) -> NoReturn:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cause(cause, title): the KB cause a check belongs to, and what it checks")
+    # casgate marks every check with its host's xdist group; pytest-xdist is optional, --strict-markers is not
+    config.addinivalue_line("markers", "xdist_group(name): run in the worker of this group (pytest-xdist --dist loadgroup)")
     if config.inipath is None and {"--snapshots", "--record", "--baseline", "--waivers"} & set(config.invocation_params.args):
         # pytest picks its rootdir before plugins parse options, so a separate path value can mislead it.
         usage_error("pytest took a path option's value for the project folder: write --snapshots=DIR, --record=DIR, ...")

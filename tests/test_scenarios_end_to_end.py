@@ -62,6 +62,14 @@ def test_bundled_hq01_reproduces_the_kb_incident(run_suite, tmp_path: Path) -> N
     assert 'id="casgate-matrix"' in html
 
 
+def test_runs_without_pytest_xdist_installed(run_suite) -> None:
+    """xdist is only in the test extra: the main job must not need it (its marker is registered by casgate)."""
+    run = run_suite("--host", "hq01", "-p", "no:xdist")
+
+    assert run.returncode == 1, run.output
+    assert len(run.outcomes("hq01")) == 11
+
+
 def test_several_hosts_in_one_run(scenarios_dir: Path, run_suite) -> None:
     run = run_suite(f"--snapshots={scenarios_dir}", "--host", "healthy", "--host", "cause-2")
 
