@@ -15,7 +15,7 @@ import pytest
 from casgate import __version__
 from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
 from casgate.render import diff_html, matrix_html, matrix_text, verdict_banner_html
-from casgate.verdict import Cause, Outcome, Row
+from casgate.verdict import Cause, Outcome, Row, facts_json
 
 RESULT_PROPERTY = "casgate"
 SCHEMA = "casgate-result/1"
@@ -96,8 +96,7 @@ class ResultBook:
             return row
         before = self.baseline.get((row.host_id, row.check_id))
         moved = change(before, row.outcome.value)
-        facts = {k: list(v) if isinstance(v, tuple) else v for k, v in row.facts.items()}
-        changes = tuple(fact_changes(before.get("facts", {}), facts)) if before and before.get("fingerprint") != row.fingerprint else ()
+        changes = tuple(fact_changes(before.get("facts", {}), facts_json(row.facts))) if before and before.get("fingerprint") != row.fingerprint else ()
         return replace(row, change=moved, changes=changes)
 
     @pytest.hookimpl(tryfirst=True)

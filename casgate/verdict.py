@@ -54,6 +54,11 @@ Facts = dict[str, "str | tuple[str, ...]"]
 """The stable facts a verdict rests on (no counts, no times): what a baseline diff compares and a waiver pins."""
 
 
+def facts_json(facts: Facts) -> dict[str, str | list[str]]:
+    """Facts as JSON holds them (lists for tuples): the form fingerprints, results and baselines share."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in facts.items()}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """A judge's conclusion: outcome, one-line summary, evidence lines, KB remediation, and the facts behind it."""
@@ -78,7 +83,7 @@ class Verdict:
 
     def fingerprint(self) -> str:
         """sha256 over the facts: equal when the evidence behind the verdict is the same."""
-        canonical = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in self.facts.items()}, sort_keys=True)
+        canonical = json.dumps(facts_json(self.facts), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -115,7 +120,7 @@ class Row:
         return {
             "host": self.host, "host_id": self.host_id, "cause": self.cause.value, "check": self.check, "check_id": self.check_id, "nodeid": self.nodeid,
             "outcome": self.outcome.value, "severity": SEVERITY[self.outcome], "summary": self.summary,
-            "remediation": self.remediation, "facts": {k: list(v) if isinstance(v, tuple) else v for k, v in self.facts.items()},
+            "remediation": self.remediation, "facts": facts_json(self.facts),
             "fingerprint": self.fingerprint, "source": self.source, "duration_s": self.duration, "waiver": self.waiver,
             "waiver_lapsed": self.lapsed, "change": self.change, "changes": list(self.changes),
         }
