@@ -24,7 +24,7 @@ from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
 from casgate.render import verdict_text
 from casgate.results import EXIT_USAGE, RESULT_PROPERTY, ResultBook, row_of
-from casgate.snapshot import LogFile, Snapshot, is_snapshot
+from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
 from casgate.verdict import Cause, Outcome, Row, Verdict
 from casgate.waivers import Waiver, WaiverBook, load_waivers
 from casgate.window import Window, parse_since
@@ -295,7 +295,7 @@ def root_hint(evidence: Snapshot) -> str:
 def tls_cause(evidence: Snapshot) -> str | None:
     """Phone TLS failures are cause 4 when the phones' TLS 1.0 profile is refused, else cause 2; None if unknown."""
     try:
-        refused = not all(evidence.tls_probe.handshake(p, "probes/tls.json").accepted for p in ("tls1.0", "phone-profile"))
+        refused = not all(evidence.tls_probe.handshake(p, TLS_PROBE).accepted for p in ("tls1.0", "phone-profile"))
     except CasgateError:
         return None
     return "4" if refused else "2"

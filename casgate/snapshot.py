@@ -64,18 +64,20 @@ class Snapshot:
     def my_store(self) -> tuple[Certificate, ...]:
         return load_store(self._path(MY_STORE), MY_STORE)
 
-    def _refuse_keystore_with_private_keys(self) -> None:
-        """A snapshot must never carry the keystore's private keys: refuse the whole keystore if it does."""
+    @cached_property
+    def _public_keystore(self) -> Path:
+        """The keystore folder, once every file in it is known not to be a private key (checked once per run):
+        a snapshot must never carry the keystore's private keys, so the whole keystore is refused if it does."""
         folder = self._path(KEYSTORE)
         for path in sorted(folder.iterdir()) if folder.is_dir() else []:
             if path.is_file():
                 refuse_private_key(path, f"{KEYSTORE}{path.name}")
+        return folder
 
     def keystore_certificate(self, name: str) -> Certificate:
         """A public certificate copied from Shoreline Data\\Keystore\\certs, e.g. server.crt."""
-        self._refuse_keystore_with_private_keys()
         label = f"{KEYSTORE}{name}"
-        path = self._path(KEYSTORE) / name
+        path = self._public_keystore / name
         if not path.is_file():
             raise EvidenceError(label, r"is missing; copy it from <Shoreline Data>\Keystore\certs")
         return load_certificate(path, label)

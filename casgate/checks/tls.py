@@ -6,11 +6,11 @@ from casgate.evidence import TlsProbe
 from casgate.profile import windows_suite_name
 from casgate.regfile import RegistryView
 from casgate.schannel import TLS10_SERVER, cipher_policy, tls10_server_state
+from casgate.snapshot import TLS_PROBE
 from casgate.verdict import Facts, Verdict
 
 TLS10_PROFILE = "tls1.0"
 PHONE_PROFILE = "phone-profile"
-_LABEL = "probes/tls.json"
 
 ENABLE_TLS10 = (
     "KB reason 4: enable TLS 1.0 for the server side (IIS Crypto, or the registry from an administrative "
@@ -37,7 +37,7 @@ CIPHERS = (
 
 def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe, reboot_pending: bool | None = None) -> Verdict:
     """Registry and handshake must both say TLS 1.0 is on; without the registry, the handshake alone decides."""
-    handshake = probe.handshake(TLS10_PROFILE, _LABEL)
+    handshake = probe.handshake(TLS10_PROFILE, TLS_PROBE)
     shake_line = f"handshake to {probe.target}: {handshake.describe()}"
     facts: Facts = {"TLS 1.0 handshake": "accepted" if handshake.accepted else "refused"}
     if registry is None:
@@ -66,7 +66,7 @@ def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe,
 
 
 def judge_phone_ciphers(registry: RegistryView | None, probe: TlsProbe, profile: tuple[str, ...]) -> Verdict:
-    handshake = probe.handshake(PHONE_PROFILE, _LABEL)
+    handshake = probe.handshake(PHONE_PROFILE, TLS_PROBE)
     policy = cipher_policy(registry) if registry is not None else None
     evidence = [f"phone profile: {', '.join(profile)}", f"handshake to {probe.target}: {handshake.describe()}"]
     problems = []
