@@ -3,7 +3,6 @@ with first and last time and a few sample lines. Lines before the window are his
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +67,7 @@ class Attribution:
         self.history: dict[tuple[str, str, str], Finding] = {}
         self.malformed: list[str] = []
         self.files = 0
+        self._kinds: dict[tuple[str, str, str, str], tuple[str, str] | None] = {}
 
     def _finding(self, cause: str, symptom: str, phone_id: str, moment: datetime | None) -> tuple[Finding, bool]:
         current = moment is None or self.window_start is None or moment >= self.window_start
@@ -76,7 +76,6 @@ class Attribution:
         finding = table.get(key) or table.setdefault(key, Finding(cause, symptom, phone_id))
         return finding, current
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - a few distinct statuses per run; the cache dies with the run
     def _iis_kind(self, stem: str, status: str, substatus: str, win32: str) -> tuple[str, str] | None:
         """(cause, symptom) of a certauth answer, or None when it is not a rejection casgate reports."""
         kind = _IIS.get((status, substatus))
@@ -88,8 +87,12 @@ class Attribution:
         return cause, what + (f" ({describe_win32_status(win32)})" if win32 not in ("-", "0") else "")
 
     def _kind_of(self, entry: iis.Entry) -> tuple[str, str] | None:
+        """Memoised per Attribution: a log has a handful of distinct certauth answers and thousands of lines."""
         get = entry.values.get
-        return self._iis_kind(get("cs-uri-stem", "-"), get("sc-status", "-"), get("sc-substatus", "-"), get("sc-win32-status", "-"))
+        key = (get("cs-uri-stem", "-"), get("sc-status", "-"), get("sc-substatus", "-"), get("sc-win32-status", "-"))
+        if key not in self._kinds:
+            self._kinds[key] = self._iis_kind(*key)
+        return self._kinds[key]
 
     def _wants_iis_line(self, entry: iis.Entry) -> bool:
         kind = self._kind_of(entry)
