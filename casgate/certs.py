@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -9,15 +14,20 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
+from casgate.der import DerError, is_pkcs12, issuer_and_subject
 from casgate.errors import EvidenceError, PrivateKeyRefused
 
 _KEY_SUFFIXES = {".pfx", ".p12", ".key", ".pvk"}
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
+MAX_CERT_BYTES = 1 << 20  # a certificate file is a few KB; a megabyte is already absurd
 
 
 @dataclass(frozen=True)
 class Certificate:
-    """One certificate with the fields an administrator compares: thumbprint, subject, issuer, validity."""
+    """One certificate with the fields an administrator compares: thumbprint, subject, issuer, validity;
+    `notes` say what could not be checked (e.g. an MD2 signature) so a pass never hides it."""
 
     source: str
     thumbprint: str
@@ -26,10 +36,44 @@ class Certificate:
     not_before: datetime
     not_after: datetime
     self_signed: bool
-    der: bytes = field(repr=False, compare=False)
+    signature_algorithm: str = ""
+    notes: tuple[str, ...] = ()
+    der: bytes = field(default=b"", repr=False, compare=False)
 
     def describe(self) -> str:
         return f"{self.subject} (issuer {self.issuer}; thumbprint {self.thumbprint}; {self.source})"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A certificate file cryptography refuses to load: named by file and SHA-1; `same_names` is whether its raw
+    Issuer and Subject are equal (None when even that could not be read)."""
+
+    source: str
+    thumbprint: str
+    problem: str
+    same_names: bool | None
+
+    def describe(self) -> str:
+        return f"{self.source} (thumbprint {self.thumbprint}): cryptography cannot load it ({self.problem})"
+
+
+@dataclass(frozen=True)
+class Store:
+    """An exported certificate store: the certificates read, and the files that could not be."""
+
+    label: str
+    certificates: tuple[Certificate, ...]
+    unreadable: tuple[Unreadable, ...] = ()
+
+    def __iter__(self) -> Iterator[Certificate]:
+        return iter(self.certificates)
+
+    def __len__(self) -> int:
+        return len(self.certificates) + len(self.unreadable)
+
+    def thumbprints(self) -> set[str]:
+        return {c.thumbprint for c in self.certificates} | {u.thumbprint for u in self.unreadable}
 
 
 def thumbprint(der: bytes) -> str:
@@ -44,19 +88,62 @@ def normalise_thumbprint(value: str) -> str:
     return "".join(ch for ch in value if ch in "0123456789abcdefABCDEF").upper()
 
 
-def is_self_signed(cert: x509.Certificate) -> bool:
-    """Issuer equals Subject and the signature verifies with the certificate's own public key."""
-    if cert.issuer != cert.subject:
-        return False
+def algorithm_name(cert: x509.Certificate) -> str:
+    oid = cert.signature_algorithm_oid
+    return getattr(oid, "_name", "") or oid.dotted_string
+
+
+class _Unverifiable(Exception):
+    """No code available here can check this signature (MD2, or a key type cryptography does not know)."""
+
+
+def _verify_own_signature(cert: x509.Certificate) -> None:
+    """Verify the signature with the certificate's own key and its own parameters, for every algorithm a Windows
+    Root store holds (RSA PKCS#1 v1.5 incl. MD5/SHA-1, RSA-PSS, ECDSA, DSA, EdDSA); InvalidSignature if it fails."""
     try:
-        cert.verify_directly_issued_by(cert)
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True
+        key = cert.public_key()
+        digest = cert.signature_hash_algorithm
+        params = cert.signature_algorithm_parameters
+    except (UnsupportedAlgorithm, ValueError) as exc:
+        raise _Unverifiable(str(exc)) from None
+    signature, signed = cert.signature, cert.tbs_certificate_bytes
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and isinstance(params, (padding.PKCS1v15, padding.PSS)) and digest:
+            key.verify(signature, signed, params, digest)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and isinstance(params, ec.ECDSA):
+            key.verify(signature, signed, params)
+        elif isinstance(key, dsa.DSAPublicKey) and digest:
+            key.verify(signature, signed, digest)
+        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)) and params is None and digest is None:
+            key.verify(signature, signed)
+        elif isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, dsa.DSAPublicKey, ed25519.Ed25519PublicKey,
+                              ed448.Ed448PublicKey)):
+            raise InvalidSignature("the signature algorithm does not fit the certificate's own key")
+        else:
+            raise _Unverifiable(f"{type(key).__name__} keys")
+    except UnsupportedAlgorithm as exc:  # e.g. MD5 in an OpenSSL built without it
+        raise _Unverifiable(str(exc)) from None
+    except (TypeError, ValueError) as exc:  # a malformed signature or parameters: it does not verify
+        raise InvalidSignature(str(exc)) from None
 
 
-def describe(cert: x509.Certificate, source: str) -> Certificate:
+def self_signature(cert: x509.Certificate) -> tuple[bool, tuple[str, ...]]:
+    """Self-signed = Issuer equals Subject and the signature verifies with its own public key. Where no available
+    code can check the algorithm (MD2), the KB's own rule (Issuer == Subject) decides and a note says so."""
+    if cert.issuer != cert.subject:
+        return False, ()
+    try:
+        _verify_own_signature(cert)
+    except InvalidSignature:
+        return False, ()
+    except _Unverifiable:
+        return True, (f"signature not checked: {algorithm_name(cert)} (Issuer == Subject, the KB's rule, decides)",)
+    return True, ()
+
+
+def describe(cert: x509.Certificate, source: str, load_notes: tuple[str, ...] = ()) -> Certificate:
     der = cert.public_bytes(serialization.Encoding.DER)
+    self_signed, notes = self_signature(cert)
     return Certificate(
         source=source,
         thumbprint=thumbprint(der),
@@ -64,13 +151,16 @@ def describe(cert: x509.Certificate, source: str) -> Certificate:
         issuer=cert.issuer.rfc4514_string(),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        self_signed=is_self_signed(cert),
+        self_signed=self_signed,
+        signature_algorithm=algorithm_name(cert),
+        notes=load_notes + notes,
         der=der,
     )
 
 
 def refuse_private_key_bytes(data: bytes, label: str) -> None:
-    if b"PRIVATE KEY-----" in data:
+    """Refuse a private key in every encoding Windows exports: PEM, DER PKCS#1/PKCS#8 (encrypted or not), PFX."""
+    if b"PRIVATE KEY-----" in data or is_pkcs12(data):
         raise PrivateKeyRefused(label)
     try:
         serialization.load_der_private_key(data, password=None)
@@ -86,6 +176,9 @@ def refuse_private_key(path: Path, label: str) -> bytes:
     if path.suffix.lower() in _KEY_SUFFIXES:
         raise PrivateKeyRefused(label)
     try:
+        size = path.stat().st_size
+        if size > MAX_CERT_BYTES:
+            raise EvidenceError(label, f"is {size} bytes; a certificate file is a few KB (limit {MAX_CERT_BYTES})")
         data = path.read_bytes()
     except OSError as exc:
         raise EvidenceError(label, f"cannot be read ({exc.strerror or exc})") from None
@@ -93,25 +186,55 @@ def refuse_private_key(path: Path, label: str) -> bytes:
     return data
 
 
-def load_certificate(path: Path, label: str) -> Certificate:
-    """Load one DER or PEM certificate; a private key or anything else is an EvidenceError naming `label`."""
-    data = refuse_private_key(path, label)
+def _single_der(data: bytes, label: str) -> bytes:
+    """The DER of the one certificate a file holds, PEM or DER; more than one is an error (one per file)."""
+    blocks = _PEM_CERT.findall(data)
+    if not blocks:
+        return data
+    if len(blocks) != 1:
+        raise EvidenceError(label, f"holds {len(blocks)} certificates; export one certificate per file")
     try:
-        if b"-----BEGIN CERTIFICATE-----" in data:
-            certs = x509.load_pem_x509_certificates(data)
-            if len(certs) != 1:
-                raise EvidenceError(label, f"holds {len(certs)} certificates; export one certificate per file")
-            return describe(certs[0], label)
-        return describe(x509.load_der_x509_certificate(data), label)
-    except ValueError as exc:
-        raise EvidenceError(label, f"is not a DER or PEM X.509 certificate ({exc})") from None
+        return base64.b64decode(b"".join(blocks[0].split()), validate=True)
+    except binascii.Error:
+        raise EvidenceError(label, "holds a PEM certificate block that is not valid base64") from None
 
 
-def load_store(folder: Path, label: str) -> tuple[Certificate, ...]:
+def read_certificate(path: Path, label: str) -> Certificate | Unreadable:
+    """One DER or PEM certificate, or Unreadable when cryptography refuses it (a private key is still refused)."""
+    der = _single_der(refuse_private_key(path, label), label)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            cert.subject, cert.issuer  # noqa: B018 - names are parsed lazily; a broken one must fail here
+        except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm) as exc:
+            return _unreadable(der, label, str(exc))
+    notes = tuple(f"loaded with a warning: {w.message}" for w in caught)
+    return describe(cert, label, notes)
+
+
+def _unreadable(der: bytes, label: str, problem: str) -> Unreadable:
+    try:
+        issuer, subject = issuer_and_subject(der)
+    except DerError as exc:
+        return Unreadable(label, thumbprint(der), f"not a DER or PEM X.509 certificate: {problem}; {exc}", None)
+    return Unreadable(label, thumbprint(der), problem, issuer == subject)
+
+
+def load_certificate(path: Path, label: str) -> Certificate:
+    """A certificate a check needs in full (server.crt, Mitel_mfg_ca.crt): unreadable is an EvidenceError."""
+    cert = read_certificate(path, label)
+    if isinstance(cert, Unreadable):
+        raise EvidenceError(label, f"is not a certificate casgate can read ({cert.problem})")
+    return cert
+
+
+def load_store(folder: Path, label: str) -> Store:
     """Every certificate file in an exported store folder, sorted by file name for stable reports."""
     if not folder.is_dir():
         raise EvidenceError(label, "folder is missing; export the store with Export-Certificate (see docs/snapshot-format.md)")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
         raise EvidenceError(label, "folder holds no certificate; a Windows certificate store is never empty")
-    return tuple(load_certificate(p, f"{label}{p.name}") for p in files)
+    read = [read_certificate(p, f"{label}{p.name}") for p in files]
+    return Store(label, tuple(c for c in read if isinstance(c, Certificate)), tuple(c for c in read if isinstance(c, Unreadable)))

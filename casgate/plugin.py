@@ -13,7 +13,7 @@ import pytest
 from _pytest.junitxml import xml_key as junit_xml_key
 
 from casgate.baseline import load_baseline
-from casgate.certs import Certificate
+from casgate.certs import Certificate, Store
 from casgate.checks.root_store import root_cause_hint
 from casgate.collector import collect_host_side
 from casgate.errors import CasgateError, NotCollected
@@ -221,12 +221,12 @@ def manifest(evidence: Snapshot) -> Manifest:
 
 
 @pytest.fixture
-def root_store(evidence: Snapshot) -> tuple[Certificate, ...]:
+def root_store(evidence: Snapshot) -> Store:
     return evidence.root_store
 
 
 @pytest.fixture
-def my_store(evidence: Snapshot) -> tuple[Certificate, ...]:
+def my_store(evidence: Snapshot) -> Store:
     return evidence.my_store
 
 

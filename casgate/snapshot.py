@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from casgate.certs import Certificate, load_certificate, load_store, refuse_private_key
+from casgate.certs import Certificate, Store, load_certificate, load_store, refuse_private_key
 from casgate.errors import EvidenceError, NotCollected
 from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe, parse_bindings, read_json
 from casgate.regfile import RegistryView, load_registry
@@ -57,11 +57,11 @@ class Snapshot:
         return Manifest.parse(read_json(self._path(MANIFEST), MANIFEST), MANIFEST)
 
     @cached_property
-    def root_store(self) -> tuple[Certificate, ...]:
+    def root_store(self) -> Store:
         return load_store(self._path(ROOT_STORE), ROOT_STORE)
 
     @cached_property
-    def my_store(self) -> tuple[Certificate, ...]:
+    def my_store(self) -> Store:
         return load_store(self._path(MY_STORE), MY_STORE)
 
     @cached_property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -80,11 +81,17 @@ def test_der_private_key_under_a_certificate_name_is_refused(tmp_path: Path, key
         load_certificate(tmp_path / "server.crt", "keystore/server.crt")
 
 
-def test_garbage_is_named_with_its_file(tmp_path: Path) -> None:
+def test_garbage_is_listed_by_file_and_sha1_and_never_judged(tmp_path: Path) -> None:
     (tmp_path / "junk.cer").write_bytes(b"\x00\x01 not der")
 
-    with pytest.raises(EvidenceError, match=r"^certs/root/junk.cer: is not a DER or PEM X.509 certificate"):
-        load_store(tmp_path, "certs/root/")
+    store = load_store(tmp_path, "certs/root/")
+
+    assert store.certificates == () and len(store.unreadable) == 1
+    junk = store.unreadable[0]
+    assert (junk.source, junk.same_names) == ("certs/root/junk.cer", None)
+    assert junk.thumbprint == hashlib.sha1(b"\x00\x01 not der").hexdigest().upper()
+    with pytest.raises(EvidenceError, match=r"^certs/root/junk.cer: is not a certificate casgate can read \(not a DER or PEM"):
+        load_certificate(tmp_path / "junk.cer", "certs/root/junk.cer")
 
 
 def test_empty_or_missing_store_is_an_error(tmp_path: Path) -> None:
@@ -96,3 +103,60 @@ def test_empty_or_missing_store_is_an_error(tmp_path: Path) -> None:
 
 def test_thumbprint_copied_from_the_mmc_is_normalised() -> None:
     assert normalise_thumbprint("\u200ea1 b2 c3") == "A1B2C3"
+
+
+def _refused_by_cryptography(cert: x509.Certificate) -> bytes:
+    """The certificate's DER with its version set to 7: cryptography refuses to load it, the names are intact."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    at = der.index(b"\xa0\x03\x02\x01\x02")
+    return der[:at] + b"\xa0\x03\x02\x01\x07" + der[at + 5:]
+
+
+def test_a_certificate_cryptography_refuses_is_listed_and_judged_by_its_raw_names(tmp_path: Path, keys) -> None:
+    (tmp_path / "root.cer").write_bytes(_refused_by_cryptography(_cert("Old Root", "Old Root", keys[0])))
+    (tmp_path / "sub.cer").write_bytes(_refused_by_cryptography(_cert("Issuing CA", "Old Root", keys[0], keys[1])))
+    (tmp_path / "ok.cer").write_bytes(_cert("Root", "Root", keys[0]).public_bytes(serialization.Encoding.DER))
+
+    store = load_store(tmp_path, "certs/root/")
+
+    assert [c.source for c in store.certificates] == ["certs/root/ok.cer"]
+    assert {u.source: u.same_names for u in store.unreadable} == {"certs/root/root.cer": True, "certs/root/sub.cer": False}
+    assert all("not a valid X509 version" in u.problem for u in store.unreadable)
+
+
+def test_unencrypted_and_encrypted_pkcs12_under_a_certificate_name_are_refused(tmp_path: Path, keys) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    cert = _cert("hq", "hq", keys[0])
+    for name, encryption in (("plain.crt", serialization.NoEncryption()), ("locked.cer", serialization.BestAvailableEncryption(b"pw"))):
+        (tmp_path / name).write_bytes(pkcs12.serialize_key_and_certificates(b"hq", keys[0], cert, None, encryption))
+
+        with pytest.raises(PrivateKeyRefused):
+            load_certificate(tmp_path / name, f"keystore/{name}")
+
+
+@pytest.mark.parametrize("algorithm", ["rsa-pss-sha256", "dsa-sha256", "ed25519", "ed448"])
+def test_self_signature_is_verified_for_algorithms_cryptography_can_sign(tmp_path: Path, algorithm: str) -> None:
+    """cryptography no longer signs with MD5 or SHA-1: those are proven on real roots (tests/realworld/certs)."""
+    from cryptography.hazmat.primitives.asymmetric import dsa, ed448, ed25519, padding, rsa
+
+    make = {
+        "rsa-pss-sha256": lambda: (rsa.generate_private_key(65537, 2048), hashes.SHA256(),
+                                   padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)),
+        "dsa-sha256": lambda: (dsa.generate_private_key(2048), hashes.SHA256(), None),
+        "ed25519": lambda: (ed25519.Ed25519PrivateKey.generate(), None, None),
+        "ed448": lambda: (ed448.Ed448PrivateKey.generate(), None, None),
+    }
+    key, digest, pss = make[algorithm]()
+    other, _, _ = make[algorithm]()
+    for name, signer in (("own.cer", key), ("foreign.cer", other)):
+        cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Root")]))
+                .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Root")])).public_key(key.public_key())
+                .serial_number(1).not_valid_before(datetime(2025, 1, 1)).not_valid_after(datetime(2026, 1, 1))
+                .sign(signer, digest, rsa_padding=pss))
+        (tmp_path / name).write_bytes(cert.public_bytes(serialization.Encoding.DER))
+
+    own, foreign = load_certificate(tmp_path / "own.cer", "own.cer"), load_certificate(tmp_path / "foreign.cer", "foreign.cer")
+
+    assert (own.self_signed, own.notes) == (True, ())
+    assert not foreign.self_signed

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from casgate.certs import Certificate
+from casgate.certs import Certificate, Store
 from casgate.checks.binding import judge_binding
 from casgate.checks.dns import judge_dns
 from casgate.checks.tls import judge_phone_ciphers, judge_tls10
@@ -50,23 +50,23 @@ def test_dns_with_the_hq_address_among_others_passes() -> None:
 
 
 def _cert(thumb: str) -> Certificate:
-    return Certificate("keystore/server.crt", thumb, "CN=hq", "CN=ca", NOW, NOW, False, b"")
+    return Certificate("keystore/server.crt", thumb, "CN=hq", "CN=ca", NOW, NOW, False)
 
 
 def test_no_https_443_binding_fails() -> None:
-    verdict = judge_binding((Binding("http", "*", 80, "", "", ""), Binding("https", "*", 8443, "", "AA", "My")), _cert("AA"), (_cert("AA"),))
+    verdict = judge_binding((Binding("http", "*", 80, "", "", ""), Binding("https", "*", 8443, "", "AA", "My")), _cert("AA"), Store("certs/my/", (_cert("AA"),)))
 
     assert verdict.outcome is Outcome.FAIL and "no https binding on port 443" in verdict.summary
 
 
 def test_binding_hash_is_compared_after_normalising() -> None:
-    verdict = judge_binding((Binding("https", "*", 443, "", "aa bb", "My"),), _cert("AABB"), (_cert("AABB"),))
+    verdict = judge_binding((Binding("https", "*", 443, "", "aa bb", "My"),), _cert("AABB"), Store("certs/my/", (_cert("AABB"),)))
 
     assert verdict.outcome is Outcome.PASS
 
 
 def test_right_hash_but_certificate_missing_from_my_fails() -> None:
-    verdict = judge_binding((Binding("https", "*", 443, "", "AABB", "My"),), _cert("AABB"), ())
+    verdict = judge_binding((Binding("https", "*", 443, "", "AABB", "My"),), _cert("AABB"), Store("certs/my/", ()))
 
     assert verdict.outcome is Outcome.FAIL
     assert "not in LocalMachine\\My" in verdict.remediation

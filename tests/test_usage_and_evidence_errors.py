@@ -65,7 +65,7 @@ def _broken(scenarios_dir: Path, tmp_path: Path, name: str) -> Path:
          {"test_https_binding_matches_keystore", "test_mitel_root_ca_is_trusted"},
          "keystore/server.key: contains a private key; casgate never reads private keys"),
         (lambda s: (s / "certs" / "root" / "junk.cer").write_bytes(b"not a certificate"),
-         {"test_root_store_is_self_signed", "test_mitel_root_ca_is_trusted"}, "certs/root/junk.cer: is not a DER or PEM X.509 certificate"),
+         {"test_root_store_is_self_signed"}, "certs/root/junk.cer (thumbprint 34491FE877745149646CE28C6B98961E9124390B): cryptography cannot load it"),
         (lambda s: (s / "iis" / "bindings.json").write_text("{not json"), {"test_https_binding_matches_keystore"},
          "iis/bindings.json: is not valid JSON (line 1, column 2"),
         (lambda s: (s / "registry" / "schannel.reg").write_text("Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\X]\ngarbage\n"),

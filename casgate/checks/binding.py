@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casgate.certs import Certificate, normalise_thumbprint
+from casgate.certs import Certificate, Store, normalise_thumbprint
 from casgate.evidence import Binding
 from casgate.verdict import Facts, Verdict
 
@@ -21,7 +21,7 @@ NOT_IN_MY = (
 )
 
 
-def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_store: tuple[Certificate, ...]) -> Verdict:
+def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_store: Store) -> Verdict:
     https_443 = [b for b in bindings if b.protocol == "https" and b.port == 443]
     remediation = REMEDIATION.replace("{thumb}", server_crt.thumbprint)
     keystore_line = f"keystore: {server_crt.describe()}"

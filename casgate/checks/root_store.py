@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from casgate.certs import Certificate
+from casgate.certs import Certificate, Store, Unreadable
+from casgate.errors import EvidenceError
 from casgate.regfile import RegistryView
 from casgate.schannel import SCHANNEL, dword
 from casgate.verdict import Facts, Verdict
@@ -10,9 +11,12 @@ from casgate.verdict import Facts, Verdict
 ROOT_CLEANUP = (
     "KB reason 1a: remove the certificate(s) that are not self-signed from Local Computer > Trusted Root "
     "Certification Authorities, then restart the World Wide Web Publishing Service. From an administrative "
-    "PowerShell, review the KB's list, then remove each one (or move it to the Intermediate store if a service "
-    "still needs it as an intermediate):\n"
+    "PowerShell, review the KB's list, then export each one to a backup folder before removing it (if a service "
+    "still needs one as an intermediate, move it instead: Move-Item Cert:\\LocalMachine\\Root\\<thumbprint> "
+    "Cert:\\LocalMachine\\CA):\n"
     "  Get-ChildItem Cert:\\LocalMachine\\Root | Where-Object { $_.Issuer -ne $_.Subject } | Format-List Subject,Issuer,Thumbprint\n"
+    "  $backup = \"$env:SystemDrive\\casgate-backup\\Root-$(Get-Date -Format yyyyMMdd-HHmmss)\"\n"
+    "  New-Item -ItemType Directory -Force -Path $backup | Out-Null\n"
     "{removals}"
     "  Restart-Service W3SVC"
 )
@@ -31,31 +35,53 @@ WORKAROUND_REVIEW = (
 )
 
 
-def _why_not_self_signed(cert: Certificate) -> str:
+def _why_not_self_signed(cert: Certificate | Unreadable) -> str:
+    if isinstance(cert, Unreadable):
+        return "its raw Issuer differs from its Subject (read from the DER; cryptography cannot load it)"
     if cert.issuer != cert.subject:
         return "Issuer differs from Subject"
     return "Issuer equals Subject but the signature does not verify with its own key"
 
 
-def judge_root_store(root_store: tuple[Certificate, ...]) -> Verdict:
-    """1a: every certificate in LocalMachine\\Root must be self-signed."""
-    offenders = [c for c in root_store if not c.self_signed]
-    facts: Facts = {"not self-signed in Root": tuple(sorted(f"{c.subject} ({c.thumbprint})" for c in offenders))}
-    if not offenders:
-        return Verdict.passed(f"all {len(root_store)} certificates in LocalMachine\\Root are self-signed", facts=facts)
-    removals = "".join(f"  Remove-Item Cert:\\LocalMachine\\Root\\{c.thumbprint}\n" for c in offenders)
-    return Verdict.failed(
-        f"LocalMachine\\Root holds {len(offenders)} certificate(s) that are not self-signed; "
-        "IIS then answers the phones' certauth with 403.16 (CERT_E_UNTRUSTEDROOT)",
-        tuple(f"{c.describe()}: {_why_not_self_signed(c)}" for c in offenders),
-        ROOT_CLEANUP.replace("{removals}", removals),
-        facts,
-    )
+def _removal(thumb: str) -> str:
+    """Export first, then remove: a fix never destroys without a backup."""
+    return (f"  Get-Item Cert:\\LocalMachine\\Root\\{thumb} | Export-Certificate -Type CERT -FilePath \"$backup\\{thumb}.cer\"\n"
+            f"  Remove-Item Cert:\\LocalMachine\\Root\\{thumb}\n")
 
 
-def judge_mitel_root(root_store: tuple[Certificate, ...], mitel_ca: Certificate) -> Verdict:
+def offenders_of(root_store: Store) -> list[Certificate | Unreadable]:
+    """Certificates that are not self-signed; an unreadable file counts only when its raw names differ."""
+    return [*(c for c in root_store.certificates if not c.self_signed), *(u for u in root_store.unreadable if u.same_names is False)]
+
+
+def judge_root_store(root_store: Store) -> Verdict:
+    """1a: every certificate in LocalMachine\\Root must be self-signed; a file that cannot be judged is never a pass."""
+    offenders = offenders_of(root_store)
+    unjudged = [u for u in root_store.unreadable if u.same_names is None]
+    unreadable = [f"could not be read (not judged): {u.describe()}" for u in unjudged]
+    facts: Facts = {"not self-signed in Root": tuple(sorted(f"{_subject(c)} ({c.thumbprint})" for c in offenders))}
+    if offenders:
+        return Verdict.failed(
+            f"LocalMachine\\Root holds {len(offenders)} certificate(s) that are not self-signed; "
+            "IIS then answers the phones' certauth with 403.16 (CERT_E_UNTRUSTEDROOT)",
+            tuple(f"{c.describe()}: {_why_not_self_signed(c)}" for c in offenders) + tuple(unreadable),
+            ROOT_CLEANUP.replace("{removals}", "".join(_removal(c.thumbprint) for c in offenders)),
+            facts,
+        )
+    if unjudged:
+        raise EvidenceError(root_store.label, f"{len(unjudged)} file(s) could not be judged: " + "; ".join(u.describe() for u in unjudged))
+    checked = [f"{c.subject} ({c.thumbprint}): {note}" for c in root_store.certificates for note in c.notes]
+    checked += [f"{u.describe()}: raw Issuer == Subject (the KB's rule decides; signature not checked)" for u in root_store.unreadable]
+    return Verdict.passed(f"all {len(root_store)} certificates in LocalMachine\\Root are self-signed", tuple(checked), facts)
+
+
+def _subject(cert: Certificate | Unreadable) -> str:
+    return cert.subject if isinstance(cert, Certificate) else cert.source
+
+
+def judge_mitel_root(root_store: Store, mitel_ca: Certificate) -> Verdict:
     """1b: the keystore's Mitel_mfg_ca.crt must be in LocalMachine\\Root, matched by thumbprint."""
-    present = any(c.thumbprint == mitel_ca.thumbprint for c in root_store)
+    present = mitel_ca.thumbprint in root_store.thumbprints()
     facts: Facts = {"Mitel_mfg_ca.crt": mitel_ca.thumbprint, "in Root": "yes" if present else "no"}
     if present:
         return Verdict.passed(f"Mitel HW root CA {mitel_ca.thumbprint} is in LocalMachine\\Root", facts=facts)
@@ -70,12 +96,12 @@ def judge_mitel_root(root_store: tuple[Certificate, ...], mitel_ca: Certificate)
     )
 
 
-def root_cause_hint(root_store: tuple[Certificate, ...], mitel_ca: Certificate) -> str:
+def root_cause_hint(root_store: Store, mitel_ca: Certificate) -> str:
     """Which of 1a / 1b the root store supports, for the IIS log check's 403.16 attribution."""
     causes = []
-    if any(not c.self_signed for c in root_store):
+    if offenders_of(root_store):
         causes.append("1a (a certificate in LocalMachine\\Root is not self-signed)")
-    if all(c.thumbprint != mitel_ca.thumbprint for c in root_store):
+    if mitel_ca.thumbprint not in root_store.thumbprints():
         causes.append("1b (Mitel_mfg_ca.crt is not in LocalMachine\\Root)")
     if not causes:
         return "host evidence: the root store shows neither 1a nor 1b; check the phones' certificate chain"
