@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from casgate.errors import EvidenceError
-from casgate.regfile import RegistryView, decode_reg_text, load_registry, parse_reg
+from casgate.regfile import MAX_REG_BYTES, RegistryView, load_registry, parse_reg, read_reg_file
+
+TLS10 = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.0\Server"
+V5 = "Windows Registry Editor Version 5.00\n\n"
 
 EXPORT = r"""Windows Registry Editor Version 5.00
 
@@ -67,6 +71,102 @@ def test_folder_without_reg_files_is_an_error(tmp_path: Path) -> None:
         load_registry(tmp_path, "registry/")
 
 
-def test_undecodable_bytes_are_named() -> None:
-    with pytest.raises(EvidenceError, match="s.reg: is not UTF-16 LE or UTF-8"):
-        decode_reg_text(b"\xff\xfe\x00\xd8", "s.reg")
+def test_undecodable_bytes_are_named(tmp_path: Path) -> None:
+    (tmp_path / "s.reg").write_bytes(b"\xff\xfe\x00\xd8")
+
+    with pytest.raises(EvidenceError, match="s.reg: is not valid utf-16-le text"):
+        read_reg_file(tmp_path / "s.reg", "s.reg", RegistryView())
+
+
+def _parsed(text: str) -> RegistryView:
+    view = RegistryView()
+    parse_reg(text, "r.reg", view)
+    return view
+
+
+def test_key_and_value_names_are_case_insensitive_as_in_windows() -> None:
+    view = _parsed(V5 + f"[{TLS10.upper()}]\n\"ENABLED\"=dword:00000000\n")
+
+    assert view.value(TLS10.lower(), "Enabled") == 0
+    assert view.value(TLS10, "enabled") == 0
+
+
+def test_a_comment_ending_in_a_backslash_does_not_swallow_the_next_line() -> None:
+    view = _parsed(V5 + "[HKEY_LOCAL_MACHINE\\Other]\n; see C:\\Windows\\\n" + f"[{TLS10}]\n\"Enabled\"=dword:0\n")
+
+    assert view.value(TLS10, "Enabled") == 0
+    assert view.value(r"HKEY_LOCAL_MACHINE\Other", "Enabled") is None
+
+
+def test_only_hex_data_continues_and_comment_lines_inside_it_are_skipped() -> None:
+    view = _parsed(V5 + "[HKEY_LOCAL_MACHINE\\K]\n\"B\"=hex:01,02,\\\n; a comment\n  03 ; trailing\n\"C\"=dword:5 ; five\n")
+
+    assert view.value(r"HKLM\K", "B") == b"\x01\x02\x03"
+    assert view.value(r"HKLM\K", "C") == 5
+
+
+@pytest.mark.parametrize("data", ["dword:100000002", "dword:-1", "dword:", "dword: 1", "dword:0x1", "dword:1\\"])
+def test_dwords_are_32_bit_unsigned_hex(data: str) -> None:
+    with pytest.raises(EvidenceError, match=r"^r.reg: line 4: a DWORD is 1 to 8 hex digits"):
+        _parsed(V5 + f"[{TLS10}]\n\"Enabled\"={data}\n")
+
+
+def test_a_key_line_after_an_unfinished_hex_value_is_an_error_not_data() -> None:
+    with pytest.raises(EvidenceError, match=r"^r.reg: line 4: hex data should be .* got .\[HKLM.*\(continued on line 5\)$"):
+        _parsed(V5 + "[HKLM\\K]\n\"B\"=hex:01,\\\n[HKLM\\Other]\n")
+
+
+def test_fixed_size_hex_values_must_have_their_size() -> None:
+    with pytest.raises(EvidenceError, match=r"line 4: hex\(4\) \(REG_DWORD\) should be 4 bytes, got 5"):
+        _parsed(V5 + f"[{TLS10}]\n\"Enabled\"=hex(4):01,00,00,00,01\n")
+
+
+def test_regedit4_is_ansi_and_its_hex_strings_are_ansi_too(tmp_path: Path) -> None:
+    text = f"REGEDIT4\r\n\r\n[{TLS10}]\r\n\"Caf\xe9\"=\"\xe9t\xe9\"\r\n\"X\"=hex(2):25,41,25,00\r\n"
+    (tmp_path / "old.reg").write_bytes(text.encode("cp1252"))
+
+    view = load_registry(tmp_path, "registry/")
+
+    assert view.value(TLS10, "CAF\xc9") == "\xe9t\xe9"
+    assert view.value(TLS10, "X") == "%A%"
+
+
+def test_a_file_without_a_header_is_an_error() -> None:
+    with pytest.raises(EvidenceError, match=r"^r.reg: is not a reg export"):
+        _parsed(f"[{TLS10}]\n\"Enabled\"=dword:0\n")
+
+
+def test_upper_case_file_names_are_read(tmp_path: Path) -> None:
+    (tmp_path / "CIPHER-POLICY.REG").write_text(V5 + "[HKLM\\K]\n\"Functions\"=\"A,B\"\n", encoding="utf-8")
+
+    view = load_registry(tmp_path, "registry/")
+
+    assert view.value(r"HKLM\K", "Functions") == "A,B"
+    assert view.source(r"HKLM\K") == "registry/CIPHER-POLICY.REG"
+
+
+def test_an_oversized_export_is_refused_before_reading(tmp_path: Path) -> None:
+    with (tmp_path / "big.reg").open("wb") as out:
+        out.truncate(MAX_REG_BYTES + 1)
+
+    with pytest.raises(EvidenceError, match=r"^registry/big.reg: is 16.0 MB, over the 16 MB limit"):
+        load_registry(tmp_path, "registry/")
+
+
+def test_a_large_export_is_streamed_not_copied_whole(tmp_path: Path) -> None:
+    """A 15 MB UTF-16 export costs a bounded buffer to read, not several copies of its text (it once took 6x)."""
+    padding = ("; " + "x" * 200 + "\r\n") * 36_000
+    path = tmp_path / "big.reg"
+    path.write_bytes(codecs.BOM_UTF16_LE + (V5 + f"[{TLS10}]\r\n" + padding + '"Enabled"=dword:0\r\n').encode("utf-16-le"))
+    assert 14 * 2**20 < path.stat().st_size < MAX_REG_BYTES
+
+    tracemalloc.start()
+    try:
+        view = RegistryView()
+        read_reg_file(path, "big.reg", view)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert view.value(TLS10, "Enabled") == 0
+    assert peak < 2**20
