@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from casgate.checks.iis_log import judge_certauth_log
+from casgate.errors import EvidenceError
 from casgate.logs import _search, iis, phone, sources
 from casgate.logs.attribution import Attribution
 from casgate.regfile import RegistryView, parse_reg
@@ -51,7 +52,7 @@ def _write(path: Path, *lines: str, end: str = "\r\n", last_newline: bool = True
 
 
 def _scan(path: Path, wants_all: bool = True) -> list[iis.Entry | iis.Malformed]:
-    [(label, blocks)] = list(sources.log_files(path, path.name, "*.log"))
+    [(label, blocks)] = list(sources.log_files(path, path.name))
     return list(iis.scan_file(label, blocks(), lambda e: wants_all))
 
 
@@ -80,9 +81,10 @@ def test_the_kbs_copied_40316_line_and_a_truncated_last_line_are_malformed(tmp_p
 
     items = _scan(log)
 
-    assert items[0] == iis.Malformed("u_ex.log", 2, "14 values where #Fields: names 15")
+    assert items[0] == iis.Malformed("u_ex.log", 2, "14 values where the #Fields: at u_ex.log:1 names 15")
     assert isinstance(items[1], iis.Entry) and items[1].line == 3
-    assert items[2] == iis.Malformed("u_ex.log", 4, "7 values where #Fields: names 15")
+    assert items[2] == iis.Malformed("u_ex.log", 4, "last line cut short (log still being written?): 7 values where the #Fields: at u_ex.log:1 names 15")
+    assert items[2].partial and not items[0].partial
 
 
 def test_entry_before_any_fields_directive(tmp_path: Path, backend: str) -> None:
@@ -178,20 +180,27 @@ def test_repaired_server_passes_and_403_7_needs_trust_list_mode(tmp_path: Path, 
     assert "SendTrustedIssuerList -Value 0" in trust_list.remediation
 
 
-def test_malformed_certauth_line_alone_warns(tmp_path: Path, backend: str) -> None:
+def test_malformed_certauth_line_alone_is_not_judged(tmp_path: Path, backend: str) -> None:
     log = LogFile("iis/logs/u_ex.log", _write(tmp_path / "u_ex.log", FIELDS, KB_LINE.replace("403 16", "40316")))
+
+    with pytest.raises(EvidenceError, match=r"iis/logs/: cannot conclude 'no certauth rejection': malformed: iis/logs/u_ex.log:2: "
+                                            r"14 values where the #Fields: at iis/logs/u_ex.log:1 names 15"):
+        judge_certauth_log([log], _registry(), Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d")), "h")
+
+
+def test_a_certauth_line_cut_short_at_the_end_only_warns(tmp_path: Path, backend: str) -> None:
+    log = LogFile("iis/logs/u_ex.log", _write(tmp_path / "u_ex.log", FIELDS, KB_LINE[:70], last_newline=False))
 
     verdict = judge_certauth_log([log], _registry(), Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d")), "h")
 
-    assert verdict.outcome is Outcome.WARN
-    assert "malformed certauth line (not judged): iis/logs/u_ex.log:2: 14 values where #Fields: names 15" in verdict.evidence
+    assert verdict.outcome is Outcome.WARN and "cut short" in verdict.summary
 
 
 def test_phone_symptoms_from_the_kb_line_and_tls_lines(tmp_path: Path, backend: str) -> None:
     log = _write(tmp_path / "phone.log", "2018-12-03T10:40:15.000-07:00 ordinary line", KB_PHONE_LINE,
                  "2018-12-03T10:41:00Z 00:10:49:1A:2B:3C sslErrors: SSL handshake error", "x Certificate Authority Invalid",
                  "2018-12-03T10:42:00Z reply on url: https://hq/shoreauth/certauth, error code = 6, SSL handshake failed", end="\n")
-    [(label, blocks)] = list(sources.log_files(log, "phone.log", "*"))
+    [(label, blocks)] = list(sources.log_files(log, "phone.log"))
 
     hits = list(phone.scan_file(label, blocks(), lambda h: True))
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from casgate.errors import EvidenceError
 from casgate.logs.attribution import Attribution, describe, describe_history
 from casgate.regfile import RegistryView
 from casgate.schannel import SCHANNEL, dword
-from casgate.snapshot import LogFile
+from casgate.snapshot import IIS_LOGS, LogFile
 from casgate.verdict import Facts, Verdict
 from casgate.window import Window
 
@@ -25,15 +26,17 @@ TRUST_LIST_REMEDIATION = (
 
 
 def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: Window, root_hint: str) -> Verdict:
+    """Fails on rejections in the window; "no rejection" only when every file and certauth line was understood."""
     trust_list_mode = dword(registry, "SendTrustedIssuerList") == 1
     attribution = Attribution(window.start, trust_list_mode=trust_list_mode)
     for log in logs:
         attribution.add_iis(log.label, log.path)
-    now, old = attribution.findings(), attribution.history_findings()
+    now, old, problems = attribution.findings(), attribution.history_findings(), attribution.problems()
     facts: Facts = {"rejected phones": tuple(sorted(f"{f.phone}: {f.symptom}" for f in now)),
-             "malformed lines": str(len(attribution.malformed))}
-    context = [f"window {window.describe()} over {attribution.files} IIS log file(s)"] + describe_history(old)
-    context += [f"malformed certauth line (not judged): {m}" for m in attribution.malformed]
+                    "not judged": tuple(problems)}
+    context = [f"window {window.describe()} over {attribution.files} IIS log file(s); "
+               f"{attribution.judged} certauth line(s) read"] + describe_history(old)
+    context += [f"not judged: {p}" for p in problems] + [f"noted: {p}" for p in attribution.partial]
     if now:
         return Verdict.failed(
             f"IIS rejected the phones' certauth requests {sum(f.count for f in now)} time(s) "
@@ -42,11 +45,14 @@ def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: 
             REMEDIATION + (TRUST_LIST_REMEDIATION if trust_list_mode else ""),
             facts,
         )
-    if attribution.malformed:
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise EvidenceError(IIS_LOGS, f"cannot conclude 'no certauth rejection': {shown}")
+    if attribution.partial:
         return Verdict.warned(
-            f"{len(attribution.malformed)} certauth line(s) do not match their #Fields: header and could not be judged",
+            f"{len(attribution.partial)} log(s) end in a certauth line cut short; everything else shows no rejection",
             tuple(context),
-            "Check that the IIS logs were copied whole (a log still being written ends in a partial line).",
+            "Copy the IIS logs again once IIS has flushed them (a log still being written ends in a partial line).",
             facts,
         )
     return Verdict.passed("no certauth rejection in the window", tuple(context), facts)

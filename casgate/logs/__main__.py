@@ -10,14 +10,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from casgate.errors import CasgateError
 from casgate.logs._search import BACKEND
-from casgate.logs.attribution import Attribution, Finding, when_text
-
-
-def _is_iis(path: Path) -> bool:
-    """IIS logs are u_ex*/ex* files (or archives of them); everything else is taken as a phone log."""
-    name = path.name.lower()
-    return name.startswith(("u_ex", "ex")) or "w3svc" in path.as_posix().lower()
+from casgate.logs.attribution import Attribution, Finding, describe_history, when_text
 
 
 def _table(findings: list[Finding]) -> list[str]:
@@ -41,37 +36,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     args = parser.parse_args(argv)
     start = None
-    if args.since:
-        from casgate.errors import CasgateError
-        from casgate.window import parse_since
+    try:
+        until = datetime.fromisoformat(args.until.replace("Z", "+00:00")) if args.until else datetime.now(timezone.utc)
+        if args.since:
+            from casgate.window import parse_since
 
-        try:
-            until = datetime.fromisoformat(args.until.replace("Z", "+00:00")) if args.until else datetime.now(timezone.utc)
             start = (until if until.tzinfo else until.replace(tzinfo=timezone.utc)) - parse_since(args.since)
-        except (CasgateError, ValueError) as exc:
-            parser.error(str(exc))
+    except (CasgateError, ValueError, OverflowError) as exc:
+        parser.error(f"--since/--until: {exc}")
     attribution = Attribution(window_start=start)
     for path in args.paths:
         if not path.exists():
             parser.error(f"{path}: no such file or folder")
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            label = file.as_posix()
-            (attribution.add_iis if _is_iis(file) else attribution.add_phone)(label, file)
-    findings = attribution.findings()
+            attribution.add_any(file.as_posix(), file)  # IIS or phone log by content, not by name
+    findings, history, problems = attribution.findings(), attribution.history_findings(), attribution.problems()
     if args.json:
         import json
 
         json.dump({"backend": BACKEND, "files": attribution.files, "findings": [f.as_dict() for f in findings],
-                   "history": [f.as_dict() for f in attribution.history_findings()], "malformed": attribution.malformed},
+                   "history": [f.as_dict() for f in history], "not_judged": problems, "partial": attribution.partial},
                   sys.stdout, indent=2)
         print()
     else:
         print("\n".join(_table(findings)))
-        for line in attribution.malformed:
-            print(f"malformed: {line}")
+        print("\n".join(describe_history(history) + [f"not judged: {p}" for p in problems] + [f"noted: {p}" for p in attribution.partial]))
         print(f"({attribution.files} file(s) scanned with the {BACKEND} search)")
-    return 1 if findings else 0
+    if findings:
+        return 1
+    if problems:
+        print(f"NOT JUDGED: {len(problems)} file(s) or line(s) could not be read; 'no symptom' cannot be concluded", file=sys.stderr)
+        return 3
+    return 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ except ImportError:
     _sz = None
 
 BACKEND = "stringzilla" if _sz is not None else "python"
+_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _COUNT_STEP = 1 << 20  # the fallback counts newlines a megabyte at a time: memory stays flat
 _WINDOW = 1 << 20  # positions() searches every needle in one window before moving on (fits in L2/L3)
 
@@ -60,19 +61,40 @@ class Haystack:
     def slice(self, start: int, end: int) -> bytes:
         return bytes(self._data[start:end])  # type: ignore[index]
 
-    def positions(self, needles: tuple[bytes, ...], end: int) -> list[list[int]]:
-        """Every offset of each needle before `end`, in order: one streaming pass, a cache-sized window at a time,
-        so the searches for the second and later needles read the window from cache, not from memory."""
+    def positions(self, needles: tuple[bytes, ...], end: int, uncased: frozenset[bytes] = frozenset()) -> list[list[int]]:
+        """Every offset of each needle before `end`, in order (needles in `uncased`, lower-case ASCII, match in any
+        letter case): one streaming pass, a cache-sized window at a time, so the searches for the second and later
+        needles read the window from cache, not from memory."""
         found: list[list[int]] = [[] for _ in needles]
         for start in range(0, end, _WINDOW):
             stop = min(end, start + _WINDOW)
             for needle, hits in zip(needles, found):
                 limit = min(end, stop + len(needle) - 1)  # a match may straddle the window's end
+                if needle in uncased:
+                    hits.extend(self._uncased(needle, start, stop, limit))
+                    continue
                 at = self.find(needle, start, limit)
                 while at != -1 and at < stop:
                     hits.append(at)
                     at = self.find(needle, at + 1, limit)
         return found
+
+    def _uncased(self, needle: bytes, start: int, stop: int, limit: int) -> list[int]:
+        """Offsets in [start, stop) of `needle` in any ASCII letter case: stringzilla's case-folding search, or
+        Python's find in an ASCII-lowered copy of the window."""
+        hits = []
+        if _sz is not None:
+            at = self._data.utf8_uncased_search(needle, start, limit)  # type: ignore[attr-defined]
+            while at != -1 and at < stop:
+                hits.append(at)
+                at = self._data.utf8_uncased_search(needle, at + 1, limit)  # type: ignore[attr-defined]
+            return hits
+        window = self.slice(start, limit).translate(_FOLD)
+        at = window.find(needle)
+        while at != -1 and start + at < stop:
+            hits.append(start + at)
+            at = window.find(needle, at + 1)
+        return hits
 
     def close(self) -> None:
         if isinstance(self._data, mmap.mmap):

@@ -3,16 +3,19 @@ with first and last time and a few sample lines. Lines before the window are his
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
+from casgate.errors import EvidenceError
 from casgate.logs import iis, phone
-from casgate.logs.sources import log_files
+from casgate.logs.sources import Block, log_files
 from casgate.win32status import describe_win32_status
 
 CERTAUTH_STEM = "/shoreauth/certauth"
 SAMPLES = 3
+NO_CLIENT_IP = "(no c-ip field)"
 
 # (sc-status, sc-substatus) on certauth -> (cause, what it is). 403.7 counts only in trust-list mode (see below).
 _IIS = {
@@ -66,6 +69,10 @@ class Attribution:
         self.current: dict[tuple[str, str, str], Finding] = {}
         self.history: dict[tuple[str, str, str], Finding] = {}
         self.malformed: list[str] = []
+        self.partial: list[str] = []  # last lines cut short by a log still being written: noted, not an error
+        self.unreadable: list[str] = []
+        self.unjudged: Counter[str] = Counter()  # "<#Fields at file:line> lacks <field>" -> candidate lines
+        self.judged = 0  # certauth lines read and understood
         self.files = 0
         self._kinds: dict[tuple[str, str, str, str], tuple[str, str] | None] = {}
 
@@ -98,19 +105,56 @@ class Attribution:
         kind = self._kind_of(entry)
         if kind is None:
             return False
-        finding, current = self._finding(kind[0], kind[1], entry.get("c-ip"), entry.time)
+        finding, current = self._finding(kind[0], kind[1], entry.values.get("c-ip", NO_CLIENT_IP), entry.time)
         return current and len(finding.samples) < self.samples
 
-    def add_iis(self, label: str, path: Path) -> None:
-        for source, blocks in log_files(path, label, "*.log"):
+    def _missing_field(self, entry: iis.Entry) -> str | None:
+        """The field a candidate line's #Fields lacks for a judgement, or None: stem and status always, the
+        substatus for a 403 on certauth (403.16 and 403.7 are causes, other 403s are not)."""
+        values = entry.values
+        for name in ("cs-uri-stem", "sc-status"):
+            if name not in values:
+                return name
+        if values["sc-status"] == "403" and "sc-substatus" not in values and values["cs-uri-stem"].lower() == CERTAUTH_STEM:
+            return "sc-substatus"
+        return None
+
+    def _sources(self, path: Path, label: str) -> Iterator[tuple[str, Iterator[Block]]]:
+        """Each log source's blocks; one that cannot be opened or read is listed as unreadable, never skipped."""
+        for source, blocks in log_files(path, label):
             self.files += 1
-            for item in iis.scan_file(source, blocks(), self._wants_iis_line):
-                if isinstance(item, iis.Malformed):
-                    self.malformed.append(item.cite())
-                    continue
-                kind = self._kind_of(item)
-                if kind is not None:
-                    self._record(kind[0], kind[1], item.get("c-ip"), item.time, item.line, item.cite)
+            yield source, self._guard(source, blocks)
+
+    def _guard(self, source: str, blocks: Callable[[], Iterator[Block]]) -> Iterator[Block]:
+        try:
+            yield from blocks()
+        except EvidenceError as exc:
+            self.unreadable.append(str(exc))
+
+    def add_iis(self, label: str, path: Path) -> None:
+        for source, blocks in self._sources(path, label):
+            self._scan_iis(source, blocks)
+
+    def _scan_iis(self, source: str, blocks: Iterable[Block]) -> None:
+        for item in iis.scan_file(source, blocks, self._wants_iis_line):
+            if isinstance(item, iis.Malformed):
+                (self.partial if item.partial else self.malformed if item.line else self.unreadable).append(item.cite())
+                continue
+            missing = self._missing_field(item)
+            if missing is not None:
+                self.unjudged[f"the #Fields: at {item.fields_at} lacks {missing}"] += 1
+                continue
+            if item.values["cs-uri-stem"].lower() == CERTAUTH_STEM:
+                self.judged += 1
+            kind = self._kind_of(item)
+            if kind is not None:
+                self._record(kind[0], kind[1], item.get("c-ip") if "c-ip" in item.values else NO_CLIENT_IP, item.time, item.line, item.cite)
+
+    def problems(self) -> list[str]:
+        """Everything that was not read and understood: unreadable files, malformed lines, lines under a #Fields
+        that lacks what the judgement needs. Any of them means "no rejection" cannot be concluded."""
+        unjudged = [f"{count} certauth line(s) not judged: {why}" for why, count in self.unjudged.items()]
+        return self.unreadable + unjudged + [f"malformed: {m}" for m in self.malformed]
 
     def _phone_kind(self, hit: phone.PhoneLogHit) -> tuple[str, str]:
         cause, what = _PHONE[hit.symptom]
@@ -124,11 +168,30 @@ class Attribution:
         return current and len(finding.samples) < self.samples
 
     def add_phone(self, label: str, path: Path) -> None:
-        for source, blocks in log_files(path, label, "*"):
-            self.files += 1
-            for hit in phone.scan_file(source, blocks(), self._wants_phone_line):
-                cause, what = self._phone_kind(hit)
-                self._record(cause, what, hit.phone, hit.time, hit.line, hit.cite)
+        for source, blocks in self._sources(path, label):
+            self._scan_phone(source, blocks)
+
+    def _scan_phone(self, source: str, blocks: Iterable[Block]) -> None:
+        for hit in phone.scan_file(source, blocks, self._wants_phone_line):
+            cause, what = self._phone_kind(hit)
+            self._record(cause, what, hit.phone, hit.time, hit.line, hit.cite)
+
+    def add_any(self, label: str, path: Path) -> None:
+        """Logs of unknown kind (the logs-only command): each source is read as IIS or phone log by its content."""
+        for source, blocks in self._sources(path, label):
+            first = next(blocks, None)
+            if first is None:
+                if not any(source in u for u in self.unreadable):
+                    self.unreadable.append(f"{source}: is empty")
+                continue
+            kind = sniff(first.hay.slice(0, 4096))
+            rest = _chain(first, blocks)
+            if kind == "iis":
+                self._scan_iis(source, rest)
+            elif kind == "phone":
+                self._scan_phone(source, rest)
+            else:
+                self.unreadable.append(f"{source}: neither an IIS W3C log (#Software/#Fields header) nor an IP400 phone log")
 
     def _record(self, cause: str, symptom: str, phone_id: str, moment: datetime | None, line: int | None, cite) -> None:  # type: ignore[no-untyped-def]
         finding, _ = self._finding(cause, symptom, phone_id, moment)
@@ -165,3 +228,19 @@ def describe_history(findings: list[Finding]) -> list[str]:
     last = max((f.last for f in findings if f.last), default=None)
     count, phones = sum(f.count for f in findings), len({f.phone for f in findings})
     return [f"older than the window (not counted): {count} line(s) from {phones} phone(s), last {when_text(last)}"]
+
+
+def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:
+    yield first
+    yield from rest
+
+
+def sniff(head: bytes) -> str | None:
+    """"iis" when the text starts with W3C directives, "phone" when its first lines have the IP400 log shape."""
+    text = head.decode("utf-8", "replace").lstrip("\ufeff\x00")
+    if text.startswith(("#Software:", "#Version:", "#Date:", "#Fields:", "#Start-Date:", "#Remark:")):
+        return "iis"
+    lines = [line for line in text.splitlines()[:5] if line.strip()]
+    if lines and sum(bool(phone.LINE_SHAPE.match(line)) for line in lines) * 2 >= len(lines):
+        return "phone"
+    return None

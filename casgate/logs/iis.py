@@ -1,5 +1,6 @@
-"""IIS W3C logs, parsed by the `#Fields:` directive in force at each line. Only lines that mention certauth are
-parsed at all: a SIMD search finds them and every directive in the mapped file, the rest is never touched."""
+"""IIS W3C logs, parsed by the `#Fields:` directive in force at each line. Only lines that mention certauth (in any
+letter case: IIS paths are case-insensitive) are parsed at all: a SIMD search finds them and every directive in the
+mapped file, the rest is never touched. A file without a `#Fields:` directive is never taken for a clean log."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ from casgate.logs.sources import Block
 
 CERTAUTH = b"certauth"
 _DIRECTIVE = b"\n#"
+_PADDED_DIRECTIVE = b"\x00#"  # after a crash IIS leaves NUL padding and writes its next header straight after it
 _BOM = b"\xef\xbb\xbf"
+MAX_LINE = 64 << 10  # IIS lines are a few KB; a longer one is reported by number, never copied into a report
+NO_FIELDS = "has no #Fields: directive: not an IIS W3C log, or not text"
 
 
 class Entry:
     """One parsed line: its values keyed by the field names then in force; `time` is UTC as IIS writes it."""
 
-    __slots__ = ("source", "line", "time", "values", "text")
+    __slots__ = ("source", "line", "time", "values", "text", "fields_at")
 
-    def __init__(self, source: str, time: datetime, values: dict[str, str], text: str) -> None:
-        self.source, self.time, self.values, self.text = source, time, values, text
+    def __init__(self, source: str, time: datetime, values: dict[str, str], text: str, fields_at: str) -> None:
+        self.source, self.time, self.values, self.text, self.fields_at = source, time, values, text, fields_at
         self.line: int | None = None
 
     def get(self, name: str) -> str:
@@ -32,12 +36,13 @@ class Entry:
 
 
 class Malformed:
-    """A candidate line that does not fit the `#Fields:` in force: reported with its number, never guessed at."""
+    """A candidate line that does not fit the `#Fields:` in force, or a file that is no W3C log (line None):
+    reported with its number, never guessed at. `partial` is a last line cut short by a log still being written."""
 
-    __slots__ = ("source", "line", "reason")
+    __slots__ = ("source", "line", "reason", "partial")
 
-    def __init__(self, source: str, line: int, reason: str) -> None:
-        self.source, self.line, self.reason = source, line, reason
+    def __init__(self, source: str, line: int | None, reason: str, partial: bool = False) -> None:
+        self.source, self.line, self.reason, self.partial = source, line, reason, partial
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Malformed) and (self.source, self.line, self.reason) == (other.source, other.line, other.reason)
@@ -46,41 +51,51 @@ class Malformed:
         return f"Malformed({self.source!r}, {self.line}, {self.reason!r})"
 
     def cite(self) -> str:
-        return f"{self.source}:{self.line}: {self.reason}"
+        return f"{self.source}: {self.reason}" if self.line is None else f"{self.source}:{self.line}: {self.reason}"
 
 
 class _State:
-    """What the directives said so far in one file."""
+    """What the directives said so far in one file; `problem` says why the #Fields in force cannot be used."""
 
-    __slots__ = ("fields", "date")
+    __slots__ = ("fields", "fields_at", "date", "problem", "seen_fields")
 
     def __init__(self) -> None:
         self.fields: list[str] | None = None
+        self.fields_at = ""
         self.date: str | None = None
+        self.problem = "entry before any #Fields: directive"
+        self.seen_fields = False
 
-    def apply(self, directive: str) -> None:
+    def apply(self, directive: str, where: str) -> None:
         if directive.startswith("#Fields:"):
-            self.fields = directive[len("#Fields:"):].split()
+            names = directive[len("#Fields:"):].split()
+            twice = sorted({n for n in names if names.count(n) > 1})
+            self.seen_fields, self.fields_at = True, where
+            self.fields = None if twice or not names else names
+            self.problem = f"the #Fields: at {where} names {', '.join(twice)} twice" if twice else f"the #Fields: at {where} is empty"
         elif directive.startswith("#Date:"):
-            self.date = directive[len("#Date:"):].split()[0] if directive[len("#Date:"):].split() else None
+            words = directive[len("#Date:"):].split()
+            self.date = words[0] if words else None
 
 
-def _parse(text: str, source: str, state: _State, counter: LineCounter, start: int) -> Entry | Malformed:
+def _parse(text: str, source: str, state: _State, line_of: Callable[[], int], partial: bool) -> Entry | Malformed:
+    """An entry under the #Fields in force; line numbers are counted only for what is malformed (or cited later)."""
     if state.fields is None:
-        return Malformed(source, counter.line_of(start), "entry before any #Fields: directive")
+        return Malformed(source, line_of(), state.problem, partial)
     values = text.split(" ")
     if len(values) != len(state.fields):
-        return Malformed(source, counter.line_of(start), f"{len(values)} values where #Fields: names {len(state.fields)}")
+        reason = f"{len(values)} values where the #Fields: at {state.fields_at} names {len(state.fields)}"
+        return Malformed(source, line_of(), ("last line cut short (log still being written?): " if partial else "") + reason, partial)
     named = dict(zip(state.fields, values))
     try:
         moment = datetime.fromisoformat(f"{named.get('date', state.date)}T{named['time']}").replace(tzinfo=timezone.utc)
     except (KeyError, ValueError):
-        return Malformed(source, counter.line_of(start), "no valid date and time fields")
-    return Entry(source, moment, named, text)
+        return Malformed(source, line_of(), "no valid date and time fields", partial)
+    return Entry(source, moment, named, text, state.fields_at)
 
 
-def _directive_starts(block: Block, newline_hashes: list[int]) -> list[int]:
-    starts = [p + 1 for p in newline_hashes]
+def _directive_starts(block: Block, newline_hashes: list[int], padded: list[int]) -> list[int]:
+    starts = sorted(p + 1 for p in newline_hashes + padded)
     head = block.hay.slice(0, 4)
     if head.startswith(b"#"):
         starts.insert(0, 0)
@@ -90,25 +105,31 @@ def _directive_starts(block: Block, newline_hashes: list[int]) -> list[int]:
 
 
 def scan_file(source: str, blocks: Iterable[Block], wants_line: Callable[[Entry], bool]) -> Iterator[Entry | Malformed]:
-    """Entries and malformed lines of one log, in order; an entry gets its line number only if `wants_line` says so."""
+    """Entries and malformed lines of one log, in order; an entry gets its line number only if `wants_line` says so.
+    Ends with a Malformed for the whole file if it never had a #Fields: directive."""
     state, counter = _State(), LineCounter()
     for block in blocks:
         hay, end = block.hay, block.hay.size
         counter.enter(hay)
-        directives, candidates = hay.positions((_DIRECTIVE, CERTAUTH), end)
-        events = heapq.merge(((p, 0) for p in _directive_starts(block, directives)), ((p, 1) for p in candidates))
+        directives, padded, candidates = hay.positions((_DIRECTIVE, _PADDED_DIRECTIVE, CERTAUTH), end, frozenset({CERTAUTH}))
+        events = heapq.merge(((p, 0) for p in _directive_starts(block, directives, padded)), ((p, 1) for p in candidates))
         last_start = -1
-        for at, kind in events:
+        for at, _kind in events:
             start, stop = line_bounds(hay, at, end)
             if start == last_start:
-                continue  # certauth twice on one line
+                continue  # certauth twice on one line, or a directive after NUL padding
             last_start = start
-            text = text_of(hay, start, stop).lstrip("\ufeff")
-            if text.startswith("#"):
-                state.apply(text)
+            if stop - start > MAX_LINE:
+                yield Malformed(source, counter.line_of(start), f"line of {stop - start} bytes, longer than {MAX_LINE}: not judged")
                 continue
-            item = _parse(text, source, state, counter, start)
+            text = text_of(hay, start, stop).lstrip("\ufeff\x00")
+            if text.startswith("#"):
+                state.apply(text, f"{source}:{counter.line_of(start)}")
+                continue
+            item = _parse(text, source, state, lambda: counter.line_of(start), partial=block.last and stop == end)
             if isinstance(item, Entry) and wants_line(item):
                 item.line = counter.line_of(start)
             yield item
         counter.leave(block.last)
+    if not state.seen_fields:
+        yield Malformed(source, None, NO_FIELDS)

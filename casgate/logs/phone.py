@@ -14,6 +14,7 @@ TLS_FAILURE = "tls-failure"
 
 _NEEDLES = (b"Host not found", b"error code = 3", b"SSL handshake error", b"Certificate Authority Invalid", b"error code = 6")
 _TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))")
+LINE_SHAPE = re.compile(_TIME.pattern + r" \S+ ")  # "2018-12-03T10:40:16.156-07:00 P105709FW16424D2D8B p8[240]: ..."
 _CERTAUTH_URL = re.compile(r"https?://(?P<fqdn>[^/\s,:]+)(?::\d+)?/shoreauth/certauth", re.IGNORECASE)
 # Qt's QNetworkReply errors: 3 = HostNotFoundError, 6 = SslHandshakeFailedError.
 _HOST_NOT_FOUND = re.compile(r"error code = 3\b|Host not found")
@@ -34,6 +35,17 @@ class PhoneLogHit:
         return f"{self.source}:{self.line}: {self.text}"
 
 
+def _time_of(text: str) -> datetime | None:
+    """The line's timestamp in UTC; an impossible one (month 13, offset +99:00) counts as undated, never a crash."""
+    stamp = _TIME.match(text)
+    if not stamp:
+        return None
+    try:
+        return datetime.fromisoformat(stamp[1].replace("Z", "+00:00")).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+
+
 def classify(text: str, source: str) -> PhoneLogHit | None:
     url = _CERTAUTH_URL.search(text)
     if _HOST_NOT_FOUND.search(text) and (url or "Host not found" in text):
@@ -42,8 +54,7 @@ def classify(text: str, source: str) -> PhoneLogHit | None:
         symptom = TLS_FAILURE
     else:
         return None
-    stamp = _TIME.match(text)
-    moment = datetime.fromisoformat(stamp[1].replace("Z", "+00:00")).astimezone(timezone.utc) if stamp else None
+    moment = _time_of(text)
     mac = _MAC.search(text)
     phone = mac[0].upper().replace("-", ":") if mac else source
     return PhoneLogHit(symptom, source, moment, url["fqdn"].lower() if url else None, phone, text.strip())

@@ -1,15 +1,23 @@
-"""Log files as administrators hand them over: plain, .gz, or .zip of logs; each read as blocks of whole lines
-with flat memory (a plain file is one memory-mapped block, compressed ones are decompressed a block at a time)."""
+"""Log files as administrators hand them over: plain, .gz, or .zip of logs, in UTF-8/ANSI or UTF-16 (Notepad's
+"Unicode"); each read as blocks of whole lines with flat memory (a plain file is one memory-mapped block, the
+others are decoded a block at a time). Damaged archives and endless lines are an EvidenceError naming the file."""
 
 from __future__ import annotations
 
+import codecs
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from casgate.errors import EvidenceError
 from casgate.logs._search import Haystack
 
 BLOCK = 8 << 20
+MAX_LINE = 1 << 20  # no IIS or phone log line comes near this; a longer one is never buffered whole
+# damaged, truncated, encrypted or unsupported archives (BadGzipFile is an OSError; encrypted zips: RuntimeError)
+_UNREADABLE = (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error, ValueError, zipfile.BadZipFile)
 
 
 class Block:
@@ -22,12 +30,30 @@ class Block:
         self.last = last
 
 
-def _stream_blocks(opener: Callable[[], Any]) -> Iterator[Block]:
-    """Decompressed blocks of whole lines; `opener` gives a binary stream (gzip or zip member)."""
+def utf16_codec(head: bytes) -> str | None:
+    """The codec of a UTF-16 log, from its BOM or from ASCII text with every other byte zero; None for UTF-8/ANSI."""
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if len(head) >= 4 and head[0] and not head[1] and head[2] and not head[3]:
+        return "utf-16-le"
+    return None
+
+
+def _stream_blocks(opener: Callable[[], Any], label: str) -> Iterator[Block]:
+    """Blocks of whole lines from a binary stream (file, gzip or zip member), UTF-16 re-encoded as UTF-8."""
     with opener() as stream:
-        carry = b""
+        carry, decoder = b"", None
+        first = True
         while True:
             chunk = stream.read(BLOCK)
+            if first:
+                codec = utf16_codec(chunk[:4])
+                decoder = codecs.getincrementaldecoder(codec)("replace") if codec else None
+                first = False
+            if decoder is not None:
+                chunk = decoder.decode(chunk, final=not chunk).encode("utf-8")
             if not chunk:
                 if carry:
                     yield Block(Haystack.of_bytes(carry), True)
@@ -35,11 +61,18 @@ def _stream_blocks(opener: Callable[[], Any]) -> Iterator[Block]:
             data = carry + chunk
             cut = data.rfind(b"\n") + 1
             carry = data[cut:]
+            if len(carry) > MAX_LINE:
+                raise EvidenceError(label, f"has a line longer than {MAX_LINE} bytes; not a log casgate can read")
             if cut:
                 yield Block(Haystack.of_bytes(data[:cut]), False)
 
 
-def _file_blocks(path: Path) -> Iterator[Block]:
+def _file_blocks(path: Path, label: str) -> Iterator[Block]:
+    with path.open("rb") as handle:
+        codec = utf16_codec(handle.read(4))
+    if codec:
+        yield from _stream_blocks(lambda: path.open("rb"), label)
+        return
     hay = Haystack.of_file(str(path))
     try:
         yield Block(hay, True)
@@ -47,33 +80,55 @@ def _file_blocks(path: Path) -> Iterator[Block]:
         hay.close()
 
 
-def log_files(path: Path, label: str, pattern: str) -> Iterator[tuple[str, Callable[[], Iterator[Block]]]]:
-    """(label, blocks) per log in `path`: a file, a .gz, a .zip (members matching `pattern`), or a folder of those."""
+def _guarded(label: str, blocks: Callable[[], Iterator[Block]]) -> Callable[[], Iterator[Block]]:
+    """The same blocks, with a damaged file or archive raised as an EvidenceError naming it."""
+
+    def read() -> Iterator[Block]:
+        try:
+            yield from blocks()
+        except _UNREADABLE as exc:
+            raise EvidenceError(label, f"cannot be read ({type(exc).__name__}: {exc})") from None
+
+    return read
+
+
+def log_files(path: Path, label: str) -> Iterator[tuple[str, Callable[[], Iterator[Block]]]]:
+    """(label, blocks) per log in `path`: a file, a .gz, every member of a .zip, or a folder of those. Opening a
+    source's blocks may raise EvidenceError (damaged archive, endless line)."""
     if path.is_dir():
         for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            yield from log_files(child, f"{label}{child.relative_to(path).as_posix()}", pattern)
+            yield from log_files(child, f"{label}{child.relative_to(path).as_posix()}")
         return
     name = path.name.lower()
     if name.endswith(".zip"):
-        import zipfile
-
-        with zipfile.ZipFile(path) as archive:
-            members = sorted(m for m in archive.namelist() if Path(m).match(pattern) and not m.endswith("/"))
-        for member in members:
-            yield f"{label}!{member}", _zip_member(path, member)
+        yield from _zip_members(path, label)
     elif name.endswith(".gz"):
         import gzip
 
-        yield label, (lambda: _stream_blocks(lambda: gzip.open(path, "rb")))
+        yield label, _guarded(label, lambda: _stream_blocks(lambda: gzip.open(path, "rb"), label))
     else:
-        yield label, (lambda: _file_blocks(path))
+        yield label, _guarded(label, lambda: _file_blocks(path, label))
 
 
-def _zip_member(path: Path, member: str) -> Callable[[], Iterator[Block]]:
-    def blocks() -> Iterator[Block]:
-        import zipfile
-
+def _zip_members(path: Path, label: str) -> Iterator[tuple[str, Callable[[], Iterator[Block]]]]:
+    try:
         with zipfile.ZipFile(path) as archive:
-            yield from _stream_blocks(lambda: archive.open(member))
+            members = sorted(m for m in archive.namelist() if not m.endswith("/"))
+    except _UNREADABLE as exc:
+        error = EvidenceError(label, f"is not a readable zip archive ({type(exc).__name__}: {exc})")
+
+        def broken() -> Iterator[Block]:
+            raise error
+
+        yield label, broken
+        return
+    for member in members:
+        yield f"{label}!{member}", _guarded(f"{label}!{member}", _zip_member(path, member, f"{label}!{member}"))
+
+
+def _zip_member(path: Path, member: str, label: str) -> Callable[[], Iterator[Block]]:
+    def blocks() -> Iterator[Block]:
+        with zipfile.ZipFile(path) as archive:
+            yield from _stream_blocks(lambda: archive.open(member), label)
 
     return blocks
