@@ -25,6 +25,7 @@ from casgate.snapshot import (
     IIS_LOGS,
     KEYSTORE,
     MANIFEST,
+    OPTED_OUT,
     MY_STORE,
     REGISTRY,
     ROOT_STORE,
@@ -57,7 +58,7 @@ def record(host: InventoryHost, options: LiveOptions, dest: Path, host_side: Hos
     failed: dict[str, str] = {}
     os_version = ""
     if not host.host_side:
-        skipped = {a: 'connection = "none": only the runner-side probes ran' for a in HOST_SIDE}
+        skipped = {a: OPTED_OUT for a in HOST_SIDE}
     else:
         try:
             os_version = host_side(host, options.since, writer)

@@ -32,35 +32,65 @@ def row_of(report: Any) -> Row | None:
 
 @dataclass(frozen=True)
 class GateVerdict:
-    """What the gate says: passed or not, the exit status, and why in one line."""
+    """What the gate says: passed, failed or incomplete; the exit status; why in one line; and how much was judged."""
 
-    passed: bool
+    state: str  # PASSED, FAILED, INCOMPLETE
     exit_code: int
     reason: str
+    judged: int = 0
+    selected: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.state == "PASSED"
 
     @property
     def headline(self) -> str:
-        return ("GATE PASSED" if self.passed else "GATE FAILED") + f": {self.reason}"
+        return f"GATE {self.state}: {self.reason}"
 
 
-def decide(rows: list[Row], mode: str) -> GateVerdict:
-    """1 when a check failed (with --gate new-failures: newly failed), else 3 when evidence could not be collected."""
+_JUDGED = (Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.WAIVED)
+
+
+def decide(rows: list[Row], mode: str, selection: str = "") -> GateVerdict:
+    """1 when a check failed (with --gate new-failures: newly failed); else 3 when a selected check could not be
+    judged, or nothing was; else 0. Opt-outs (skips) and deselected causes are named, so a partial run says so."""
     failed = [r for r in rows if r.outcome is Outcome.FAIL and (mode == "all" or r.change == NEW_FAILURE)]
     errors = [r for r in rows if r.outcome is Outcome.ERROR]
+    judged = sum(1 for r in rows if r.outcome in _JUDGED)
     hosts = len({r.host for r in rows})
+    coverage = f"{judged} of {len(rows)} check(s) judged on {hosts} host(s)"
+    partial = _partial(rows, selection)
     if failed:
         first = failed[0]
         kind = "newly failing" if mode == "new-failures" else "failed"
-        return GateVerdict(False, EXIT_FAILED, f"{len(failed)} check(s) {kind} on {len({r.host for r in failed})} of {hosts} host(s); "
-                                               f"first: {first.host} [cause {first.cause.value}] {first.check}")
-    if errors:
-        names = ", ".join(sorted({r.host for r in errors}))
-        return GateVerdict(False, EXIT_NOT_COLLECTED, f"could not collect evidence for {len(errors)} check(s) on {names}")
-    notes = [f"{n} {what}" for what, n in (("warned", _count(rows, Outcome.WARN)), ("waived", _count(rows, Outcome.WAIVED))) if n]
+        return GateVerdict("FAILED", EXIT_FAILED, f"{len(failed)} check(s) {kind} on {len({r.host for r in failed})} of {hosts} host(s); "
+                                                  f"first: {first.host} [cause {first.cause.value}] {first.summary}{partial}", judged, len(rows))
+    if errors or not judged:
+        names = ", ".join(sorted({r.host for r in errors})) or "any host"
+        why = f"not judged: {len(errors)} check(s) on {names} (evidence missing, unusable or not collected)" if errors else "nothing was judged"
+        return GateVerdict("INCOMPLETE", EXIT_NOT_COLLECTED, f"{coverage}; {why}{partial}", judged, len(rows))
+    notes = [f"{n} {what}" for what, n in (("warned", _count(rows, Outcome.WARN)), ("waived", _count(rows, Outcome.WAIVED)),
+                                           ("skipped: optional evidence or opted out", _count(rows, Outcome.SKIP))) if n]
     still = [r for r in rows if r.outcome is Outcome.FAIL]
     if still:
         notes.append(f"{len(still)} failure(s) already in the baseline")
-    return GateVerdict(True, EXIT_PASSED, f"{len(rows)} check(s) on {hosts} host(s)" + (f" ({', '.join(notes)})" if notes else ""))
+    return GateVerdict("PASSED", EXIT_PASSED, coverage + (f" ({', '.join(notes)})" if notes else "") + partial, judged, len(rows))
+
+
+def _partial(rows: list[Row], selection: str) -> str:
+    """"; PARTIAL: causes 1a, 1b not checked (-k tls)" when a selection left causes out; "" for a whole run."""
+    if not selection:
+        return ""
+    missing = [c.value for c in Cause if c not in {r.cause for r in rows}]
+    left_out = f"causes {', '.join(missing)} not checked" if missing else "some checks deselected"
+    return f"; PARTIAL: {left_out} ({selection})"
+
+
+def selection_of(config: pytest.Config) -> str:
+    """The -k / -m expressions that narrowed the run, as the user typed them."""
+    parts = [f"-{flag} {value!r}" for flag, value in (("k", config.getoption("keyword", "")), ("m", config.getoption("markexpr", ""))) if value]
+    return " ".join(parts)
 
 
 def _count(rows: list[Row], outcome: Outcome) -> int:
@@ -104,7 +134,7 @@ class ResultBook:
         if not self.rows or hasattr(self.config, "workerinput"):
             return
         self.rows = {nodeid: self._compare(row) for nodeid, row in self.rows.items()}
-        self.verdict = decide(self.sorted_rows(), self.mode)
+        self.verdict = decide(self.sorted_rows(), self.mode, selection_of(self.config))
         if self._html_report is not None:
             self._html_report.title = self.verdict.headline  # the report leads with the verdict
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -121,8 +151,10 @@ class ResultBook:
             "casgate_version": __version__,
             "started": self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "duration_s": round(time.monotonic() - self._clock, 3),
-            "gate": {"mode": self.mode, "passed": self.verdict.passed, "exit_code": self.verdict.exit_code,
-                     "verdict": self.verdict.headline},
+            "gate": {"mode": self.mode, "passed": self.verdict.passed, "state": self.verdict.state, "exit_code": self.verdict.exit_code,
+                     "verdict": self.verdict.headline, "judged": self.verdict.judged, "selected": self.verdict.selected,
+                     "selection": selection_of(self.config),
+                     "not_checked": [c.value for c in Cause if c not in {r.cause for r in self.rows.values()}]},
             "baseline": self.config.getoption("baseline"),
             "hosts": self.hosts,
             "waiver_problems": list(self.waiver_problems),

@@ -26,6 +26,9 @@ DNS_PROBE = "probes/dns.json"
 TLS_PROBE = "probes/tls.json"
 HTTPS_PROBE = "probes/https.json"
 IIS_STATE = "iis/state.json"
+OPTED_OUT = 'connection = "none": only the runner-side probes ran'
+"""The one `skipped` reason that is a deliberate opt-out (live recording with connection = "none"); any other
+skipped artifact leaves the checks that need it not judged."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,10 @@ class Snapshot:
         if relative != MANIFEST:
             manifest = self.manifest
             if relative in manifest.skipped:
-                raise NotCollected(relative, manifest.skipped[relative])
+                reason = manifest.skipped[relative]
+                if reason == OPTED_OUT:
+                    raise NotCollected(relative, reason)
+                raise EvidenceError(relative, f"was not collected ({reason}); the checks that need it cannot be judged")
             if relative in manifest.failed:
                 raise EvidenceError(relative, f"could not be collected: {manifest.failed[relative]}")
         return self.folder / relative

@@ -31,7 +31,8 @@ def test_json_result_follows_its_schema_and_carries_run_metadata(run_suite, tmp_
 
     doc = _results(tmp_path / "r.json")
     assert run.returncode == 1
-    assert doc["gate"] == {"mode": "all", "passed": False, "exit_code": 1, "verdict": doc["gate"]["verdict"]}
+    assert doc["gate"] == {"mode": "all", "passed": False, "state": "FAILED", "exit_code": 1, "verdict": doc["gate"]["verdict"],
+                           "judged": 9, "selected": 11, "selection": "", "not_checked": []}
     assert doc["gate"]["verdict"].startswith("GATE FAILED: 2 check(s) failed on 1 of 1 host(s)")
     assert doc["hosts"] == [{"name": "hq01", "host_id": "hq01", "source": "recorded"}]
     root = next(r for r in doc["results"] if r["check_id"] == "test_root_store_is_self_signed")
@@ -51,7 +52,7 @@ def test_failure_beats_could_not_collect_and_errors_alone_exit_3(scenarios_dir: 
 
     assert both.returncode == 1
     assert outage.returncode == 3
-    assert "GATE FAILED: could not collect evidence for 1 check(s) on down" in outage.output
+    assert "GATE INCOMPLETE: 10 of 11 check(s) judged on 1 host(s); not judged: 1 check(s) on down" in outage.output
 
 
 def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_path: Path) -> None:
@@ -98,7 +99,7 @@ def test_gate_new_failures_passes_known_failures_and_fails_regressions(run_suite
     no_baseline = run_suite("--host", "hq01-after", "--gate", "new-failures")
 
     assert regression.returncode == 1 and "4 check(s) newly failing" in regression.output
-    assert accepted.returncode == 0 and "GATE PASSED: 11 check(s) on 1 host(s) (4 failure(s) already in the baseline)" in accepted.output
+    assert accepted.returncode == 0 and "GATE PASSED: 11 of 11 check(s) judged on 1 host(s) (4 failure(s) already in the baseline)" in accepted.output
     assert no_baseline.returncode == 2 and "--gate new-failures needs --baseline" in no_baseline.output
 
 
@@ -181,3 +182,29 @@ def test_a_snapshot_taken_before_the_upgrade_is_a_baseline_too(run_suite, tmp_pa
     assert {r["check_id"] for r in doc["results"] if r["change"] == "newly failing"} == AFTER_FAILS
     assert run.returncode == 1
     assert not_a_snapshot.returncode == 2 and "neither a --json result nor a snapshot folder" in not_a_snapshot.output
+
+
+def test_a_snapshot_whose_manifest_skips_everything_can_never_pass(scenarios_dir: Path, run_suite, tmp_path: Path) -> None:
+    empty = tmp_path / "snaps" / "empty"
+    shutil.copytree(scenarios_dir / "healthy", empty)
+    manifest = json.loads((empty / "manifest.json").read_text())
+    artifacts = ["certs/root/", "certs/my/", "keystore/", "iis/bindings.json", "iis/logs/", "registry/", "probes/dns.json",
+                 "probes/tls.json", "probes/https.json", "phone-logs/"]
+    manifest.update(collected=[], skipped={a: "not needed" for a in artifacts})
+    (empty / "manifest.json").write_text(json.dumps(manifest))
+
+    run = run_suite(f"--snapshots={empty.parent}", "--host", "empty", f"--json={tmp_path / 'r.json'}")
+
+    gate = _results(tmp_path / "r.json")["gate"]
+    assert run.returncode == 3 and gate["state"] == "INCOMPLETE" and gate["judged"] == 0
+    assert "GATE INCOMPLETE: 0 of 11 check(s) judged on 1 host(s); not judged: 11 check(s) on empty" in run.output
+    assert "certs/root/: was not collected (not needed); the checks that need it cannot be judged" in run.output
+
+
+def test_a_narrowed_run_names_the_causes_it_left_out(run_suite, tmp_path: Path) -> None:
+    run = run_suite("--host", "hq01", "-k", "tls", f"--json={tmp_path / 'r.json'}")
+
+    gate = _results(tmp_path / "r.json")["gate"]
+    assert run.returncode == 0 and gate["selection"] == "-k 'tls'"
+    assert gate["not_checked"] == ["1a", "1b", "1", "3", "X1"]  # -k tls also selects the phone-log TLS check (cause 2)
+    assert "; PARTIAL: causes 1a, 1b, 1, 3, X1 not checked (-k 'tls')" in gate["verdict"]

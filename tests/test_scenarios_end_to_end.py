@@ -32,7 +32,7 @@ def test_healthy_host_passes_and_exits_zero(scenarios_dir: Path, run_suite) -> N
     # its IIS log holds a 403.16 from three days before collection: history, not a failure
     [iis_row] = [r for r in run.results if r["check_id"] == "test_certauth_not_rejected_in_iis_logs"]
     assert iis_row["summary"] == "no certauth rejection in the window"
-    assert "GATE PASSED: 11 check(s) on 1 host(s)" in run.output
+    assert "GATE PASSED: 11 of 11 check(s) judged on 1 host(s)" in run.output
 
 
 def test_masked_root_store_warns_and_strict_makes_it_fail(scenarios_dir: Path, run_suite) -> None:
