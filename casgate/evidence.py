@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,37 +24,86 @@ def read_json(path: Path, label: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise EvidenceError(label, f"cannot be read ({exc})") from None
     try:
-        return json.loads(text)
+        doc = json.loads(text)
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")  # a lone surrogate (\ud800) would break every report
     except json.JSONDecodeError as exc:
         raise EvidenceError(label, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise EvidenceError(label, "is nested too deeply (lists or objects inside each other); re-record it") from None
+    except UnicodeEncodeError:
+        raise EvidenceError(label, "holds a string that is not Unicode text (a lone surrogate such as \\ud800)") from None
+    except ValueError:  # json.loads refuses integers of more than 4300 digits
+        raise EvidenceError(label, "holds a number too long to be evidence") from None
+    return doc
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, default=repr)[:80]
+
+
+_KINDS = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "an object"}
+
+
+def _typed(value: Any, path: str, kind: type | tuple[type, ...], label: str) -> Any:
+    """`value` if it is of `kind` (a JSON true is no integer); else an EvidenceError naming the field's path."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(_KINDS.get(k, k.__name__) for k in kinds)
+        raise EvidenceError(label, f"field {path!r} should be {names}, got {_show(value)}")
+    return value
+
+
+def _object(obj: Any, label: str, where: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise EvidenceError(label, f"{where or 'the document'} should be a JSON object, got {_show(obj)}")
+    return obj
 
 
 def required(obj: Any, key: str, kind: type | tuple[type, ...], label: str, where: str = "") -> Any:
     """obj[key] checked against `kind`; a missing or mistyped field is an EvidenceError naming its path."""
     path = f"{where}.{key}" if where else key
-    if not isinstance(obj, dict):
-        raise EvidenceError(label, f"{where or 'document'} should be an object")
-    if key not in obj:
+    if key not in _object(obj, label, where):
         raise EvidenceError(label, f"field {path!r} is missing")
-    value = obj[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
-        names = "/".join(k.__name__ for k in _as_tuple(kind))
-        raise EvidenceError(label, f"field {path!r} should be {names}, got {value!r}")
-    return value
+    return _typed(obj[key], path, kind, label)
 
 
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
+def optional(obj: Any, key: str, kind: type | tuple[type, ...], label: str, where: str = "") -> Any:
+    """obj[key] checked against `kind`, or None when it is absent or null."""
+    value = _object(obj, label, where).get(key)
+    return None if value is None else _typed(value, f"{where}.{key}" if where else key, kind, label)
+
+
+def strings(obj: Any, key: str, label: str, where: str = "") -> tuple[str, ...]:
+    """A required list of strings, each item checked."""
+    path = f"{where}.{key}" if where else key
+    return tuple(_typed(item, f"{path}[{i}]", str, label) for i, item in enumerate(required(obj, key, list, label, where)))
+
+
+# Times outside this span are a broken clock (0001-01-01 from an unset field), and window arithmetic on them overflows.
+EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def in_era(moment: datetime) -> bool:
+    return EARLIEST <= moment < LATEST
 
 
 def parse_utc(value: str, label: str, what: str) -> datetime:
+    """An ISO 8601 time with a zone, in UTC, and between EARLIEST and LATEST."""
+    shown = f"{what} {value[:40]!r}"
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise EvidenceError(label, f"{what} {value!r} is not an ISO 8601 time") from None
+        raise EvidenceError(label, f"{shown} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
-        raise EvidenceError(label, f"{what} {value!r} has no time zone; write it in UTC with a trailing Z")
-    return moment.astimezone(timezone.utc)
+        raise EvidenceError(label, f"{shown} has no time zone; write it in UTC with a trailing Z")
+    try:
+        utc: datetime | None = moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable UTC time
+        utc = None
+    if utc is None or not in_era(utc):
+        raise EvidenceError(label, f"{shown} is outside {EARLIEST.year}..{LATEST.year - 1}; was the clock that wrote it set?")
+    return utc
 
 
 @dataclass(frozen=True)
@@ -75,8 +125,7 @@ class Manifest:
     def parse(cls, doc: Any, label: str) -> Manifest:
         source = required(doc, "source", str, label)
         if source not in SOURCES:
-            raise EvidenceError(label, f"field 'source' should be one of {SOURCES}, got {source!r}")
-        collected = required(doc, "collected", list, label)
+            raise EvidenceError(label, f"field 'source' should be one of {SOURCES}, got {source[:40]!r}")
         return cls(
             host=required(doc, "host", str, label),
             fqdn=required(doc, "fqdn", str, label).rstrip(".").lower(),
@@ -85,7 +134,7 @@ class Manifest:
             collected_at=parse_utc(required(doc, "collected_at", str, label), label, "collected_at"),
             source=source,
             casgate_version=required(doc, "casgate_version", str, label),
-            collected=tuple(str(item) for item in collected),
+            collected=strings(doc, "collected", label),
             skipped=_reasons(doc, "skipped", label),
             failed=_reasons(doc, "failed", label),
         )
@@ -93,10 +142,8 @@ class Manifest:
 
 def _reasons(doc: dict[str, Any], key: str, label: str) -> dict[str, str]:
     """Optional {artifact: reason} maps: evidence deliberately skipped, or that collection failed to get."""
-    value = doc.get(key, {})
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise EvidenceError(label, f"field {key!r} should map artifact paths to reasons")
-    return dict(value)
+    value = optional(doc, key, dict, label) or {}
+    return {artifact: _typed(reason, f"{key}.{artifact}", str, label) for artifact, reason in value.items()}
 
 
 @dataclass(frozen=True)
@@ -115,6 +162,9 @@ class Binding:
         return f"{self.protocol} {self.ip}:{self.port}:{self.host_header}" + (cert if self.protocol == "https" else "")
 
 
+_BINDING_INFORMATION = re.compile(r"(?P<ip>.*):(?P<port>[0-9]{1,5}):(?P<host>[^:]*)", re.DOTALL)
+
+
 def parse_bindings(doc: Any, label: str) -> tuple[Binding, ...]:
     """Accept ConvertTo-Json of one binding (an object) or of several (a list)."""
     items = doc if isinstance(doc, list) else [doc]
@@ -122,17 +172,17 @@ def parse_bindings(doc: Any, label: str) -> tuple[Binding, ...]:
     for index, item in enumerate(items):
         where = f"[{index}]"
         info = required(item, "bindingInformation", str, label, where)
-        parts = info.rsplit(":", 2) if info.count(":") >= 2 else None
-        if parts is None or not parts[1].isdigit():
-            raise EvidenceError(label, f"{where}.bindingInformation {info!r} is not 'IP:port:host'")
+        match = _BINDING_INFORMATION.fullmatch(info)
+        if match is None or not 0 < int(match["port"]) < 65536:
+            raise EvidenceError(label, f"{where}.bindingInformation {info[:80]!r} is not 'IP:port:host'")
         bindings.append(
             Binding(
                 protocol=required(item, "protocol", str, label, where).lower(),
-                ip=parts[0],
-                port=int(parts[1]),
-                host_header=parts[2],
-                certificate_hash=(item.get("certificateHash") or "") if isinstance(item, dict) else "",
-                certificate_store=(item.get("certificateStoreName") or "") if isinstance(item, dict) else "",
+                ip=match["ip"],
+                port=int(match["port"]),
+                host_header=match["host"],
+                certificate_hash=optional(item, "certificateHash", str, label, where) or "",
+                certificate_store=optional(item, "certificateStoreName", str, label, where) or "",
             )
         )
     return tuple(bindings)
@@ -162,14 +212,13 @@ class DnsProbe:
         answers = []
         for index, item in enumerate(servers):
             where = f"servers[{index}]"
-            error = item.get("error") if isinstance(item, dict) else None
             answers.append(
                 DnsAnswer(
                     server=required(item, "server", str, label, where),
-                    rcode=item.get("rcode"),
-                    addresses=tuple(required(item, "addresses", list, label, where)),
-                    ttl=item.get("ttl"),
-                    error=error,
+                    rcode=optional(item, "rcode", str, label, where),
+                    addresses=strings(item, "addresses", label, where),
+                    ttl=optional(item, "ttl", int, label, where),
+                    error=optional(item, "error", str, label, where),
                 )
             )
         return cls(fqdn=required(doc, "fqdn", str, label).rstrip(".").lower(), answers=tuple(answers))
@@ -186,13 +235,13 @@ class HttpsProbe:
 
     @classmethod
     def parse(cls, doc: Any, label: str) -> HttpsProbe:
-        status = doc.get("status") if isinstance(doc, dict) else None
-        if status is not None and not isinstance(status, int):
-            raise EvidenceError(label, f"field 'status' should be an HTTP status code, got {status!r}")
-        error = doc.get("error")
+        status = optional(doc, "status", int, label)
+        if status is not None and not 100 <= status <= 999:
+            raise EvidenceError(label, f"field 'status' should be an HTTP status code, got {status}")
+        error = optional(doc, "error", str, label)
         if status is None and not error:
             raise EvidenceError(label, "has neither a status nor an error; re-record the HTTPS probe")
-        return cls(required(doc, "url", str, label), status, doc.get("reason"), error)
+        return cls(required(doc, "url", str, label), status, optional(doc, "reason", str, label), error)
 
 
 @dataclass(frozen=True)
@@ -233,13 +282,22 @@ class TlsProbe:
         handshakes = {}
         for profile, item in raw.items():
             where = f"handshakes.{profile}"
+            reached = optional(item, "reached", bool, label, where)
             handshakes[profile] = Handshake(
                 profile=profile,
                 accepted=required(item, "accepted", bool, label, where),
-                version=item.get("version"),
-                cipher=item.get("cipher"),
-                error=item.get("error"),
-                reached=item.get("reached", True) is not False,
+                version=optional(item, "version", str, label, where),
+                cipher=optional(item, "cipher", str, label, where),
+                error=optional(item, "error", str, label, where),
+                reached=reached is not False,
             )
-        target = f"{required(doc, 'address', str, label)}:{required(doc, 'port', int, label)} (SNI {doc.get('sni') or '-'})"
+        port = required(doc, "port", int, label)
+        if not 0 < port < 65536:
+            raise EvidenceError(label, f"field 'port' should be a TCP port, got {port}")
+        target = f"{required(doc, 'address', str, label)}:{port} (SNI {optional(doc, 'sni', str, label) or '-'})"
         return cls(target=target, handshakes=handshakes)
+
+
+def parse_state(doc: Any, label: str) -> bool | None:
+    """iis/state.json's reboot-pending flag (live recordings), or None when the collector could not tell."""
+    return optional(doc, "reboot_pending", bool, label)

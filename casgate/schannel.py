@@ -45,8 +45,8 @@ class ProtocolState:
 
 def tls10_server_state(registry: RegistryView, os_version: str) -> ProtocolState:
     require_schannel(registry)
-    enabled = registry.value(TLS10_SERVER, "Enabled")
-    disabled_by_default = registry.value(TLS10_SERVER, "DisabledByDefault")
+    enabled = _dword(registry, TLS10_SERVER, "Enabled")
+    disabled_by_default = _dword(registry, TLS10_SERVER, "DisabledByDefault")
     build = windows_build(os_version)
     default_on = build < _TLS10_DEFAULT_OFF_FROM_BUILD
     shown = (
@@ -66,13 +66,18 @@ def _show(value: object) -> str:
     return "(absent)" if value is None else (f"0x{value:x}" if isinstance(value, int) and value > 9 else str(value))
 
 
+def _dword(registry: RegistryView, key: str, name: str) -> int | None:
+    """Schannel reads these as DWORDs; a string "0" must not count as "set to something non-zero"."""
+    value = registry.value(key, name)
+    if value is not None and not isinstance(value, int):
+        raise EvidenceError(registry.source(key), f"{key} {name} should be a DWORD, got {value!r:.80}")
+    return value
+
+
 def dword(registry: RegistryView, name: str) -> int | None:
     """A DWORD under the SCHANNEL key itself, or None when absent."""
     require_schannel(registry)
-    value = registry.value(SCHANNEL, name)
-    if value is not None and not isinstance(value, int):
-        raise EvidenceError(registry.source(SCHANNEL), f"{name} should be a DWORD, got {value!r}")
-    return value
+    return _dword(registry, SCHANNEL, name)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,6 @@ def cipher_policy(registry: RegistryView) -> CipherPolicy | None:
         elif isinstance(value, tuple):
             suites = value
         else:
-            raise EvidenceError(registry.source(key), f"{key} Functions should be a string list, got {value!r}")
+            raise EvidenceError(registry.source(key), f"{key} Functions should be a string list, got {value!r:.80}")
         return CipherPolicy(key, tuple(s for s in suites if s))
     return None

@@ -4,20 +4,46 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from casgate.errors import CasgateError
+from casgate.evidence import EARLIEST, LATEST, in_era
 
-_DURATION = re.compile(r"^(\d+)\s*([smhdw])$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"0*([0-9]+)\s*([smhdw])", re.IGNORECASE)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# Ten years: far beyond any log retention, and `end - span` stays a representable time.
+MAX_SPAN = timedelta(days=3653)
 
 
-def parse_since(text: str) -> timedelta:
-    """'24h', '90m', '7d': how far back from the collection time log lines count."""
-    match = _DURATION.match(text.strip())
-    if not match or int(match[1]) == 0:
-        raise CasgateError(f"--since {text!r}: give a duration such as 24h, 90m or 7d")
-    return timedelta(**{_UNITS[match[2].lower()]: int(match[1])})
+def parse_since(text: str) -> timedelta | datetime:
+    """--since: how far back from the window's end ('24h', '90m', '7d'), or the window's start as an ISO 8601 date
+    or time ('2026-11-20', '2026-11-20T06:00:00Z'; without a zone it is UTC, as in IIS logs)."""
+    shown = f"--since {text[:40]!r}"
+    if match := _DURATION.fullmatch(text.strip()):
+        seconds = int(match[1]) * _SECONDS[match[2].lower()] if len(match[1]) <= 12 else 0  # no 4300-digit ints
+        if not 0 < seconds <= MAX_SPAN.total_seconds():
+            raise CasgateError(f"{shown}: give a duration of at least 1s and at most ten years ({MAX_SPAN.days}d)")
+        return timedelta(seconds=seconds)
+    try:
+        given = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        start: datetime | None = (given if given.tzinfo else given.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except ValueError:
+        raise CasgateError(f"{shown}: give a duration such as 24h, 90m or 7d, "
+                           "or a start such as 2026-11-20 or 2026-11-20T06:00:00Z") from None
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        start = None
+    if start is None or not in_era(start):
+        raise CasgateError(f"{shown}: give a start between {EARLIEST.year} and {LATEST.year - 1}")
+    return start
+
+
+def window_start(since: timedelta | datetime, end: datetime) -> datetime:
+    """The start of the window that ends at `end` (the collection time, or now): a start as given, or end - span."""
+    if isinstance(since, datetime):
+        return since
+    if not in_era(end):
+        raise CasgateError(f"the log window's end {end.isoformat()} is outside {EARLIEST.year}..{LATEST.year - 1}")
+    return end - since
 
 
 @dataclass(frozen=True)
@@ -29,8 +55,8 @@ class Window:
     end: datetime
 
     @classmethod
-    def before(cls, end: datetime, span: timedelta) -> Window:
-        return cls(end - span, end)
+    def before(cls, end: datetime, since: timedelta | datetime) -> Window:
+        return cls(window_start(since, end), end)
 
     def describe(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M}Z .. {self.end:%Y-%m-%d %H:%M}Z"
