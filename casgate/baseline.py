@@ -3,7 +3,6 @@ still failing or unchanged, and for evidence that changed, what changed."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,7 +10,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from casgate.errors import CasgateError
+from casgate.errors import CasgateError, EvidenceError
+from casgate.evidence import read_json, required
+from casgate.verdict import Outcome
 
 NEW_FAILURE, FIXED, STILL_FAILING, UNCHANGED, NEW_CHECK = "newly failing", "fixed", "still failing", "unchanged", "new"
 _BAD = {"fail", "error"}
@@ -29,13 +30,29 @@ def load_baseline(path: Path, rootdir: Path, since: str) -> dict[tuple[str, str]
             raise BaselineError(f"{path}: neither a --json result nor a snapshot folder (no manifest.json)")
         with tempfile.TemporaryDirectory(prefix="casgate-baseline-") as work:
             return load_baseline(_result_of_snapshot(path.resolve(), rootdir, since, Path(work)), rootdir, since)
+    if not path.exists():
+        raise BaselineError(f"{path}: baseline file not found")
+    label = str(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        return {(r["host_id"], r["check_id"]): r for r in doc["results"]}
-    except FileNotFoundError:
-        raise BaselineError(f"{path}: baseline file not found") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BaselineError(f"{path}: not a casgate --json result ({type(exc).__name__}: {exc})") from None
+        results = required(read_json(path, label), "results", list, label)
+        rows = [_row(row, f"results[{index}]", label) for index, row in enumerate(results)]
+    except EvidenceError as exc:
+        raise BaselineError(f"{exc} (not a casgate --json result)") from None
+    return {(row["host_id"], row["check_id"]): row for row in rows}
+
+
+def _row(row: Any, where: str, label: str) -> dict[str, Any]:
+    """One result row with the fields the comparison reads, each of its documented type (docs/result.schema.json)."""
+    for key in ("host_id", "check_id", "fingerprint"):
+        required(row, key, str, label, where)
+    outcome = required(row, "outcome", str, label, where)
+    if outcome not in {o.value for o in Outcome}:
+        raise EvidenceError(label, f"field '{where}.outcome' should be one of {', '.join(o.value for o in Outcome)}, "
+                                   f"got {outcome[:40]!r}")
+    for key, value in required(row, "facts", dict, label, where).items():
+        if not isinstance(value, str) and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise EvidenceError(label, f"field '{where}.facts.{key[:40]}' should be a string or a list of strings")
+    return row
 
 
 def _result_of_snapshot(snapshot: Path, rootdir: Path, since: str, work: Path) -> Path:

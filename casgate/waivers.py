@@ -3,18 +3,24 @@ pinned to the evidence it was granted for. A waiver lapses on expiry or when tha
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from casgate.errors import CasgateError
 from casgate.tomlfile import read_toml
 
 _KEYS = {"host", "check", "justification", "expires", "fingerprint"}
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
 
 class WaiverFileError(CasgateError):
     """The waivers file cannot be read at all; a usage error."""
+
+
+class WaiverError(CasgateError):
+    """One [[waiver]] entry is malformed: it is listed in every report and never applied."""
 
 
 @dataclass(frozen=True)
@@ -55,25 +61,37 @@ class WaiverBook:
         return None, lapsed
 
 
-def _waiver(raw: object) -> Waiver:
+def parse_waiver(raw: object, where: str) -> Waiver:
+    """One [[waiver]] table; `where` names the entry ("waivers.toml waiver #2") in the WaiverError."""
+
+    def malformed(problem: str) -> WaiverError:
+        return WaiverError(f"{where}: malformed, not applied: {problem}")
+
     if not isinstance(raw, dict):
-        raise ValueError("should be a table")
+        raise malformed("should be a [[waiver]] table")
     unknown = set(raw) - _KEYS
     if unknown:
-        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")
+        raise malformed(f"unknown key(s) {', '.join(sorted(unknown))[:200]}")
     for key in ("host", "check", "justification"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise ValueError(f"needs {key} = \"...\"")
-    if not isinstance(raw.get("expires"), date):
-        raise ValueError("needs expires = YYYY-MM-DD (a TOML date, no quotes)")
+            raise malformed(f"needs {key} = \"...\"")
+    expires = raw.get("expires")
+    if isinstance(expires, datetime):  # a TOML date-time: whose midnight, in which zone, is ambiguous
+        raise malformed(f"expires = {expires.isoformat()} is a date-time; write the day alone: expires = {expires.date()}")
+    if not isinstance(expires, date):
+        raise malformed("needs expires = YYYY-MM-DD (a TOML date, no quotes)")
     fingerprint = raw.get("fingerprint")
-    if fingerprint is not None and not isinstance(fingerprint, str):
-        raise ValueError("fingerprint should be a string")
-    return Waiver(raw["host"], raw["check"], raw["justification"].strip(), raw["expires"], fingerprint)
+    if fingerprint is not None and not (isinstance(fingerprint, str) and _FINGERPRINT.fullmatch(fingerprint)):
+        raise malformed("fingerprint should be the 16 lower-case hex digits of a result's \"fingerprint\" in --json")
+    return Waiver(raw["host"], raw["check"], raw["justification"].strip(), expires, fingerprint)
 
 
 def load_waivers(path: Path, today: date) -> WaiverBook:
+    """The waivers in `path`; an unreadable file is a WaiverFileError, a malformed entry a problem, never applied."""
     doc = read_toml(path, "waivers", WaiverFileError)
+    unknown = set(doc) - {"waiver"}
+    if unknown:
+        raise WaiverFileError(f"{path}: unknown key(s) {', '.join(sorted(unknown))[:200]}; write each waiver as a [[waiver]] table")
     entries = doc.get("waiver", [])
     if not isinstance(entries, list):
         raise WaiverFileError(f"{path}: write each waiver as a [[waiver]] table")
@@ -81,9 +99,9 @@ def load_waivers(path: Path, today: date) -> WaiverBook:
     for index, raw in enumerate(entries, start=1):
         where = f"{path.name} waiver #{index}"
         try:
-            waiver = _waiver(raw)
-        except ValueError as exc:
-            problems.append(f"{where}: malformed, not applied: {exc}")
+            waiver = parse_waiver(raw, where)
+        except WaiverError as exc:
+            problems.append(str(exc))
             continue
         if waiver.expires < today:
             problems.append(f"{where}: expired on {waiver.expires}, not applied: {waiver.describe()}")
