@@ -3,6 +3,7 @@ snapshot, atomically. Checks then read that snapshot, so a live run and its repl
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import time
@@ -51,6 +52,7 @@ def record(host: InventoryHost, options: LiveOptions, dest: Path, host_side: Hos
     """Collect `host` into the snapshot folder `dest`; an interrupted run leaves no half snapshot behind."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.parent / f".{dest.name}.partial-{os.getpid()}"
+    _tidy(dest)
     shutil.rmtree(partial, ignore_errors=True)
     writer = SnapshotWriter(partial)
     collected_at = datetime.now(timezone.utc)
@@ -108,18 +110,54 @@ def collect_once(dest: Path, collect: Callable[[], Path], timeout: float) -> tup
 
 
 def publish_copy(snapshot: Path, dest: Path) -> None:
-    """--record: a copy of the run's snapshot at `dest`, swapped in atomically."""
+    """--record: a copy of the run's snapshot at `dest` (DIR/NAME, NAME a validated host name), swapped in."""
     partial = dest.parent / f".{dest.name}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _tidy(dest)
     shutil.copytree(snapshot, partial)
     _publish(partial, dest)
 
 
 def _publish(partial: Path, dest: Path) -> None:
-    """Swap the finished snapshot into place; the previous recording is removed only once the new one is there."""
+    """Swap the finished snapshot into place; the previous recording is removed only once the new one is there.
+    A kill between the two renames leaves it at .NAME.previous-PID, which the next run puts back (_tidy)."""
+    if dest.is_symlink():
+        raise CasgateError(f"{dest} is a link; casgate replaces only recordings it wrote itself, never what a link leads to")
     previous = dest.parent / f".{dest.name}.previous-{os.getpid()}"
     if dest.exists():
         dest.rename(previous)
     partial.rename(dest)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _tidy(dest: Path) -> None:
+    """Clean up after killed runs before writing `dest`: drop their partial copies, put back a previous recording
+    a kill left aside. Only dot-folders named after `dest` are touched, and links are never followed."""
+    for stale in dest.parent.glob(f".{glob.escape(dest.name)}.partial-*"):
+        if not _owner_alive(stale):
+            shutil.rmtree(stale, ignore_errors=True)
+    for aside in dest.parent.glob(f".{glob.escape(dest.name)}.previous-*"):
+        if _owner_alive(aside) or aside.is_symlink():
+            continue
+        if not dest.exists():
+            aside.rename(dest)
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
+
+
+def _owner_alive(folder: Path) -> bool:
+    """Whether the process that named `folder` (suffix -PID) still runs; on Windows, where signal 0 would be a
+    Ctrl+C, a folder younger than an hour counts as in use."""
+    try:
+        pid = int(folder.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return True
+    if os.name == "nt":
+        return time.time() - folder.lstat().st_mtime < 3600
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

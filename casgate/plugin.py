@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from casgate.checks.root_store import root_cause_hint
 from casgate.collector import collect_host_side
 from casgate.errors import CasgateError, NotCollected
 from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe
-from casgate.inventory import InventoryHost, load_inventory
+from casgate.inventory import InventoryHost, check_host_name, load_inventory
 from casgate.live import LiveOptions, collect_once, publish_copy, record
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
@@ -33,6 +34,7 @@ _HOSTS = pytest.StashKey[list["HostTarget"]]()
 _VERDICT = pytest.StashKey[Verdict]()
 _WAIVER = pytest.StashKey[tuple["Waiver | None", "str | None"]]()
 _WAIVERS = pytest.StashKey[WaiverBook]()
+_PYTEST_OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.exit.Exception, KeyboardInterrupt)
 _COLLECT_WAIT = 900.0  # seconds a worker waits for another one collecting the same live host
 
 
@@ -47,12 +49,14 @@ class HostTarget:
 
 
 def _manifest_host(folder: Path, default: str) -> str:
-    """The `host` a snapshot's manifest names; unreadable manifests are the checks' business, not this lookup's."""
+    """The `host` a snapshot's manifest names (a plain host name, or a usage error); an unreadable manifest is
+    the checks' business, not this lookup's."""
     try:
         doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return default
-    return doc["host"] if isinstance(doc, dict) and isinstance(doc.get("host"), str) else default
+    host = doc.get("host") if isinstance(doc, dict) else None
+    return check_host_name(host, f"{folder / 'manifest.json'}: host") if isinstance(host, str) else default
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,14 +102,23 @@ def _inventory(config: pytest.Config) -> dict[str, InventoryHost]:
 
 
 def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
-    """Inventory names are live, other names are snapshots; a name in both needs --live or --replay."""
+    """Inventory names are live, other names are snapshots; a name in both needs --live or --replay. A value with
+    a path separator is a snapshot folder. Names are plain host names, matched without regard to case."""
     root = snapshot_root(config)
     inventory = _inventory(config)
     live, replay = config.getoption("live"), config.getoption("replay")
     if live and replay:
         usage_error("--live and --replay exclude each other")
     targets = []
-    for name in dict.fromkeys(config.getoption("host")):
+    for given in dict.fromkeys(config.getoption("host")):
+        if "/" in given or "\\" in given:
+            folder = Path(given).resolve()
+            if not is_snapshot(folder):
+                usage_error(f"--host {given}: no snapshot there ({folder}/manifest.json is missing)")
+            name = check_host_name(folder.name, f"--host {given}")
+            targets.append(HostTarget(name, _manifest_host(folder, name), snapshot=folder))
+            continue
+        name = _known_name(check_host_name(given, "--host"), root, inventory)
         folder = root / name
         in_inventory, recorded = name in inventory, is_snapshot(folder)
         if in_inventory and recorded and not (live or replay):
@@ -115,9 +128,20 @@ def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
         elif recorded:
             targets.append(HostTarget(name, _manifest_host(folder, name), snapshot=folder))
         else:
-            known = ", ".join(sorted(set(known_hosts(root)) | set(inventory))) or "none"
-            usage_error(f"unknown host {name!r}: not in the inventory and no snapshot {folder}/manifest.json (known hosts: {known})")
+            known = sorted(set(known_hosts(root)) | set(inventory))
+            close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1)
+            hint = f"; did you mean {next(k for k in known if k.lower() == close[0])!r}?" if close else ""
+            usage_error(f"unknown host {name!r}: not in the inventory and no snapshot {folder}/manifest.json "
+                        f"(known hosts: {', '.join(known) or 'none'}){hint}")
     return targets
+
+
+def _known_name(name: str, root: Path, inventory: dict[str, InventoryHost]) -> str:
+    """Host names are case-insensitive (HQ01 is hq01): the known spelling when exactly one matches."""
+    if name in inventory or is_snapshot(root / name):
+        return name
+    same = {k for k in (*known_hosts(root), *inventory) if k.lower() == name.lower()}
+    return same.pop() if len(same) == 1 else name
 
 
 def usage_error(message: str) -> NoReturn:
@@ -367,17 +391,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     """Give the report casgate's outcome and row; evidence errors become one clear line, not a traceback."""
     cause, check = _cause_of(item)
-    if call.excinfo is not None and call.excinfo.errisinstance(NotCollected):
+    excinfo = call.excinfo
+    crashed = excinfo is not None and not excinfo.errisinstance((CasgateError, *_PYTEST_OUTCOMES))
+    if excinfo is not None and excinfo.errisinstance(NotCollected):
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
-    elif call.excinfo is not None and call.excinfo.errisinstance(CasgateError):
-        report.longrepr = f"[cause {cause.value}] {check}: could not judge, evidence unusable: {call.excinfo.value}"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {excinfo.value}")
+    elif excinfo is not None and excinfo.errisinstance(CasgateError):
+        report.longrepr = f"[cause {cause.value}] {check}: could not judge, evidence unusable: {excinfo.value}"
+    elif crashed:
+        assert excinfo is not None
+        last = excinfo.traceback[-1]
+        report.longrepr = (f"[cause {cause.value}] {check}: could not judge, casgate itself failed on this evidence "
+                           f"({excinfo.typename}: {str(excinfo.value)[:300]} at {Path(str(last.path)).name}:{last.lineno + 1}); "
+                           "a casgate bug: please report it with the snapshot")
     verdict = item.stash.get(_VERDICT, None)
     if report.when == "call" and report.passed and verdict is None:
         report.outcome = "failed"  # a check that never called gate() judged nothing: never a silent pass
         report.longrepr = f"[cause {cause.value}] {check}: the check returned without a verdict (it must call gate())"
     waiver, lapsed = item.stash.get(_WAIVER, (None, None))
-    unusable = call.excinfo is not None and call.excinfo.errisinstance(CasgateError) and report.failed
+    unusable = (crashed or (excinfo is not None and excinfo.errisinstance(CasgateError))) and report.failed
     result = Outcome.ERROR if unusable else _outcome(report, verdict, waiver is not None)
     if result is None:
         return

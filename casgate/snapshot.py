@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 from casgate.certs import Certificate, Store, load_certificate, load_store, refuse_private_key
 from casgate.errors import EvidenceError, NotCollected
-from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe, parse_bindings, read_json
+from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe, parse_bindings, parse_state, read_json
 from casgate.regfile import RegistryView, load_registry
 
 MANIFEST = "manifest.json"
@@ -45,8 +46,24 @@ class Snapshot:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
+    @cached_property
+    def _links_outside(self) -> dict[str, str]:
+        """Links in the snapshot that lead outside it, to where they lead: nothing outside a snapshot is ever read
+        (or quoted in a report). Linked folders are listed, not entered."""
+        root, found = self.folder.resolve(), {}
+        for folder, dirs, files in os.walk(self.folder):
+            for name in (*dirs, *files):
+                path = Path(folder, name)
+                if path.is_symlink() and not path.resolve().is_relative_to(root):
+                    found[path.relative_to(self.folder).as_posix()] = str(path.resolve())
+        return found
+
     def _path(self, relative: str) -> Path:
-        """The artifact's path, unless the manifest says it was skipped or could not be collected."""
+        """The artifact's path, unless it leads outside the snapshot, or the manifest says it was skipped or could
+        not be collected."""
+        for link, target in self._links_outside.items():
+            if link == relative.rstrip("/") or link.startswith(relative) or relative.startswith(link + "/"):
+                raise EvidenceError(relative, f"{link} is a link to {target}, outside the snapshot; casgate reads nothing outside it")
         if relative != MANIFEST:
             manifest = self.manifest
             if relative in manifest.skipped:
@@ -125,11 +142,8 @@ class Snapshot:
     @cached_property
     def reboot_pending(self) -> bool | None:
         """Windows' reboot-pending flag from iis/state.json (live recordings), or None when not recorded."""
-        path = self.folder / IIS_STATE
-        if not path.is_file():
-            return None
-        value = read_json(path, IIS_STATE).get("reboot_pending")
-        return value if isinstance(value, bool) else None
+        path = self._path(IIS_STATE)
+        return parse_state(read_json(path, IIS_STATE), IIS_STATE) if path.is_file() else None
 
     @cached_property
     def https_probe(self) -> HttpsProbe | None:

@@ -1,0 +1,111 @@
+"""The gate on hostile input: host names that are not host names, links out of a snapshot, a check that crashes,
+and --record leftovers of killed runs. Each gives one clear line and the taxonomy's exit status, never a pass."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from casgate.live import publish_copy
+from tests.conftest import REPO
+
+PAYLOADS = ["<img src=x onerror=alert(1)>", "../victim", "hq01/../../etc", "-k", "hq 01", "hq01\x1b[2J", "..", "a" * 64]
+
+
+@pytest.mark.parametrize("name", PAYLOADS, ids=range(len(PAYLOADS)))
+def test_a_host_name_that_is_not_one_is_a_usage_error(run_suite, name: str) -> None:
+    run = run_suite(f"--host={name}")
+
+    assert run.returncode == 2 and "casgate usage error" in run.output and "Traceback" not in run.output
+
+
+def test_a_manifest_naming_a_hostile_host_is_a_usage_error(scenarios_dir: Path, tmp_path: Path, run_suite) -> None:
+    snapshot = tmp_path / "snaps" / "ok"
+    shutil.copytree(scenarios_dir / "healthy", snapshot)
+    manifest = snapshot / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"host": "', '"host": "<script>x</script>', 1))
+
+    run = run_suite(f"--snapshots={snapshot.parent}", "--host", "ok")
+
+    assert run.returncode == 2 and "manifest.json: host" in run.output and "is not a plain host name" in run.output
+
+
+def test_host_names_are_case_insensitive_and_paths_are_snapshots(run_suite) -> None:
+    upper = run_suite("--host", "HQ01", "-k", "root_store")
+    path = run_suite("--host=snapshots/hq01", "-k", "root_store")
+    typo = run_suite("--host", "hq1")
+
+    assert upper.returncode == 1 and "[hq01]" in upper.output
+    assert path.returncode == 1 and "[hq01]" in path.output
+    assert typo.returncode == 2 and "did you mean 'hq01'?" in typo.output
+
+
+def test_links_out_of_a_snapshot_are_never_read(scenarios_dir: Path, tmp_path: Path, run_suite) -> None:
+    snapshot = tmp_path / "snaps" / "linked"
+    shutil.copytree(scenarios_dir / "healthy", snapshot)
+    secret = tmp_path / "secret.cer"
+    secret.write_text("SECRET-CONTENT")
+    (snapshot / "certs" / "root" / "evil.cer").symlink_to(secret)
+    (snapshot / "registry").rename(tmp_path / "registry-elsewhere")
+    (snapshot / "registry").symlink_to(tmp_path / "registry-elsewhere", target_is_directory=True)
+
+    run = run_suite(f"--snapshots={snapshot.parent}", "--host", "linked")
+
+    outcomes = run.outcomes("linked")
+    assert run.returncode == 3 and "SECRET-CONTENT" not in run.output
+    assert outcomes["test_root_store_is_self_signed"] == outcomes["test_trust_mode_workaround_absent"] == "error"
+    assert f"certs/root/evil.cer is a link to {secret}, outside the snapshot" in run.output
+    assert "registry/: registry is a link to" in run.output
+
+
+def test_a_check_that_crashes_is_an_error_of_that_check_never_a_finding(tmp_path: Path, run_suite) -> None:
+    crashing = tmp_path / "test_crash.py"
+    crashing.write_text("import pytest\n\n\n@pytest.mark.cause('2', 'a check with a bug')\n"
+                        "def test_crashes(bindings, gate):\n    return {}['missing']\n")
+
+    run = run_suite(str(crashing), f"--snapshots={REPO / 'snapshots'}", "--host", "hq01")
+
+    [row] = run.results
+    assert row["outcome"] == "error" and run.returncode == 3
+    assert "could not judge, casgate itself failed on this evidence (KeyError: 'missing' at test_crash.py:6)" in run.output
+    assert "Traceback" not in run.output
+
+
+def _dead_pid() -> int:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    return int(child.stdout)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX process check")
+def test_record_cleans_up_after_killed_runs_and_keeps_a_recording(scenarios_dir: Path, tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    dead = _dead_pid()
+    (rec / f".hq.partial-{dead}" / "certs").mkdir(parents=True)  # a copy killed half-way
+    shutil.copytree(scenarios_dir / "healthy", rec / f".hq.previous-{dead}")  # a kill between the two renames
+    (rec / "victim").mkdir()
+    (rec / "victim" / "keep.txt").write_text("untouched")
+
+    publish_copy(scenarios_dir / "cause-2", rec / "hq")
+
+    assert sorted(p.name for p in rec.iterdir()) == ["hq", "victim"]
+    assert (rec / "hq" / "manifest.json").read_text() == (scenarios_dir / "cause-2" / "manifest.json").read_text()
+    assert (rec / "victim" / "keep.txt").read_text() == "untouched"
+
+
+def test_record_never_replaces_a_link(scenarios_dir: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("untouched")
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "rec" / "hq").symlink_to(elsewhere, target_is_directory=True)
+
+    with pytest.raises(Exception, match="is a link; casgate replaces only recordings it wrote itself"):
+        publish_copy(scenarios_dir / "healthy", tmp_path / "rec" / "hq")
+
+    assert (elsewhere / "keep.txt").read_text() == "untouched"
