@@ -168,3 +168,34 @@ def test_until_is_checked_without_since(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=REPO, check=False, timeout=60)
 
     assert run.returncode == 2 and "--since/--until" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("kind", ["gz", "zip", "endless-line-gz"])
+def test_bombs_stop_at_their_limit_with_flat_memory(tmp_path: Path, kind: str) -> None:
+    """A 256 MiB expansion from ~250 KB on disk: refused by ratio (or line length) long before it is read, in a child
+    process whose peak RSS is measured."""
+    line = b"\r\n"
+    script = f"""
+import gzip, resource, sys, zipfile, zlib
+from pathlib import Path
+from casgate.logs.attribution import Attribution
+out = Path(sys.argv[1])
+body = {line!r} * (1 << 27) if {kind!r} != "endless-line-gz" else b"#Fields: date time" + b"x" * (1 << 28)
+if {kind!r} == "zip":
+    with zipfile.ZipFile(out / "u_ex1.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("u_ex1.log", b"#Fields: date time\\r\\n" + body)
+else:
+    (out / "u_ex1.log.gz").write_bytes(gzip.compress(b"#Fields: date time\\r\\n" + body, 9))
+del body
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+attribution = Attribution()
+attribution.add_iis("logs/", out)
+print(attribution.unreadable)
+print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=300, check=True)
+
+    problems, rss = run.stdout.splitlines()
+    assert ("expands to more than" in problems) if kind != "endless-line-gz" else ("line longer than" in problems)
+    before, after = map(int, rss.split())
+    assert after - before < 100 * 1024  # KiB: the scan adds less than 100 MiB on top of building the bomb

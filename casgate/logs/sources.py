@@ -16,6 +16,8 @@ from casgate.logs._search import Haystack
 
 BLOCK = 8 << 20
 MAX_LINE = 1 << 20  # no IIS or phone log line comes near this; a longer one is never buffered whole
+MAX_RATIO = 500  # text logs compress 10-50x; past 64 MiB, more than this is a decompression bomb
+MAX_EXPANDED = 8 << 30  # and no single log is read past 8 GiB
 # damaged, truncated, encrypted or unsupported archives (BadGzipFile is an OSError; encrypted zips: RuntimeError)
 _UNREADABLE = (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error, ValueError, zipfile.BadZipFile)
 
@@ -41,13 +43,18 @@ def utf16_codec(head: bytes) -> str | None:
     return None
 
 
-def _stream_blocks(opener: Callable[[], Any], label: str) -> Iterator[Block]:
-    """Blocks of whole lines from a binary stream (file, gzip or zip member), UTF-16 re-encoded as UTF-8."""
+def _stream_blocks(opener: Callable[[], Any], label: str, stored: int) -> Iterator[Block]:
+    """Blocks of whole lines from a binary stream (file, gzip or zip member of `stored` bytes on disk), UTF-16
+    re-encoded as UTF-8; memory stays flat and a bomb stops at its ratio or size limit."""
     with opener() as stream:
         carry, decoder = b"", None
-        first = True
+        first, expanded = True, 0
         while True:
             chunk = stream.read(BLOCK)
+            expanded += len(chunk)
+            if expanded > MAX_EXPANDED or (expanded > 64 << 20 and expanded > MAX_RATIO * max(stored, 1)):
+                raise EvidenceError(label, f"expands to more than {expanded >> 20} MiB from {stored} bytes; "
+                                           f"refusing it (limits: {MAX_RATIO}x, {MAX_EXPANDED >> 30} GiB)")
             if first:
                 codec = utf16_codec(chunk[:4])
                 decoder = codecs.getincrementaldecoder(codec)("replace") if codec else None
@@ -71,7 +78,7 @@ def _file_blocks(path: Path, label: str) -> Iterator[Block]:
     with path.open("rb") as handle:
         codec = utf16_codec(handle.read(4))
     if codec:
-        yield from _stream_blocks(lambda: path.open("rb"), label)
+        yield from _stream_blocks(lambda: path.open("rb"), label, path.stat().st_size)
         return
     hay = Haystack.of_file(str(path))
     try:
@@ -105,7 +112,7 @@ def log_files(path: Path, label: str) -> Iterator[tuple[str, Callable[[], Iterat
     elif name.endswith(".gz"):
         import gzip
 
-        yield label, _guarded(label, lambda: _stream_blocks(lambda: gzip.open(path, "rb"), label))
+        yield label, _guarded(label, lambda: _stream_blocks(lambda: gzip.open(path, "rb"), label, path.stat().st_size))
     else:
         yield label, _guarded(label, lambda: _file_blocks(path, label))
 
@@ -129,6 +136,6 @@ def _zip_members(path: Path, label: str) -> Iterator[tuple[str, Callable[[], Ite
 def _zip_member(path: Path, member: str, label: str) -> Callable[[], Iterator[Block]]:
     def blocks() -> Iterator[Block]:
         with zipfile.ZipFile(path) as archive:
-            yield from _stream_blocks(lambda: archive.open(member), label)
+            yield from _stream_blocks(lambda: archive.open(member), label, archive.getinfo(member).compress_size)
 
     return blocks
