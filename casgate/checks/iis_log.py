@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from casgate.errors import EvidenceError
-from casgate.logs.attribution import Attribution, describe, describe_history
+from casgate.logs.attribution import Attribution, describe, describe_history, not_judged
 from casgate.regfile import RegistryView
 from casgate.schannel import SCHANNEL, dword
 from casgate.snapshot import IIS_LOGS, LogFile
@@ -46,8 +45,7 @@ def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: 
             facts,
         )
     if problems:
-        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-        raise EvidenceError(IIS_LOGS, f"cannot conclude 'no certauth rejection': {shown}")
+        raise not_judged(IIS_LOGS, "no certauth rejection", problems)
     if attribution.partial:
         return Verdict.warned(
             f"{len(attribution.partial)} log(s) end in a certauth line cut short; everything else shows no rejection",

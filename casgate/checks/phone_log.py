@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from casgate.logs import phone
-from casgate.logs.attribution import Attribution, describe, describe_history
-from casgate.snapshot import LogFile
+from casgate.logs.attribution import Attribution, describe, describe_history, not_judged
+from casgate.snapshot import PHONE_LOGS, LogFile
 from casgate.verdict import Facts, Verdict
 from casgate.window import Window
 
@@ -39,6 +39,10 @@ def judge_phone_logs(logs: Iterable[LogFile], symptom: str, window: Window, fqdn
     asked = {s.rsplit(" asking for ", 1)[1] for f in now + old for s in [f.symptom] if " asking for " in s}
     context += [f"phones asked for {name!r}, not the HQ FQDN {fqdn!r}" for name in sorted(asked - {fqdn})]
     facts: Facts = {"phones": tuple(sorted(f"{f.phone}: [cause {f.cause}] {f.symptom}" for f in now))}
+    problems = attribution.problems()
+    if not now and problems:
+        raise not_judged(PHONE_LOGS, f"no {_WHAT[symptom]}", problems)
+    context += [f"not judged: {p}" for p in problems]
     if not now:
         return Verdict.passed(f"no {_WHAT[symptom]} in the phone logs in the window", tuple(context), facts)
     return Verdict.failed(

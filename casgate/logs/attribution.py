@@ -16,6 +16,8 @@ from casgate.win32status import describe_win32_status
 CERTAUTH_STEM = "/shoreauth/certauth"
 SAMPLES = 3
 NO_CLIENT_IP = "(no c-ip field)"
+_NOT_A_LOG = {None: "neither an IIS W3C log (#Software/#Fields header) nor an IP400 phone log",
+              "phone": "not an IP400 phone log (its first lines do not start with an ISO 8601 time and the phone's name)"}
 
 # (sc-status, sc-substatus) on certauth -> (cause, what it is). 403.7 counts only in trust-list mode (see below).
 _IIS = {
@@ -168,30 +170,30 @@ class Attribution:
         return current and len(finding.samples) < self.samples
 
     def add_phone(self, label: str, path: Path) -> None:
+        """Phone logs; a file that does not have the IP400 log's line shape is unreadable, never "no symptom"."""
+        self._add(label, path, "phone")
+
+    def add_any(self, label: str, path: Path) -> None:
+        """Logs of unknown kind (the logs-only command): each source is read as IIS or phone log by its content."""
+        self._add(label, path, None)
+
+    def _add(self, label: str, path: Path, expected: str | None) -> None:
         for source, blocks in self._sources(path, label):
-            self._scan_phone(source, blocks)
+            first = next(blocks, None)
+            if first is None:
+                if not any(u.startswith(f"{source}:") for u in self.unreadable):
+                    self.unreadable.append(f"{source}: is empty")
+                continue
+            kind = sniff(first.hay.slice(0, 4096))
+            if kind is None or (expected is not None and kind != expected):
+                self.unreadable.append(f"{source}: {_NOT_A_LOG[expected]}")
+                continue
+            (self._scan_iis if kind == "iis" else self._scan_phone)(source, _chain(first, blocks))
 
     def _scan_phone(self, source: str, blocks: Iterable[Block]) -> None:
         for hit in phone.scan_file(source, blocks, self._wants_phone_line):
             cause, what = self._phone_kind(hit)
             self._record(cause, what, hit.phone, hit.time, hit.line, hit.cite)
-
-    def add_any(self, label: str, path: Path) -> None:
-        """Logs of unknown kind (the logs-only command): each source is read as IIS or phone log by its content."""
-        for source, blocks in self._sources(path, label):
-            first = next(blocks, None)
-            if first is None:
-                if not any(source in u for u in self.unreadable):
-                    self.unreadable.append(f"{source}: is empty")
-                continue
-            kind = sniff(first.hay.slice(0, 4096))
-            rest = _chain(first, blocks)
-            if kind == "iis":
-                self._scan_iis(source, rest)
-            elif kind == "phone":
-                self._scan_phone(source, rest)
-            else:
-                self.unreadable.append(f"{source}: neither an IIS W3C log (#Software/#Fields header) nor an IP400 phone log")
 
     def _record(self, cause: str, symptom: str, phone_id: str, moment: datetime | None, line: int | None, cite) -> None:  # type: ignore[no-untyped-def]
         finding, _ = self._finding(cause, symptom, phone_id, moment)
@@ -206,6 +208,12 @@ class Attribution:
     def history_findings(self, causes: Iterable[str] | None = None) -> list[Finding]:
         wanted = set(causes) if causes is not None else None
         return [f for f in self.history.values() if wanted is None or f.cause in wanted]
+
+
+def not_judged(artifact: str, conclusion: str, problems: list[str]) -> EvidenceError:
+    """The error a log judge raises when it has no finding but could not read everything: no "all clear"."""
+    shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    return EvidenceError(artifact, f"cannot conclude '{conclusion}': {shown}")
 
 
 def when_text(moment: datetime | None) -> str:
