@@ -85,6 +85,7 @@ LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 def in_era(moment: datetime) -> bool:
+    """Whether an aware time lies in EARLIEST..LATEST, where casgate can trust it and do window arithmetic."""
     return EARLIEST <= moment < LATEST
 
 
