@@ -1,5 +1,6 @@
-"""Just enough DER to read what cryptography will not: the raw Issuer and Subject of a certificate it refuses to
-load, and the outer shape of a PKCS#12 (PFX) file, which must be refused as a private key without a password."""
+"""Just enough DER to read what cryptography will not: the raw names, signed bytes, signature and key of a
+certificate it refuses to load, and the outer shape of a PKCS#12 (PFX) file, which must be refused as a private
+key without a password."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 SEQUENCE = 0x30
 INTEGER = 0x02
+BIT_STRING = 0x03
 OID = 0x06
 _VERSION_TAG = 0xA0  # [0] EXPLICIT version in a TBSCertificate
 _PKCS7_DATA = bytes.fromhex("2a864886f70d010701")  # 1.2.840.113549.1.7.1
@@ -62,17 +64,48 @@ def _sequence(data: bytes) -> Tlv:
     return outer
 
 
-def issuer_and_subject(der: bytes) -> tuple[bytes, bytes]:
-    """The encoded Issuer and Subject Names of an X.509 certificate (TBSCertificate fields 4 and 6)."""
+@dataclass(frozen=True)
+class CertificateParts:
+    """The raw pieces a self-signature check needs: names, the signed bytes, the algorithm, the signature, the key."""
+
+    issuer: bytes
+    subject: bytes
+    tbs: bytes
+    algorithm: str  # dotted OID
+    signature: bytes
+    public_key: bytes  # SubjectPublicKeyInfo, DER
+
+
+def certificate_parts(der: bytes) -> CertificateParts:
+    """Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }; TBSCertificate
+    holds [0] version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo, ..."""
     certificate = children(_sequence(der))
-    if len(certificate) != 3 or certificate[0].tag != SEQUENCE:
+    if len(certificate) != 3 or certificate[0].tag != SEQUENCE or certificate[2].tag != BIT_STRING:
         raise DerError("not an X.509 certificate (Certificate is not tbsCertificate, algorithm, signature)")
     tbs = children(certificate[0])
     if tbs and tbs[0].tag == _VERSION_TAG:
         tbs = tbs[1:]
-    if len(tbs) < 5 or tbs[0].tag != INTEGER or tbs[2].tag != SEQUENCE or tbs[4].tag != SEQUENCE:
+    if len(tbs) < 6 or tbs[0].tag != INTEGER or not all(t.tag == SEQUENCE for t in (tbs[2], tbs[4], tbs[5])):
         raise DerError("not an X.509 certificate (TBSCertificate fields missing)")
-    return tbs[2].encoded, tbs[4].encoded
+    algorithm = children(certificate[1])
+    if not algorithm or algorithm[0].tag != OID or not certificate[2].content:
+        raise DerError("not an X.509 certificate (no signature algorithm)")
+    return CertificateParts(tbs[2].encoded, tbs[4].encoded, certificate[0].encoded, dotted(algorithm[0].content),
+                            certificate[2].content[1:], tbs[5].encoded)
+
+
+def dotted(content: bytes) -> str:
+    """An OBJECT IDENTIFIER's content octets as 1.2.840..."""
+    arcs, value = [], 0
+    for byte in content:
+        value = value << 7 | byte & 0x7F
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if not arcs:
+        raise DerError("empty object identifier")
+    first = min(arcs[0] // 40, 2)
+    return ".".join(map(str, [first, arcs[0] - 40 * first, *arcs[1:]]))
 
 
 def is_pkcs12(data: bytes) -> bool:

@@ -393,23 +393,25 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     cause, check = _cause_of(item)
     excinfo = call.excinfo
     crashed = excinfo is not None and not excinfo.errisinstance((CasgateError, *_PYTEST_OUTCOMES))
+    problem = None  # why the check could not judge, said once (the report line names the check already)
     if excinfo is not None and excinfo.errisinstance(NotCollected):
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {excinfo.value}")
     elif excinfo is not None and excinfo.errisinstance(CasgateError):
-        report.longrepr = f"[cause {cause.value}] {check}: could not judge, evidence unusable: {excinfo.value}"
+        problem = f"could not judge, evidence unusable: {excinfo.value}"
     elif crashed:
         assert excinfo is not None
         last = excinfo.traceback[-1]
-        report.longrepr = (f"[cause {cause.value}] {check}: could not judge, casgate itself failed on this evidence "
-                           f"({excinfo.typename}: {str(excinfo.value)[:300]} at {Path(str(last.path)).name}:{last.lineno + 1}); "
-                           "a casgate bug: please report it with the snapshot")
+        problem = (f"could not judge, casgate itself failed on this evidence ({excinfo.typename}: {str(excinfo.value)[:300]} "
+                   f"at {Path(str(last.path)).name}:{last.lineno + 1}); a casgate bug: please report it with the snapshot")
+    if problem is not None:
+        report.longrepr = f"[cause {cause.value}] {check}: {problem}"
     verdict = item.stash.get(_VERDICT, None)
     if report.when == "call" and report.passed and verdict is None:
         report.outcome = "failed"  # a check that never called gate() judged nothing: never a silent pass
         report.longrepr = f"[cause {cause.value}] {check}: the check returned without a verdict (it must call gate())"
     waiver, lapsed = item.stash.get(_WAIVER, (None, None))
-    unusable = (crashed or (excinfo is not None and excinfo.errisinstance(CasgateError))) and report.failed
+    unusable = problem is not None and report.failed
     result = Outcome.ERROR if unusable else _outcome(report, verdict, waiver is not None)
     if result is None:
         return
@@ -419,7 +421,7 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     target: HostTarget = item.callspec.params["target"]  # type: ignore[attr-defined]
     row = Row(
         host=target.name, host_id=target.identity, cause=cause, check=check, check_id=_check_id(item), nodeid=item.nodeid, outcome=result,
-        summary=verdict.summary if verdict else _first_line(report),
+        summary=verdict.summary if verdict else problem if unusable else _first_line(report),
         remediation=verdict.remediation if verdict and result is not Outcome.PASS else "",
         facts=verdict.facts if verdict else {}, fingerprint=verdict.fingerprint() if verdict else "",
         source="live" if target.live else "recorded", duration=round(report.duration, 4),

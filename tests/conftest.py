@@ -37,19 +37,25 @@ def scenarios_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def run_gate(workdir: Path, *args: str, env_extra: dict[str, str] | None = None, timeout: float = 120) -> SuiteRun:
+    """Run the real suite (tests_infra/) in a subprocess from the repository, as a user would; results and the
+    report go to `workdir`."""
+    json_path = workdir / "results.json"
+    json_path.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | (env_extra or {})
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--json={json_path}", *args]
+    if not any(a.startswith("--html") for a in args):
+        command.append(f"--html={workdir / 'report.html'}")
+    proc = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    results = json.loads(json_path.read_text())["results"] if json_path.exists() else []
+    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, results)
+
+
 @pytest.fixture
 def run_suite(tmp_path: Path):
-    """Run the real suite (tests_infra/) in a subprocess from the repository, as a user would."""
+    """run_gate in this test's temporary folder."""
 
-    def run(*args: str, env_extra: dict[str, str] | None = None) -> SuiteRun:
-        json_path = tmp_path / "results.json"
-        json_path.unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | (env_extra or {})
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--json={json_path}", *args]
-        if not any(a.startswith("--html") for a in args):
-            command.append(f"--html={tmp_path / 'report.html'}")
-        proc = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-        results = json.loads(json_path.read_text())["results"] if json_path.exists() else []
-        return SuiteRun(proc.returncode, proc.stdout + proc.stderr, results)
+    def run(*args: str, env_extra: dict[str, str] | None = None, timeout: float = 120) -> SuiteRun:
+        return run_gate(tmp_path, *args, env_extra=env_extra, timeout=timeout)
 
     return run

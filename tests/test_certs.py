@@ -88,7 +88,7 @@ def test_garbage_is_listed_by_file_and_sha1_and_never_judged(tmp_path: Path) -> 
 
     assert store.certificates == () and len(store.unreadable) == 1
     junk = store.unreadable[0]
-    assert (junk.source, junk.same_names) == ("certs/root/junk.cer", None)
+    assert (junk.source, junk.self_signed) == ("certs/root/junk.cer", None)
     assert junk.thumbprint == hashlib.sha1(b"\x00\x01 not der").hexdigest().upper()
     with pytest.raises(EvidenceError, match=r"^certs/root/junk.cer: is not a certificate casgate can read \(not a DER or PEM"):
         load_certificate(tmp_path / "junk.cer", "certs/root/junk.cer")
@@ -105,22 +105,36 @@ def test_thumbprint_copied_from_the_mmc_is_normalised() -> None:
     assert normalise_thumbprint("\u200ea1 b2 c3") == "A1B2C3"
 
 
-def _refused_by_cryptography(cert: x509.Certificate) -> bytes:
-    """The certificate's DER with its version set to 7: cryptography refuses to load it, the names are intact."""
-    der = cert.public_bytes(serialization.Encoding.DER)
-    at = der.index(b"\xa0\x03\x02\x01\x02")
-    return der[:at] + b"\xa0\x03\x02\x01\x07" + der[at + 5:]
+def _der(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    head = bytes([length]) if length < 0x80 else bytes([0x80 | ((length.bit_length() + 7) // 8)]) + length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + head + content
 
 
-def test_a_certificate_cryptography_refuses_is_listed_and_judged_by_its_raw_names(tmp_path: Path, keys) -> None:
-    (tmp_path / "root.cer").write_bytes(_refused_by_cryptography(_cert("Old Root", "Old Root", keys[0])))
-    (tmp_path / "sub.cer").write_bytes(_refused_by_cryptography(_cert("Issuing CA", "Old Root", keys[0], keys[1])))
+def _refused_by_cryptography(cert: x509.Certificate, signer) -> bytes:
+    """The certificate with its version set to 7 and signed again by `signer`: cryptography refuses to load it,
+    yet its names, key and signature are all there to be checked from the DER."""
+    tbs = cert.tbs_certificate_bytes.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x07", 1)
+    algorithm = _der(0x30, _der(0x06, bytes.fromhex("2a8648ce3d040302")))  # ecdsa-with-SHA256
+    signature = signer.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    return _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
+
+
+def test_a_certificate_cryptography_refuses_is_listed_and_judged_from_its_der(tmp_path: Path, keys) -> None:
+    (tmp_path / "root.cer").write_bytes(_refused_by_cryptography(_cert("Old Root", "Old Root", keys[0]), keys[0]))
+    (tmp_path / "sneaky.cer").write_bytes(_refused_by_cryptography(_cert("Old Root", "Old Root", keys[0]), keys[1]))
+    (tmp_path / "sub.cer").write_bytes(_refused_by_cryptography(_cert("Issuing CA", "Old Root", keys[1]), keys[0]))
     (tmp_path / "ok.cer").write_bytes(_cert("Root", "Root", keys[0]).public_bytes(serialization.Encoding.DER))
 
     store = load_store(tmp_path, "certs/root/")
 
     assert [c.source for c in store.certificates] == ["certs/root/ok.cer"]
-    assert {u.source: u.same_names for u in store.unreadable} == {"certs/root/root.cer": True, "certs/root/sub.cer": False}
+    judged = {u.source: (u.self_signed, u.note) for u in store.unreadable}
+    assert judged == {
+        "certs/root/root.cer": (True, "raw Issuer equals Subject and its own key verifies it (from the DER)"),
+        "certs/root/sneaky.cer": (False, "raw Issuer equals Subject but its own key does not verify it"),
+        "certs/root/sub.cer": (False, "raw Issuer differs from Subject"),
+    }
     assert all("not a valid X509 version" in u.problem for u in store.unreadable)
 
 

@@ -37,7 +37,7 @@ WORKAROUND_REVIEW = (
 
 def _why_not_self_signed(cert: Certificate | Unreadable) -> str:
     if isinstance(cert, Unreadable):
-        return "its raw Issuer differs from its Subject (read from the DER; cryptography cannot load it)"
+        return f"{cert.note} (read from the DER; cryptography cannot load it)"
     if cert.issuer != cert.subject:
         return "Issuer differs from Subject"
     return "Issuer equals Subject but the signature does not verify with its own key"
@@ -51,13 +51,13 @@ def _removal(thumb: str) -> str:
 
 def offenders_of(root_store: Store) -> list[Certificate | Unreadable]:
     """Certificates that are not self-signed; an unreadable file counts only when its raw names differ."""
-    return [*(c for c in root_store.certificates if not c.self_signed), *(u for u in root_store.unreadable if u.same_names is False)]
+    return [*(c for c in root_store.certificates if not c.self_signed), *(u for u in root_store.unreadable if u.self_signed is False)]
 
 
 def judge_root_store(root_store: Store) -> Verdict:
     """1a: every certificate in LocalMachine\\Root must be self-signed; a file that cannot be judged is never a pass."""
     offenders = offenders_of(root_store)
-    unjudged = [u for u in root_store.unreadable if u.same_names is None]
+    unjudged = [u for u in root_store.unreadable if u.self_signed is None]
     unreadable = [f"could not be read (not judged): {u.describe()}" for u in unjudged]
     facts: Facts = {"not self-signed in Root": tuple(sorted(f"{_subject(c)} ({c.thumbprint})" for c in offenders))}
     if offenders:
@@ -71,7 +71,7 @@ def judge_root_store(root_store: Store) -> Verdict:
     if unjudged:
         raise EvidenceError(root_store.label, f"{len(unjudged)} file(s) could not be judged: " + "; ".join(u.describe() for u in unjudged))
     checked = [f"{c.subject} ({c.thumbprint}): {note}" for c in root_store.certificates for note in c.notes]
-    checked += [f"{u.describe()}: raw Issuer == Subject (the KB's rule decides; signature not checked)" for u in root_store.unreadable]
+    checked += [f"{u.describe()}: {u.note}" for u in root_store.unreadable]
     return Verdict.passed(f"all {len(root_store)} certificates in LocalMachine\\Root are self-signed", tuple(checked), facts)
 
 
