@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import json
 import re
@@ -16,9 +17,11 @@ SOURCES = ("live", "crafted")
 
 
 def read_json(path: Path, label: str) -> Any:
-    """JSON as PowerShell's Out-File writes it (UTF-8, maybe with BOM) or as Python writes it."""
+    """JSON as PowerShell writes it (Windows PowerShell 5.1's Out-File: UTF-16 LE with BOM; PowerShell 7 and
+    Set-Content -Encoding UTF8: UTF-8, maybe with BOM) or as Python writes it."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+        text = data.decode("utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig")
     except FileNotFoundError:
         raise EvidenceError(label, "is missing") from None
     except (OSError, UnicodeDecodeError) as exc:

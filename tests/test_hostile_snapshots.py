@@ -1,0 +1,262 @@
+"""Broken and hostile evidence, one damaged copy of the healthy snapshot per artifact, generated here: all of them
+are judged in ONE run of the real suite (one host each), and for every host the checks that read the damaged
+artifact are never a pass, the others still pass, and nothing prints a traceback or an INTERNALERROR."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import shutil
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.conftest import SuiteRun, run_gate
+
+ROOT = {"test_root_store_is_self_signed", "test_mitel_root_ca_is_trusted"}
+MITEL = {"test_mitel_root_ca_is_trusted"}
+KEYSTORE = {"test_mitel_root_ca_is_trusted", "test_https_binding_matches_keystore"}
+BINDING = {"test_https_binding_matches_keystore"}
+REGISTRY = {"test_trust_mode_workaround_absent", "test_certauth_not_rejected_in_iis_logs", "test_tls10_enabled", "test_phone_cipher_profile_accepted"}
+IIS = {"test_certauth_not_rejected_in_iis_logs"}
+PHONES = {"test_phone_logs_show_no_tls_failure", "test_phone_logs_show_no_host_not_found"}
+DNS = {"test_fqdn_resolves_to_hq"}
+TLS = {"test_tls10_enabled", "test_phone_cipher_profile_accepted"}
+HTTPS = {"test_certauth_endpoint_answers"}
+STATE = {"test_tls10_enabled"}
+EVERY = ROOT | KEYSTORE | REGISTRY | IIS | PHONES | DNS | TLS | HTTPS
+
+
+@dataclass(frozen=True)
+class Damage:
+    name: str
+    apply: Callable[[Path], None]
+    checks: frozenset[str]  # never a pass; every other check still passes
+
+
+def _write(relative: str, data: bytes | str) -> Callable[[Path], None]:
+    def apply(snapshot: Path) -> None:
+        path = snapshot / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return apply
+
+
+def _json(relative: str, doc: object) -> Callable[[Path], None]:
+    return _write(relative, json.dumps(doc))
+
+
+def _edit(relative: str, change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def apply(snapshot: Path) -> None:
+        path = snapshot / relative
+        path.write_bytes(change(path.read_bytes()))
+    return apply
+
+
+def _manifest(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def apply(snapshot: Path) -> None:
+        doc = json.loads((snapshot / "manifest.json").read_text())
+        change(doc)
+        (snapshot / "manifest.json").write_text(json.dumps(doc))
+    return apply
+
+
+def _key_der() -> bytes:
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                                 serialization.NoEncryption())
+
+
+def _pfx() -> bytes:
+    from casgate.scenarios import craft  # noqa: F401 - the generator's own keys are not reachable; make one here
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+    from datetime import datetime
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hq")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(1)
+            .not_valid_before(datetime(2025, 1, 1)).not_valid_after(datetime(2027, 1, 1)).sign(key, hashes.SHA256()))
+    return pkcs12.serialize_key_and_certificates(b"hq", key, cert, None, serialization.NoEncryption())
+
+
+REG_HEAD = "Windows Registry Editor Version 5.00\r\n\r\n"
+TLS10 = r"[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.0\Server]"
+IIS_LOG = "iis/logs/W3SVC1/u_ex261120.log"
+PHONE_LOG = "phone-logs/P105709FW16424D2D8B.log"
+FIELDS = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken"
+
+DAMAGES = [
+    # certificates in LocalMachine\Root
+    Damage("root-empty-file", _write("certs/root/empty.cer", b""), frozenset({"test_root_store_is_self_signed"})),
+    Damage("root-garbage", _write("certs/root/junk.cer", b"\x30\x82\xff\xff junk"), frozenset({"test_root_store_is_self_signed"})),
+    Damage("root-truncated-der", _edit("certs/root/corp-root.cer", lambda b: b[: len(b) // 2]), frozenset({"test_root_store_is_self_signed"})),
+    Damage("root-bad-base64", _write("certs/root/x.pem", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"), frozenset(ROOT)),
+    Damage("root-two-in-one-pem", lambda s: (s / "certs/root/two.pem").write_text(
+        ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n") * 2), frozenset(ROOT)),
+    Damage("root-pem-private-key", _write("certs/root/key.cer", "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"), frozenset(ROOT)),
+    Damage("root-der-private-key", _write("certs/root/key.cer", _key_der()), frozenset(ROOT)),
+    Damage("root-pfx", _write("certs/root/backup.crt", _pfx()), frozenset(ROOT)),
+    Damage("root-pfx-extension", _write("certs/root/backup.pfx", b"anything"), frozenset(ROOT)),
+    Damage("root-huge", _write("certs/root/huge.cer", b"0" * (2 << 20)), frozenset(ROOT)),
+    Damage("root-folder-missing", lambda s: shutil.rmtree(s / "certs/root"), frozenset(ROOT)),
+    Damage("root-folder-empty", lambda s: [p.unlink() for p in (s / "certs/root").iterdir()], frozenset(ROOT)),
+    Damage("root-nul-bytes", _write("certs/root/nul.cer", b"\x00" * 4096), frozenset({"test_root_store_is_self_signed"})),
+    Damage("root-utf16-pem", lambda s: (s / "certs/root/u16.cer").write_bytes(
+        codecs.BOM_UTF16_LE + (s / "certs/root/corp-root.cer").read_bytes().hex().encode("utf-16-le")), frozenset({"test_root_store_is_self_signed"})),
+    # keystore
+    Damage("keystore-server-missing", lambda s: (s / "keystore/server.crt").unlink(), frozenset(BINDING)),
+    Damage("keystore-server-garbage", _write("keystore/server.crt", b"not a cert"), frozenset(BINDING)),
+    Damage("keystore-mitel-garbage", _write("keystore/Mitel_mfg_ca.crt", b"\x30\x03\x02\x01\x01"), frozenset(MITEL)),
+    Damage("keystore-mitel-missing", lambda s: (s / "keystore/Mitel_mfg_ca.crt").unlink(), frozenset(MITEL)),
+    Damage("keystore-private-key-pem", _write("keystore/server.key.txt", "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"), frozenset(KEYSTORE)),
+    Damage("keystore-private-key-der", _write("keystore/server-key.crt", _key_der()), frozenset(KEYSTORE)),
+    Damage("keystore-pfx-as-crt", _write("keystore/backup.crt", _pfx()), frozenset(KEYSTORE)),
+    Damage("keystore-encrypted-key", _write("keystore/k.pem", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n"), frozenset(KEYSTORE)),
+    # certs/my and bindings
+    Damage("my-missing", lambda s: shutil.rmtree(s / "certs/my"), frozenset(BINDING)),
+    Damage("bindings-not-json", _write("iis/bindings.json", "{not json"), frozenset(BINDING)),
+    Damage("bindings-empty-list", _json("iis/bindings.json", []), frozenset(BINDING)),
+    Damage("bindings-null", _json("iis/bindings.json", None), frozenset(BINDING)),
+    Damage("bindings-number-hash", _json("iis/bindings.json", [{"protocol": "https", "bindingInformation": "*:443:", "certificateHash": 12345}]), frozenset(BINDING)),
+    Damage("bindings-no-information", _json("iis/bindings.json", [{"protocol": "https"}]), frozenset(BINDING)),
+    Damage("bindings-bad-information", _json("iis/bindings.json", [{"protocol": "https", "bindingInformation": "443"}]), frozenset(BINDING)),
+    Damage("bindings-port-overflow", _json("iis/bindings.json", [{"protocol": "https", "bindingInformation": "*:99999999999999999999:"}]), frozenset(BINDING)),
+    Damage("bindings-nested", _write("iis/bindings.json", "[" * 100_000 + "]" * 100_000), frozenset(BINDING)),
+    # Windows PowerShell 5.1's Out-File writes UTF-16 LE with a BOM: read, not refused
+    Damage("bindings-utf16", _edit("iis/bindings.json", lambda b: codecs.BOM_UTF16_LE + b.decode().encode("utf-16-le")), frozenset()),
+    Damage("bindings-binary", _write("iis/bindings.json", bytes(range(256))), frozenset(BINDING)),
+    # registry
+    Damage("reg-garbage", _write("registry/schannel.reg", b"\xff\xfe" + "garbage\r\n".encode("utf-16-le")), frozenset(REGISTRY)),
+    Damage("reg-no-header", _write("registry/schannel.reg", f"{TLS10}\r\n\"Enabled\"=dword:00000001\r\n"), frozenset(REGISTRY)),
+    Damage("reg-dword-overflow", _write("registry/schannel.reg", f"{REG_HEAD}{TLS10}\r\n\"Enabled\"=dword:100000002\r\n"), frozenset(REGISTRY)),
+    Damage("reg-dword-negative", _write("registry/schannel.reg", f"{REG_HEAD}{TLS10}\r\n\"Enabled\"=dword:-1\r\n"), frozenset(REGISTRY)),
+    Damage("reg-empty", _write("registry/schannel.reg", b""), frozenset(REGISTRY)),
+    Damage("reg-binary", _write("registry/schannel.reg", bytes(range(256)) * 4), frozenset(REGISTRY)),
+    Damage("reg-folder-missing", lambda s: shutil.rmtree(s / "registry"), frozenset(REGISTRY)),
+    Damage("reg-unterminated-key", _write("registry/schannel.reg", f"{REG_HEAD}[HKEY_LOCAL_MACHINE\\SYSTEM\r\n"), frozenset(REGISTRY)),
+    Damage("reg-string-as-dword", _edit("registry/schannel.reg", lambda b: (b.decode("utf-16") + f"{TLS10}\r\n\"Enabled\"=\"1\"\r\n")
+                                                                       .encode("utf-16")), frozenset({"test_tls10_enabled"})),
+    Damage("reg-huge", _write("registry/schannel.reg", REG_HEAD + ";" + "x" * (17 << 20) + "\r\n"), frozenset(REGISTRY)),
+    # IIS logs
+    Damage("iis-random-bytes", _write(IIS_LOG, bytes(range(256)) * 512), frozenset(IIS)),
+    Damage("iis-empty", _write(IIS_LOG, b""), frozenset(IIS)),
+    Damage("iis-no-fields", _write(IIS_LOG, "2026-11-20 05:00:00 10.0.0.1 POST /shoreauth/certauth - 443 - 10.0.0.2 x - 403 16 2148204809 1\r\n"), frozenset(IIS)),
+    Damage("iis-duplicate-field", _write(IIS_LOG, "#Fields: date time cs-uri-stem cs-uri-stem sc-status\r\n2026-11-20 05:00:00 /shoreauth/certauth x 403\r\n"), frozenset(IIS)),
+    Damage("iis-no-substatus", _write(IIS_LOG, "#Fields: date time c-ip cs-uri-stem sc-status\r\n2026-11-20 05:00:00 10.0.0.2 /shoreauth/certauth 403\r\n"), frozenset(IIS)),
+    Damage("iis-no-stem", _write(IIS_LOG, "#Fields: date time c-ip cs-uri-query sc-status sc-substatus\r\n2026-11-20 05:00:00 10.0.0.2 certauth 403 16\r\n"), frozenset(IIS)),
+    Damage("iis-malformed-certauth", _write(IIS_LOG, f"{FIELDS}\r\n2026-11-20 05:00:00 10.0.0.1 POST /shoreauth/certauth - 443 - 10.0.0.2 x - 40316 2148204809 1\r\n"), frozenset(IIS)),
+    Damage("iis-bad-date", _write(IIS_LOG, f"{FIELDS}\r\n2026-13-45 99:99:99 10.0.0.1 POST /shoreauth/certauth - 443 - 10.0.0.2 x - 403 16 2148204809 1\r\n"), frozenset(IIS)),
+    Damage("iis-corrupt-gz", lambda s: ((s / IIS_LOG).unlink(), (s / (IIS_LOG + ".gz")).write_bytes(b"\x1f\x8b garbage")), frozenset(IIS)),
+    Damage("iis-truncated-gz", lambda s: (s / (IIS_LOG + ".gz")).write_bytes(gzip.compress((s / IIS_LOG).read_bytes())[:30]), frozenset(IIS)),
+    Damage("iis-not-a-zip", _write("iis/logs/u_ex1.zip", b"PK\x03\x04 not really"), frozenset(IIS)),
+    Damage("iis-zip-unsupported-method", lambda s: _zip_with_method(s / "iis/logs/u_ex2.zip"), frozenset(IIS)),
+    Damage("iis-zip-encrypted", lambda s: _encrypted_zip(s / "iis/logs/u_ex3.zip"), frozenset(IIS)),
+    Damage("iis-folder-missing", lambda s: shutil.rmtree(s / "iis/logs"), frozenset(IIS)),
+    Damage("iis-only-other-files", lambda s: ((s / IIS_LOG).unlink(), (s / "iis/logs/W3SVC1/readme.txt").write_text("x")), frozenset(IIS)),
+    Damage("iis-endless-line-gz", _write(IIS_LOG + ".gz", gzip.compress(b"#Fields: date time\r\n" + b"x" * (3 << 20))), frozenset(IIS)),
+    Damage("iis-long-certauth-line", _write(IIS_LOG, f"{FIELDS}\r\n2026-11-20 05:00:00 10.0.0.1 POST /shoreauth/certauth - 443 - 10.0.0.2 {'A' * (100 << 10)} - 403 16 2148204809 1\r\n"), frozenset(IIS)),
+    Damage("iis-utf16-still-read", _edit(IIS_LOG, lambda b: codecs.BOM_UTF16_LE + b.decode().encode("utf-16-le")), frozenset()),
+    Damage("iis-nul-padding-still-read", _edit(IIS_LOG, lambda b: b + b"\x00" * 65536), frozenset()),
+    # phone logs
+    Damage("phone-random-bytes", _write(PHONE_LOG, bytes(range(256)) * 64), frozenset(PHONES)),
+    Damage("phone-empty", _write(PHONE_LOG, b""), frozenset(PHONES)),
+    Damage("phone-not-a-phone-log", _write(PHONE_LOG, "hello\r\nworld\r\n"), frozenset(PHONES)),
+    Damage("phone-corrupt-gz", _write("phone-logs/p2.log.gz", b"\x1f\x8b\x08\x00 broken"), frozenset(PHONES)),
+    Damage("phone-bad-times-still-read", _write(PHONE_LOG, "2026-13-45T99:99:99Z P1 p8[1]: ordinary line\r\n2026-01-01T00:00:00+99:00 P1 p8[1]: ordinary\r\n"), frozenset()),
+    # probes
+    Damage("dns-empty-list", _json("probes/dns.json", []), frozenset(DNS)),
+    Damage("dns-null", _json("probes/dns.json", None), frozenset(DNS)),
+    Damage("dns-no-servers", _json("probes/dns.json", {"fqdn": "hq.example.com", "servers": []}), frozenset(DNS)),
+    Damage("dns-server-not-object", _json("probes/dns.json", {"fqdn": "hq.example.com", "servers": ["10.0.0.1"]}), frozenset(DNS)),
+    Damage("dns-addresses-not-list", _json("probes/dns.json", {"fqdn": "hq.example.com", "servers": [{"server": "a", "addresses": "x"}]}), frozenset(DNS)),
+    Damage("dns-ttl-string", _edit("probes/dns.json", lambda b: b.replace(b'"ttl": ', b'"ttl": "x", "ttl2": ')), frozenset(DNS)),
+    Damage("tls-empty-list", _json("probes/tls.json", []), frozenset(TLS)),
+    Damage("tls-no-handshakes", _json("probes/tls.json", {"address": "a", "port": 443}), frozenset(TLS)),
+    Damage("tls-accepted-string", _edit("probes/tls.json", lambda b: b.replace(b'"accepted": true', b'"accepted": "yes"')), frozenset(TLS)),
+    Damage("tls-port-string", _edit("probes/tls.json", lambda b: b.replace(b'"port": 443', b'"port": "443"')), frozenset(TLS)),
+    Damage("https-empty-list", _json("probes/https.json", []), frozenset(HTTPS)),
+    Damage("https-null", _json("probes/https.json", None), frozenset(HTTPS)),
+    Damage("https-status-string", _json("probes/https.json", {"url": "https://hq/shoreauth/certauth", "status": "403"}), frozenset(HTTPS)),
+    Damage("https-neither", _json("probes/https.json", {"url": "https://hq/shoreauth/certauth"}), frozenset(HTTPS)),
+    Damage("https-not-json", _write("probes/https.json", b"\x00\x01"), frozenset(HTTPS)),
+    # iis/state.json
+    Damage("state-list", _json("iis/state.json", []), frozenset(STATE)),
+    Damage("state-string-flag", _json("iis/state.json", {"reboot_pending": "yes"}), frozenset(STATE)),
+    # manifest
+    Damage("manifest-not-json", _write("manifest.json", "{"), frozenset(EVERY)),
+    Damage("manifest-nested", _write("manifest.json", "[" * 100_000), frozenset(EVERY)),
+    Damage("manifest-year-1", _manifest(lambda d: d.update(collected_at="0001-01-01T00:00:00Z")), frozenset(EVERY)),
+    Damage("manifest-year-9999", _manifest(lambda d: d.update(collected_at="9999-12-31T23:59:59Z")), frozenset(EVERY)),
+    Damage("manifest-no-timezone", _manifest(lambda d: d.update(collected_at="2026-11-20T06:00:00")), frozenset(EVERY)),
+    Damage("manifest-bad-source", _manifest(lambda d: d.update(source="trusted")), frozenset(EVERY)),
+    Damage("manifest-skipped-not-map", _manifest(lambda d: d.update(skipped=["certs/root/"])), frozenset(EVERY)),
+    Damage("manifest-skips-root", _manifest(lambda d: d.update(skipped={"certs/root/": "forgot"})), frozenset(ROOT)),
+    Damage("manifest-skips-everything", _manifest(lambda d: d.update(skipped={a: "no" for a in d["collected"]})), frozenset(EVERY)),
+    Damage("manifest-failed-logs", _manifest(lambda d: d.update(failed={"iis/logs/": "WinRM refused"})), frozenset(IIS)),
+    Damage("manifest-fqdn-number", _manifest(lambda d: d.update(fqdn=1)), frozenset(EVERY)),
+    Damage("manifest-missing", lambda s: (s / "manifest.json").unlink(), frozenset()),  # no manifest: not a snapshot (usage error, tested apart)
+    # links out of the snapshot
+    Damage("link-root-cert", lambda s: (s / "certs/root/evil.cer").symlink_to("/etc/hostname"), frozenset(ROOT)),
+    Damage("link-iis-folder", lambda s: (shutil.rmtree(s / "iis/logs"), (s / "iis/logs").symlink_to("/var/log", target_is_directory=True)), frozenset(IIS)),
+    Damage("link-manifest", lambda s: ((s / "manifest.json").rename(s.parent / f"{s.name}.json"), (s / "manifest.json").symlink_to(s.parent / f"{s.name}.json")), frozenset(EVERY)),
+]
+
+
+def _zip_with_method(path: Path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("u_ex.log", FIELDS + "\r\n")
+    data = bytearray(path.read_bytes())
+    data[8:10] = (99).to_bytes(2, "little")  # local header: compression method 99 (AES), which zipfile cannot read
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 10:central + 12] = (99).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+
+
+def _encrypted_zip(path: Path) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("u_ex.log", FIELDS + "\r\n")
+    data = bytearray(path.read_bytes())
+    data[6] |= 1  # general purpose flag bit 0: encrypted
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 8] |= 1
+    path.write_bytes(bytes(data))
+
+
+JUDGED = [d for d in DAMAGES if d.name != "manifest-missing"]
+
+
+@pytest.fixture(scope="module")
+def hostile_run(scenarios_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
+    workdir = tmp_path_factory.mktemp("hostile")
+    for damage in JUDGED:
+        snapshot = workdir / "snaps" / damage.name
+        shutil.copytree(scenarios_dir / "healthy", snapshot)
+        damage.apply(snapshot)
+    return run_gate(workdir, f"--snapshots={workdir / 'snaps'}", *(a for d in JUDGED for a in ("--host", d.name)), timeout=300)
+
+
+def test_the_corpus_is_large_and_covers_every_artifact() -> None:
+    assert len(DAMAGES) >= 90
+    assert len({d.name for d in DAMAGES}) == len(DAMAGES)
+
+
+def test_no_traceback_and_the_taxonomys_exit_status(hostile_run) -> None:
+    assert hostile_run.returncode == 1, hostile_run.output[-3000:]  # 1 beats 3: bindings-empty-list is a real finding
+    assert "Traceback" not in hostile_run.output and "INTERNALERROR" not in hostile_run.output
+
+
+@pytest.mark.parametrize("damage", JUDGED, ids=[d.name for d in JUDGED])
+def test_a_broken_artifact_never_passes_the_checks_that_read_it(hostile_run, damage: Damage) -> None:
+    outcomes = hostile_run.outcomes(damage.name)
+
+    assert len(outcomes) == 11
+    assert {c for c, o in outcomes.items() if o in ("pass", "skip")} == set(outcomes) - damage.checks, outcomes
+    assert all(outcomes[c] in ("error", "fail", "warn") for c in damage.checks), outcomes
