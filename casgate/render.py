@@ -1,4 +1,5 @@
-"""Text and HTML renderings of verdicts and of the host x cause matrix; results never format themselves."""
+"""Text and HTML renderings of verdicts and of the host x cause matrix; results never format themselves.
+Every evidence-derived string passes casgate.sanitize (controls, bidi, length) and, in HTML, html.escape."""
 
 from __future__ import annotations
 
@@ -6,18 +7,20 @@ from collections.abc import Iterable
 from html import escape
 
 from casgate.baseline import UNCHANGED
+from casgate.sanitize import one_line
 from casgate.verdict import Cause, Outcome, Row, Verdict
 
 
 def verdict_text(cause: Cause, check: str, verdict: Verdict) -> str:
-    """What a failed or warned check prints: cause, summary, evidence, remediation."""
-    lines = [f"[cause {cause.value}] {check}: {verdict.summary}"]
+    """What a failed or warned check prints (terminal, JUnit, HTML log): cause, summary, evidence, remediation;
+    one evidence line stays one line, safe and capped."""
+    lines = [one_line(f"[cause {cause.value}] {check}: {verdict.summary}")]
     if verdict.evidence:
         lines.append("Evidence:")
-        lines.extend(f"  {line}" for line in verdict.evidence)
+        lines.extend(one_line(f"  {line}") for line in verdict.evidence)
     if verdict.remediation:
         lines.append("Remediation (printed only; casgate never changes a server):")
-        lines.extend(f"  {line}" for line in verdict.remediation.splitlines())
+        lines.extend(one_line(f"  {line}") for line in verdict.remediation.split("\n"))
     return "\n".join(lines)
 
 
@@ -33,7 +36,7 @@ def fold(rows: Iterable[Row]) -> dict[str, dict[Cause, Outcome]]:
 
 
 def matrix_text(rows: list[Row]) -> list[str]:
-    matrix = fold(rows)
+    matrix = {one_line(host): cells for host, cells in fold(rows).items()}
     width = max([len("host")] + [len(h) for h in matrix])
     lines = [f"{'host':<{width}}  " + "  ".join(f"{c.value:^6}" for c in Cause)]
     for host, cells in matrix.items():
@@ -44,7 +47,21 @@ def matrix_text(rows: list[Row]) -> list[str]:
 def verdict_banner_html(passed: bool, headline: str) -> str:
     color = "#2e7d32" if passed else "#c62828"
     return (f'<div id="casgate-verdict" style="font-size:1.6em;font-weight:bold;color:#fff;background:{color};'
-            f'padding:10px 14px;margin:8px 0">{escape(headline)}</div>')
+            f'padding:10px 14px;margin:8px 0">{_html(headline)}</div>')
+
+
+def _html(text: str) -> str:
+    """Evidence-derived text in the report's HTML: one safe, capped line, escaped for element text and attributes."""
+    return escape(one_line(text))
+
+
+_TEST_ID_CELL = '<td class="col-testId">'
+
+
+def escape_test_id(cells: list[str]) -> list[str]:
+    """pytest-html 4 puts the raw test id (host names in it) into a cell its script parses as HTML: escape it."""
+    return [_TEST_ID_CELL + _html(c[len(_TEST_ID_CELL):-len("</td>")]) + "</td>"
+            if c.startswith(_TEST_ID_CELL) and c.endswith("</td>") else c for c in cells]
 
 
 def diff_html(rows: list[Row]) -> str:
@@ -53,8 +70,8 @@ def diff_html(rows: list[Row]) -> str:
     if not moved:
         return '<h2>Against the baseline</h2><p id="casgate-diff">No check changed outcome.</p>'
     items = "".join(
-        f"<li><b>{escape(r.change or '')}</b> {escape(r.host)} [cause {escape(r.cause.value)}] {escape(r.check)}"
-        + ("<ul>" + "".join(f"<li><code>{escape(c)}</code></li>" for c in r.changes) + "</ul>" if r.changes else "") + "</li>"
+        f"<li><b>{escape(r.change or '')}</b> {_html(r.host)} [cause {escape(r.cause.value)}] {_html(r.check)}"
+        + ("<ul>" + "".join(f"<li><code>{_html(c)}</code></li>" for c in r.changes) + "</ul>" if r.changes else "") + "</li>"
         for r in moved
     )
     return f'<h2>Against the baseline</h2><ul id="casgate-diff">{items}</ul>'
@@ -71,8 +88,8 @@ def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
             details = "; ".join(f"{r.check}: {r.outcome.value}" for r in rows if r.host == host and r.cause is cause)
             label = outcome.value.upper() if outcome else "-"
             css = f"casgate-{outcome.value}" if outcome else ""
-            tds.append(f'<td class="{css}" title="{escape(details)}">{escape(label)}</td>')
-        body.append(f"<tr><th>{escape(host)}</th>{''.join(tds)}</tr>")
+            tds.append(f'<td class="{css}" title="{_html(details)}">{escape(label)}</td>')
+        body.append(f"<tr><th>{_html(host)}</th>{''.join(tds)}</tr>")
     return (
         "<style>"
         "table.casgate-matrix{border-collapse:collapse;margin:1em 0}"
@@ -84,7 +101,7 @@ def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
         '<h2>Host &times; cause</h2><table class="casgate-matrix" id="casgate-matrix">'
         f"<tr><th>host</th>{head}</tr>{''.join(body)}</table>"
         + _problems_html(rows)
-        + "".join(f'<p class="casgate-warn">Waiver not applied: {escape(p)}</p>' for p in waiver_problems)
+        + "".join(f'<p class="casgate-warn">Waiver not applied: {_html(p)}</p>' for p in waiver_problems)
     )
 
 
@@ -93,8 +110,8 @@ def _problems_html(rows: list[Row]) -> str:
     if not problems:
         return "<p>Every check passed.</p>"
     items = "".join(
-        f'<li class="casgate-{r.outcome.value}"><b>{escape(r.outcome.value.upper())}</b> {escape(r.host)} '
-        f"[cause {escape(r.cause.value)}] {escape(r.check)}: {escape(r.summary)}</li>"
+        f'<li class="casgate-{r.outcome.value}"><b>{escape(r.outcome.value.upper())}</b> {_html(r.host)} '
+        f"[cause {escape(r.cause.value)}] {_html(r.check)}: {_html(r.summary)}</li>"
         for r in problems
     )
     return f"<ul id=\"casgate-problems\">{items}</ul>"
