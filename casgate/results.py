@@ -14,7 +14,8 @@ import pytest
 
 from casgate import __version__
 from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
-from casgate.render import diff_html, matrix_html, matrix_text, verdict_banner_html
+from casgate.render import diff_html, escape_test_id, matrix_html, matrix_text, verdict_banner_html
+from casgate.sanitize import for_terminal, one_line
 from casgate.verdict import Cause, Outcome, Row, facts_json
 
 RESULT_PROPERTY = "casgate"
@@ -113,10 +114,13 @@ class ResultBook:
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """First of all plugins, so the terminal, JUnit and HTML reporters all get the check's text made safe."""
         row = row_of(report)
         if row is not None:
             self.rows[row.nodeid] = row
+            _defuse(report)
 
     def sorted_rows(self) -> list[Row]:
         return sorted(self.rows.values(), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))
@@ -136,7 +140,7 @@ class ResultBook:
         self.rows = {nodeid: self._compare(row) for nodeid, row in self.rows.items()}
         self.verdict = decide(self.sorted_rows(), self.mode, selection_of(self.config))
         if self._html_report is not None:
-            self._html_report.title = self.verdict.headline  # the report leads with the verdict
+            self._html_report.title = one_line(self.verdict.headline)  # the report leads with the verdict
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             session.exitstatus = self.verdict.exit_code
         path = self.config.getoption("casgate_json")
@@ -165,7 +169,10 @@ class ResultBook:
         rows = self.sorted_rows()
         if not rows or self.verdict is None:
             return
-        write = terminalreporter.write_line
+
+        def write(line: str, **markup: bool) -> None:
+            terminalreporter.write_line(one_line(line), **markup)  # every line carries evidence: hosts, summaries, facts
+
         terminalreporter.section("casgate: host x cause")
         for line in matrix_text(rows):
             write(line)
@@ -198,8 +205,22 @@ class ResultBook:
                       + (diff_html(rows) if self.baseline is not None else ""))
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        cells[:] = escape_test_id(cells)
         row = row_of(report)
         if row is not None and row.outcome in (Outcome.WARN, Outcome.WAIVED) and report.passed:
             cells[0] = f'<td class="col-result">{row.outcome.value.capitalize()}</td>'
         elif row is not None and row.outcome is Outcome.ERROR and report.when == "call":
             cells[0] = '<td class="col-result">Error</td>'  # evidence unusable inside the check, as at setup
+
+
+def _defuse(report: pytest.TestReport) -> None:
+    """A check's failure text and sections as every reporter will print them: controls and bidi escaped, lines
+    capped. Text already safe (verdict_text's) is left as it is; anything else, e.g. an evidence error quoting a
+    file, is replaced by its safe rendering."""
+    text = report.longreprtext
+    if isinstance(report.longrepr, tuple):  # a skip: (file, line, reason)
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, for_terminal(reason))
+    elif text and for_terminal(text) != text:
+        report.longrepr = for_terminal(text)
+    report.sections = [(one_line(header), for_terminal(content)) for header, content in report.sections]
