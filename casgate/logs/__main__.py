@@ -13,18 +13,20 @@ from pathlib import Path
 from casgate.errors import CasgateError
 from casgate.logs._search import BACKEND
 from casgate.logs.attribution import Attribution, Finding, describe_history, when_text
+from casgate.sanitize import one_line
 
 
 def _table(findings: list[Finding]) -> list[str]:
+    """Findings as columns, then their sample lines; log text is the sender's, so each cell and line is one_line'd."""
     if not findings:
         return ["no symptom lines found"]
-    rows = [("cause", "phone", "count", "first", "last", "symptom")]
+    rows: list[tuple[str, ...]] = [("cause", "phone", "count", "first", "last", "symptom")]
     for f in sorted(findings, key=lambda f: (f.cause, f.phone, f.symptom)):
-        rows.append((f.cause, f.phone, str(f.count), when_text(f.first), when_text(f.last), f.symptom))
+        rows.append(tuple(one_line(cell) for cell in (f.cause, f.phone, str(f.count), when_text(f.first), when_text(f.last), f.symptom)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5] for row in rows]
+    lines = [one_line("  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5]) for row in rows]
     for f in findings:
-        lines += [f"  {sample}" for sample in f.samples]
+        lines += [one_line(f"  {sample}") for sample in f.samples]
     return lines
 
 
@@ -61,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
     else:
         print("\n".join(_table(findings)))
-        print("\n".join(describe_history(history) + [f"not judged: {p}" for p in problems] + [f"noted: {p}" for p in attribution.partial]))
+        notes = describe_history(history) + [f"not judged: {p}" for p in problems] + [f"noted: {p}" for p in attribution.partial]
+        print("\n".join(one_line(line) for line in notes))
         print(f"({attribution.files} file(s) scanned with the {BACKEND} search)")
     if findings:
         return 1
