@@ -20,6 +20,7 @@ from casgate.der import CertificateParts, DerError, certificate_parts, is_pkcs12
 from casgate.errors import EvidenceError, PrivateKeyRefused
 
 _KEY_SUFFIXES = {".pfx", ".p12", ".key", ".pvk"}
+_PVK_MAGIC = (0xB0B5F11E).to_bytes(4, "little")  # the header of a PVK private key file (pvk2pfx, makecert -sv)
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 MAX_CERT_BYTES = 1 << 20  # a certificate file is a few KB; a megabyte is already absurd
 
@@ -185,8 +186,9 @@ def describe(cert: x509.Certificate, source: str, load_notes: tuple[str, ...] = 
 
 
 def refuse_private_key_bytes(data: bytes, label: str) -> None:
-    """Refuse a private key in every encoding Windows exports: PEM, DER PKCS#1/PKCS#8 (encrypted or not), PFX."""
-    if b"PRIVATE KEY-----" in data or is_pkcs12(data):
+    """Refuse a private key in every encoding Windows exports: PEM, DER PKCS#1/PKCS#8 (encrypted or not), PFX,
+    and Microsoft's PVK."""
+    if b"PRIVATE KEY-----" in data or is_pkcs12(data) or data.startswith(_PVK_MAGIC):
         raise PrivateKeyRefused(label)
     try:
         serialization.load_der_private_key(data, password=None)

@@ -28,7 +28,7 @@ from casgate.results import EXIT_USAGE, RESULT_PROPERTY, ResultBook, row_of
 from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
 from casgate.verdict import Cause, Outcome, Row, Verdict
 from casgate.waivers import Waiver, WaiverBook, load_waivers
-from casgate.window import Window, parse_since
+from casgate.window import Window, parse_since, window_start
 
 _HOSTS = pytest.StashKey[list["HostTarget"]]()
 _VERDICT = pytest.StashKey[Verdict]()
@@ -65,8 +65,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="host to check (repeatable); resolves to the snapshot folder <snapshots>/NAME")
     group.addoption("--snapshots", default=None, metavar="DIR",
                     help="folder of recorded snapshots (default: snapshots/ beside pytest.ini)")
-    group.addoption("--since", default="24h", metavar="DURATION",
-                    help="log lines older than this before the collection time are history, not failures (default 24h)")
+    group.addoption("--since", default="24h", metavar="DURATION|START",
+                    help="log lines older than this before the collection time (24h, 7d), or before this date or time "
+                         "(2026-11-20, 2026-11-20T06:00:00Z), are history, not failures (default 24h)")
     group.addoption("--json", dest="casgate_json", default=None, metavar="PATH",
                     help="also write the per host x check results as JSON")
     group.addoption("--inventory", default=None, metavar="FILE",
@@ -226,7 +227,8 @@ def evidence(target: HostTarget, pytestconfig: pytest.Config, tmp_path_factory: 
     if target.live is None:
         assert target.snapshot is not None
         return Snapshot(target.snapshot)
-    options = LiveOptions(parse_since(pytestconfig.getoption("since")), pytestconfig.getoption("probe_timeout"),
+    now = datetime.now(timezone.utc)
+    options = LiveOptions(now - window_start(parse_since(pytestconfig.getoption("since")), now), pytestconfig.getoption("probe_timeout"),
                           phone_profile(pytestconfig.getini("casgate_phone_ciphers")))
     base = tmp_path_factory.getbasetemp()
     run_dir = (base.parent if hasattr(pytestconfig, "workerinput") else base) / "casgate-live"  # shared by xdist workers

@@ -136,9 +136,11 @@ def _parse_lines(lines: Iterable[str], label: str, view: RegistryView) -> None:
             if not line.endswith("]"):
                 raise EvidenceError(label, f"line {number}: a key line should end with ']': {line[:80]!r}")
             key = line[1:-1]
-            current = None if key.startswith("-") else view.keys.setdefault(_norm_key(key), {})  # [-key]: a deletion
-            if current is not None:
-                view.sources.setdefault(_norm_key(key), label)
+            if key.startswith("-"):
+                raise EvidenceError(label, f"line {number}: deletes a key ({line[:80]!r}): a .reg script that changes a "
+                                           f"registry, not a reg export of one; export the keys with reg export")
+            current = view.keys.setdefault(_norm_key(key), {})
+            view.sources.setdefault(_norm_key(key), label)
             continue
         match = _NAME.match(line)
         if not match:
@@ -149,9 +151,8 @@ def _parse_lines(lines: Iterable[str], label: str, view: RegistryView) -> None:
         data = line[match.end():]
         try:
             if data == "-":
-                current.pop(name, None)
-            else:
-                current[name] = _value(data, numbered, wide)
+                raise ValueError(f"deletes a value ({line[:80]!r}): a .reg script, not a reg export; export the keys with reg export")
+            current[name] = _value(data, numbered, wide)
         except ValueError as exc:
             raise EvidenceError(label, f"line {number}: {exc}") from None
 

@@ -3,7 +3,9 @@
     python -m casgate.scenarios DIR [NAME ...]
 
 Each scenario says which checks it must fail and warn; the project's self-tests run the real suite on every one.
-No private key is ever written: keys live in memory only while the certificates are signed.
+No private key is ever written: keys live in memory only while the certificates are signed. LocalMachine\\Root holds
+the real roots a Windows Server has (casgate/data/windows-root-store, provenance in its PROVENANCE.toml: SHA-1,
+MD5 and MD2-era Microsoft and public roots) that existed at collection time, beside the crafted ones.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from casgate import __version__
-from casgate.certs import thumbprint
+from casgate.data import WINDOWS_ROOTS
+from casgate.certs import Certificate, read_certificate, thumbprint
 from casgate.schannel import CIPHER_POLICY_GPO, SCHANNEL, TLS10_SERVER
 from casgate.snapshot import (
     BINDINGS,
@@ -176,7 +179,6 @@ class Pki:
     """The certificates of a Mitel Connect HQ server and its neighbourhood, made once per generator run."""
 
     def __init__(self, fqdn: str, not_before: datetime) -> None:
-        self.public_roots = [_certificate(f"Example Public Root CA {n}", None, True, not_before)[0] for n in (1, 2)]
         self.mitel_ca, _ = _certificate("Mitel Manufacturing CA", None, True, not_before)
         self.hq_ca, hq_issuer = _certificate("Mitel Connect HQ Local CA", None, True, not_before)
         self.server, _ = _certificate(fqdn, hq_issuer, False, not_before, dns_name=fqdn)
@@ -219,8 +221,7 @@ class _Crafter:
 
     def stores(self) -> None:
         p = self.pki
-        roots = {"public-root-1.cer": p.public_roots[0], "public-root-2.cer": p.public_roots[1],
-                 "corp-root.cer": p.corp_root, "hq-local-ca.cer": p.hq_ca}
+        roots = {**windows_roots(self.f.collected_at), "corp-root.cer": p.corp_root, "hq-local-ca.cer": p.hq_ca}
         if self.s.mitel_root_in_root:
             roots["mitel-mfg-ca.cer"] = p.mitel_ca
         if self.s.intermediate_in_root:
@@ -305,6 +306,12 @@ class _Crafter:
             "tls1.3": handshake(False, "TLSv1.3", ""),
             "phone-profile": handshake(self.s.phone_handshake, "TLSv1", "ECDHE-RSA-AES256-SHA"),
         }}
+
+
+def windows_roots(at: datetime) -> dict[str, bytes]:
+    """The real roots of a Windows Server's LocalMachine\\Root that were issued by `at`, by file name."""
+    certs = [read_certificate(path, path.name) for path in sorted(WINDOWS_ROOTS.glob("*.cer"))]
+    return {c.source: c.der for c in certs if isinstance(c, Certificate) and c.not_before <= at}
 
 
 def write_scenario(folder: Path, scenario: Scenario, pki: Pki) -> None:

@@ -138,6 +138,13 @@ def test_a_certificate_cryptography_refuses_is_listed_and_judged_from_its_der(tm
     assert all("not a valid X509 version" in u.problem for u in store.unreadable)
 
 
+def test_a_pvk_private_key_under_a_certificate_name_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "server.crt").write_bytes((0xB0B5F11E).to_bytes(4, "little") + bytes(20))  # PVK header: magic, reserved, key type
+
+    with pytest.raises(PrivateKeyRefused):
+        load_certificate(tmp_path / "server.crt", "keystore/server.crt")
+
+
 def test_unencrypted_and_encrypted_pkcs12_under_a_certificate_name_are_refused(tmp_path: Path, keys) -> None:
     from cryptography.hazmat.primitives.serialization import pkcs12
 

@@ -64,7 +64,7 @@ REG_CASES = [
      "line 4: hex data should be bytes like 0a,ff separated by commas, got '[HKEY_LOCAL_MACHINE\\\\X]' (continued on line 5)"),
     ("hex-continuation-without-comma", V5 + TLS10_KEY + '"B"=hex:01\\\r\n  02\r\n', "line 4: hex data should be bytes"),
     ("value-before-any-key", V5 + '"Enabled"=dword:00000000\r\n', "line 3: a value outside any [key]"),
-    ("value-under-a-deletion", V5 + "[-HKEY_LOCAL_MACHINE\\X]\r\n\"A\"=dword:1\r\n", "line 4: a value outside any [key]"),
+    ("value-under-a-deletion", V5 + "[-HKEY_LOCAL_MACHINE\\X]\r\n\"A\"=dword:1\r\n", "deletes a key"),
     ("garbage-line", V5 + TLS10_KEY + "Enabled=0\r\n", "line 4: not a key or value line: 'Enabled=0'"),
     ("unclosed-key", V5 + f"[{TLS10_SERVER}\r\n", "line 3: a key line should end with ']'"),
     ("unknown-type", V5 + TLS10_KEY + '"Enabled"=qword:1\r\n', "line 4: unknown value data 'qword:1'"),

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from casgate.scenarios import SCENARIOS
+from tests.conftest import REPO
 
 
 def test_every_scenario_fails_exactly_its_checks(scenarios_dir: Path, run_suite) -> None:
@@ -54,7 +55,10 @@ def test_bundled_hq01_reproduces_the_kb_incident(run_suite, tmp_path: Path) -> N
     assert run.returncode == 1
     assert run.outcomes("hq01")["test_root_store_is_self_signed"] == "fail"
     assert run.outcomes("hq01")["test_certauth_not_rejected_in_iis_logs"] == "fail"
-    assert "CN=Corp Issuing CA 01" in run.output
+    [root_row] = [r for r in run.results if r["check_id"] == "test_root_store_is_self_signed"]
+    [offender] = root_row["facts"]["not self-signed in Root"]  # one, among the real Windows roots (SHA-1, MD5, MD2-era)
+    assert offender.startswith("CN=Corp Issuing CA 01")
+    assert len(list((REPO / "snapshots" / "hq01" / "certs" / "root").iterdir())) >= 25
     assert "2148204809 = 0x800B0109 CERT_E_UNTRUSTEDROOT" in run.output
     assert "[cause 1] 10.169.24.139: 3 x 403.16 client certificate untrusted" in run.output
     assert "host evidence supports cause 1a (a certificate in LocalMachine\\Root is not self-signed)" in run.output

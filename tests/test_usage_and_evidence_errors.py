@@ -123,3 +123,12 @@ def test_corrupt_manifest_errors_every_check_that_needs_it(scenarios_dir, tmp_pa
     assert run.returncode == 3
     assert "manifest.json: field 'source' is missing" in run.output
     assert "Traceback" not in run.output
+
+
+def test_since_takes_a_date_as_well_as_a_duration(run_suite) -> None:
+    inside = run_suite("--host", "hq01", "-k", "iis_logs", "--since", "2016-12-21")
+    after = run_suite("--host", "hq01", "-k", "iis_logs", "--since", "2016-12-21T15:02:00Z")
+
+    assert inside.outcomes("hq01") == {"test_certauth_not_rejected_in_iis_logs": "fail"}
+    assert after.outcomes("hq01") == {"test_certauth_not_rejected_in_iis_logs": "pass"}
+    assert after.returncode == 0 and after.results[0]["summary"] == "no certauth rejection in the window"

@@ -17,6 +17,7 @@ _PADDED_DIRECTIVE = b"\x00#"  # after a crash IIS leaves NUL padding and writes 
 _BOM = b"\xef\xbb\xbf"
 MAX_LINE = 64 << 10  # IIS lines are a few KB; a longer one is reported by number, never copied into a report
 NO_FIELDS = "has no #Fields: directive: not an IIS W3C log, or not text"
+BLIND_WITHOUT = ("cs-uri-stem", "sc-status")
 
 
 class Entry:
@@ -77,6 +78,12 @@ class _State:
             words = directive[len("#Date:"):].split()
             self.date = words[0] if words else None
 
+    def blind(self) -> str | None:
+        """Why the lines under this #Fields can never show a certauth answer, or None: a selection without the
+        path or the status cannot be taken for "no rejection"."""
+        lacking = [f for f in BLIND_WITHOUT if self.fields is not None and f not in self.fields]
+        return f"its #Fields: lacks {' and '.join(lacking)}, so it cannot show certauth answers" if lacking else None
+
 
 def _parse(text: str, source: str, state: _State, line_of: Callable[[], int], partial: bool) -> Entry | Malformed:
     """An entry under the #Fields in force; line numbers are counted only for what is malformed (or cited later)."""
@@ -124,7 +131,11 @@ def scan_file(source: str, blocks: Iterable[Block], wants_line: Callable[[Entry]
                 continue
             text = text_of(hay, start, stop).lstrip("\ufeff\x00")
             if text.startswith("#"):
-                state.apply(text, f"{source}:{counter.line_of(start)}")
+                line = counter.line_of(start)
+                state.apply(text, f"{source}:{line}")
+                blind = text.startswith("#Fields:") and state.blind()
+                if blind:
+                    yield Malformed(source, line, blind)
                 continue
             item = _parse(text, source, state, lambda: counter.line_of(start), partial=block.last and stop == end)
             if isinstance(item, Entry) and wants_line(item):
