@@ -236,6 +236,7 @@ class HttpsProbe:
     status: int | None
     reason: str | None
     error: str | None
+    reached: bool = True  # False: no TCP connection at all (an outage, not a finding)
 
     @classmethod
     def parse(cls, doc: Any, label: str) -> HttpsProbe:
@@ -245,7 +246,8 @@ class HttpsProbe:
         error = optional(doc, "error", str, label)
         if status is None and not error:
             raise EvidenceError(label, "has neither a status nor an error; re-record the HTTPS probe")
-        return cls(required(doc, "url", str, label), status, optional(doc, "reason", str, label), error)
+        reached = optional(doc, "reached", bool, label)
+        return cls(required(doc, "url", str, label), status, optional(doc, "reason", str, label), error, reached is not False)
 
 
 @dataclass(frozen=True)

@@ -30,19 +30,27 @@ def _answer(rcode: str | None = "NOERROR", addresses: tuple[str, ...] = ("10.1.1
     [
         (_answer(rcode="NXDOMAIN", addresses=()), "NXDOMAIN: the name does not exist"),
         (_answer(addresses=()), "NOERROR but no A record"),
-        (_answer(rcode=None, addresses=(), error="timeout after 3 s"), "no answer (timeout after 3 s)"),
         (_answer(addresses=("10.9.9.9",)), "resolves to 10.9.9.9, not the HQ address 10.1.1.10"),
         (_answer(rcode="SERVFAIL", addresses=()), "answered SERVFAIL"),
     ],
-    ids=["nxdomain", "no-answer", "timeout", "other-address", "servfail"],
+    ids=["nxdomain", "no-answer", "other-address", "servfail"],
 )
 def test_each_dns_failure_has_its_own_message(answer: DnsAnswer, message: str) -> None:
     verdict = judge_dns(DnsProbe("hq.example.com", (_answer(), answer)), MANIFEST)
 
     assert verdict.outcome is Outcome.FAIL
-    assert verdict.summary.startswith("1 of 2 DNS server(s)")
+    assert verdict.summary.startswith("1 of 2 DNS server(s) answer but do not resolve")
     assert any(line.endswith(message) for line in verdict.evidence)
     assert "Resolve-DnsName hq.example.com" in verdict.remediation
+
+
+def test_a_dns_server_that_does_not_answer_is_an_outage_not_a_finding() -> None:
+    silent = _answer(rcode=None, addresses=(), error="timeout after 3 s")
+
+    with pytest.raises(EvidenceError, match=r"1 of 2 DNS server\(s\) did not answer \(10.1.1.53: timeout after 3 s\): an outage"):
+        judge_dns(DnsProbe("hq.example.com", (_answer(), silent)), MANIFEST)
+    wrong_and_silent = judge_dns(DnsProbe("hq.example.com", (_answer(rcode="NXDOMAIN", addresses=()), silent)), MANIFEST)
+    assert wrong_and_silent.outcome is Outcome.FAIL and wrong_and_silent.summary.startswith("1 of 2 DNS server(s) answer but")
 
 
 def test_dns_with_the_hq_address_among_others_passes() -> None:

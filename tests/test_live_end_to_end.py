@@ -61,10 +61,12 @@ def test_probes_only_hosts_live_then_replayed(identity, tmp_path: Path, run_suit
     assert {c for c, o in old.items() if o == "fail"} == {"test_fqdn_resolves_to_hq", "test_tls10_enabled", "test_phone_cipher_profile_accepted"}
     assert "resolves to 127.0.0.99, not the HQ address 127.0.0.1" in live.output
     assert old["test_certauth_endpoint_answers"] == "pass"
-    assert down["test_fqdn_resolves_to_hq"] == down["test_certauth_endpoint_answers"] == "fail"
-    assert down["test_tls10_enabled"] == down["test_phone_cipher_profile_accepted"] == "error"
-    assert "no answer (timeout after 0.5 s)" in live.output
+    # an unreachable host is an outage: nothing about it is judged, nothing blamed on DNS
+    assert {down[c] for c in PROBE_CHECKS} == {"error"}
+    assert "1 of 1 DNS server(s) did not answer (127.0.0.1:" in live.output and "timeout after 0.5 s): an outage" in live.output
     assert "the runner could not reach 127.0.0.1:" in live.output
+    [down_dns] = [r for r in live.results if r["host"] == "down" and r["check_id"] == "test_fqdn_resolves_to_hq"]
+    assert down_dns["remediation"] == "" and down_dns["summary"].startswith("could not judge, evidence unusable: probes/dns.json")
     assert live.returncode == 1
 
     replay = run_suite(f"--snapshots={tmp_path / 'rec'}", *hosts)

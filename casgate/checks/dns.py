@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from casgate.errors import EvidenceError
 from casgate.evidence import DnsAnswer, DnsProbe, Manifest
+from casgate.snapshot import DNS_PROBE
 from casgate.verdict import Facts, Verdict
 
 REMEDIATION = (
@@ -18,7 +20,7 @@ REMEDIATION = (
 def _problem(answer: DnsAnswer, address: str) -> str | None:
     """Why this server's answer would leave a phone unable to reach HQ, or None when it is right."""
     if answer.error:
-        return f"no answer ({answer.error})"
+        return f"no answer ({answer.error}; not counted: an outage, not an answer)"
     if answer.rcode == "NXDOMAIN":
         return "NXDOMAIN: the name does not exist"
     if answer.rcode != "NOERROR":
@@ -43,12 +45,16 @@ def judge_dns(probe: DnsProbe, manifest: Manifest) -> Verdict:
         problem = _problem(answer, manifest.address)
         shown = f"{answer.server}: rcode={answer.rcode or '-'} A={', '.join(answer.addresses) or '-'} ttl={answer.ttl if answer.ttl is not None else '-'}"
         lines.append(shown + (f"  <- {problem}" if problem else ""))
-        bad += problem is not None
+        bad += problem is not None and not answer.error
+    silent = [a for a in probe.answers if a.error]
+    if silent and not bad:  # a timeout or a refused query is an outage from the runner, not an answer about the name
+        raise EvidenceError(DNS_PROBE, f"{len(silent)} of {len(probe.answers)} DNS server(s) did not answer "
+                                       f"({'; '.join(f'{a.server}: {a.error}' for a in silent)}): an outage, DNS not judged")
     if not bad:
         return Verdict.passed(f"{manifest.fqdn} resolves to {manifest.address} on all {len(probe.answers)} DNS server(s)", tuple(lines),
                               facts)
     return Verdict.failed(
-        f"{bad} of {len(probe.answers)} DNS server(s) do not resolve {manifest.fqdn} to {manifest.address}",
+        f"{bad} of {len(probe.answers)} DNS server(s) answer but do not resolve {manifest.fqdn} to {manifest.address}",
         tuple(lines),
         REMEDIATION.replace("{fqdn}", manifest.fqdn).replace("{address}", manifest.address),
         facts,

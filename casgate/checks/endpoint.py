@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from casgate.errors import EvidenceError
 from casgate.evidence import HttpsProbe
+from casgate.snapshot import HTTPS_PROBE
 from casgate.verdict import Facts, Verdict
 
 REMEDIATION = (
@@ -19,10 +21,12 @@ def judge_certauth_endpoint(probe: HttpsProbe) -> Verdict:
     shown = (f"POST {probe.url} (no client certificate): "
              + (f"HTTP {probe.status} {probe.reason or ''}".rstrip() if probe.status is not None else f"no answer ({probe.error})"),)
     facts: Facts = {"certauth answer": str(probe.status) if probe.status is not None else "no answer"}
+    if not probe.reached:
+        raise EvidenceError(HTTPS_PROBE, f"the runner could not reach {probe.url} ({probe.error}): an outage, certauth not judged")
     if probe.status in (401, 403):
         return Verdict.passed(f"certauth answers {probe.status} without a client certificate, as IIS should", shown, facts)
     if probe.status is None:
-        return Verdict.failed("the runner could not talk HTTPS to certauth", shown, REMEDIATION, facts)
+        return Verdict.failed("the runner reached the HQ address but could not talk HTTPS to certauth", shown, REMEDIATION, facts)
     if probe.status == 404:
         return Verdict.failed("certauth is not there (404): the shoreauth application is missing from Default Web Site", shown, REMEDIATION, facts)
     return Verdict.failed(f"certauth answered {probe.status} where IIS should demand a client certificate (403)", shown, REMEDIATION, facts)

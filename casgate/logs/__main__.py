@@ -33,7 +33,8 @@ def _table(findings: list[Finding]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m casgate.logs", description=__doc__.split("\n\n")[1])
     parser.add_argument("paths", nargs="+", type=Path, help="log files, .gz/.zip archives, or folders of them")
-    parser.add_argument("--since", help="only lines from this long before --until count (e.g. 24h, 7d); older ones are history")
+    parser.add_argument("--since", help="only lines from this long before --until (24h, 7d), or since this date or time "
+                                        "(2026-11-20), count; older ones are history")
     parser.add_argument("--until", help="end of the window, ISO 8601 UTC (default: now)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     args = parser.parse_args(argv)
@@ -41,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         until = datetime.fromisoformat(args.until.replace("Z", "+00:00")) if args.until else datetime.now(timezone.utc)
         if args.since:
-            from casgate.window import parse_since
+            from casgate.window import parse_since, window_start
 
-            start = (until if until.tzinfo else until.replace(tzinfo=timezone.utc)) - parse_since(args.since)
+            start = window_start(parse_since(args.since), until if until.tzinfo else until.replace(tzinfo=timezone.utc))
     except (CasgateError, ValueError, OverflowError) as exc:
         parser.error(f"--since/--until: {exc}")
     attribution = Attribution(window_start=start)

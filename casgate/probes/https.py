@@ -8,7 +8,8 @@ from typing import Any
 
 
 def probe_certauth(address: str, port: int, fqdn: str, timeout: float) -> dict[str, Any]:
-    record: dict[str, Any] = {"url": f"https://{fqdn}:{port}/shoreauth/certauth", "status": None, "reason": None, "error": None}
+    record: dict[str, Any] = {"url": f"https://{fqdn}:{port}/shoreauth/certauth", "status": None, "reason": None, "error": None,
+                              "reached": True}
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -17,8 +18,12 @@ def probe_certauth(address: str, port: int, fqdn: str, timeout: float) -> dict[s
         "User-Agent: casgate\r\nConnection: close\r\n\r\n"
     ).encode("ascii")
     try:
-        with socket.create_connection((address, port), timeout=timeout) as raw, \
-                context.wrap_socket(raw, server_hostname=fqdn) as tls:
+        raw = socket.create_connection((address, port), timeout=timeout)
+    except OSError as exc:  # no TCP connection: the runner cannot reach the host (an outage, not a finding)
+        record.update(reached=False, error=f"cannot connect to {address}:{port}: {exc.strerror or exc}")
+        return record
+    try:
+        with raw, context.wrap_socket(raw, server_hostname=fqdn) as tls:
             tls.sendall(request)
             status_line = tls.makefile("rb").readline(1024).decode("latin-1").strip()
     except (OSError, ssl.SSLError) as exc:
