@@ -34,9 +34,21 @@ def script(name: str) -> str:
 
 
 def minify(text: str) -> str:
-    """Drop comment-only and blank lines and indentation: every byte counts against cmd.exe's limit."""
-    kept = (line.strip() for line in text.splitlines())
-    return "\n".join(line for line in kept if line and not line.startswith("#"))
+    """Drop comments, blank lines and indentation: every byte counts against cmd.exe's limit. A `<# #>` comment must
+    start a line and end one; a here-string's lines are data, kept verbatim."""
+    kept: list[str] = []
+    in_comment, here_end = False, ""  # here_end: what starts the line that closes the here-string we are in
+    for raw in text.splitlines():
+        line = raw.strip()
+        if here_end:
+            kept.append(raw)
+            here_end = "" if raw.startswith(here_end) else here_end
+        elif in_comment or line.startswith("<#"):
+            in_comment = "#>" not in (line if in_comment else line[2:])
+        elif line and not line.startswith("#"):
+            kept.append(line)
+            here_end = line[-1] + "@" if line.endswith(("@'", '@"')) else ""
+    return "\n".join(kept)
 
 
 def _ps_string(value: str) -> str:

@@ -25,7 +25,7 @@ $result = [ordered]@{
     my = Get-StoreDer 'My'
     keystore = @(Get-ChildItem $keystore -File | Where-Object { $_.Extension -in '.crt', '.cer' } | ForEach-Object {
         [ordered]@{ name = $_.Name; data = [Convert]::ToBase64String([IO.File]::ReadAllBytes($_.FullName)) } })
-    bindings = @(Get-WebBinding -Name 'Default Web Site' | Select-Object protocol, bindingInformation, certificateHash, certificateStoreName)
+    bindings = @(Get-WebBinding -Name 'Default Web Site' | Select-Object 'protocol', 'bindingInformation', 'certificateHash', 'certificateStoreName')
     sslcert = (netsh http show sslcert | Out-String)
     registry = Get-RegistryTree @(
         'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL',
