@@ -24,6 +24,7 @@ from casgate.live import LiveOptions, collect_once, publish_copy, record
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
 from casgate.render import verdict_text
+from casgate.sanitize import one_line
 from casgate.results import EXIT_USAGE, RESULT_PROPERTY, ResultBook, row_of
 from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
 from casgate.verdict import Cause, Outcome, Row, Verdict
@@ -377,7 +378,7 @@ def _junit_name(request: pytest.FixtureRequest) -> None:
         return
     cause, check = _cause_of(request.node)
     host = request.node.callspec.params["target"].name
-    xml.node_reporter(request.node.nodeid).add_attribute("name", f"{host} \u00b7 cause {cause.value} \u00b7 {check}")
+    xml.node_reporter(request.node.nodeid).add_attribute("name", one_line(f"{host} \u00b7 cause {cause.value} \u00b7 {check}"))
 
 
 # ---- reporting ------------------------------------------------------------------------------------------------
@@ -400,11 +401,11 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {excinfo.value}")
     elif excinfo is not None and excinfo.errisinstance(CasgateError):
-        problem = f"could not judge, evidence unusable: {excinfo.value}"
+        problem = f"could not judge, evidence unusable: {one_line(str(excinfo.value))}"
     elif crashed:
         assert excinfo is not None
         last = excinfo.traceback[-1]
-        problem = (f"could not judge, casgate itself failed on this evidence ({excinfo.typename}: {str(excinfo.value)[:300]} "
+        problem = (f"could not judge, casgate itself failed on this evidence ({excinfo.typename}: {one_line(str(excinfo.value)[:300])} "
                    f"at {Path(str(last.path)).name}:{last.lineno + 1}); a casgate bug: please report it with the snapshot")
     if problem is not None:
         report.longrepr = f"[cause {cause.value}] {check}: {problem}"

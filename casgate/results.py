@@ -88,6 +88,18 @@ def _partial(rows: list[Row], selection: str) -> str:
     return f"; PARTIAL: {left_out} ({selection})"
 
 
+def not_judged_by_host(rows: list[Row]) -> list[tuple[str, list[str], list[str]]]:
+    """Per host: the causes whose checks could not judge, and each distinct reason once (an unreachable host
+    gives one reason for its DNS, TLS and certauth checks, not one line per check)."""
+    grouped: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
+    for row in rows:
+        if row.outcome is Outcome.ERROR:
+            causes, reasons = grouped.setdefault(row.host, ({}, {}))
+            causes[row.cause.value] = None
+            reasons[row.summary.removeprefix("could not judge, evidence unusable: ")] = None
+    return [(host, list(causes), list(reasons)) for host, (causes, reasons) in grouped.items()]
+
+
 def selection_of(config: pytest.Config) -> str:
     """The -k / -m expressions that narrowed the run, as the user typed them."""
     parts = [f"-{flag} {value!r}" for flag, value in (("k", config.getoption("keyword", "")), ("m", config.getoption("markexpr", ""))) if value]
@@ -177,9 +189,13 @@ class ResultBook:
         for line in matrix_text(rows):
             write(line)
         for row in rows:
-            if row.outcome in (Outcome.WARN, Outcome.ERROR, Outcome.WAIVED):
+            if row.outcome in (Outcome.WARN, Outcome.WAIVED):
                 write(f"{row.outcome.value.upper()} {row.host} [cause {row.cause.value}] {row.check}: {row.summary}"
                       + (f" -- waiver: {row.waiver}" if row.waiver else ""), yellow=True)
+        for host, causes, reasons in not_judged_by_host(rows):
+            write(f"NOT JUDGED {host} (cause {', '.join(causes)}):", yellow=True)
+            for reason in reasons:
+                write(f"    {reason}")
         for problem in self.waiver_problems:
             write(f"WAIVER {problem}", yellow=True)
         moved = [r for r in rows if r.change not in (None, UNCHANGED)]
