@@ -8,6 +8,8 @@ import codecs
 import gzip
 import json
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.conftest import SuiteRun, run_gate
+from tests.conftest import REPO, SuiteRun, run_gate
 
 ROOT = {"test_root_store_is_self_signed", "test_mitel_root_ca_is_trusted"}
 MITEL = {"test_mitel_root_ca_is_trusted"}
@@ -260,3 +262,20 @@ def test_a_broken_artifact_never_passes_the_checks_that_read_it(hostile_run, dam
     assert len(outcomes) == 11
     assert {c for c, o in outcomes.items() if o in ("pass", "skip")} == set(outcomes) - damage.checks, outcomes
     assert all(outcomes[c] in ("error", "fail", "warn") for c in damage.checks), outcomes
+
+
+LOG_DAMAGES = [d for d in JUDGED if d.name.startswith(("iis-", "phone-")) and d.name != "iis-folder-missing"]  # damaged log files
+
+
+@pytest.mark.parametrize("damage", LOG_DAMAGES, ids=[d.name for d in LOG_DAMAGES])
+def test_the_logs_command_on_each_broken_log(scenarios_dir: Path, tmp_path: Path, damage: Damage) -> None:
+    snapshot = tmp_path / damage.name
+    shutil.copytree(scenarios_dir / "healthy", snapshot)
+    damage.apply(snapshot)
+    folders = [str(f) for f in (snapshot / "iis" / "logs", snapshot / "phone-logs") if f.exists()]
+
+    run = subprocess.run([sys.executable, "-m", "casgate.logs", *folders, "--since", "24h", "--until", "2026-11-20T06:00:00Z"],
+                         capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+
+    assert "Traceback" not in run.stderr
+    assert run.returncode == (0 if damage.name.endswith("still-read") else 3), run.stdout + run.stderr
