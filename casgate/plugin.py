@@ -179,7 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.htmlpath = str(config.rootpath / "reports" / f"casgate-{stamp}.html")
         config.option.self_contained_html = True  # one file an administrator can mail or attach to a change
     hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded"} for h in config.stash[_HOSTS]]
-    book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS].problems)
+    book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS])
     config.pluginmanager.register(book, "casgate-results")
 
 
@@ -360,7 +360,7 @@ def gate(request: pytest.FixtureRequest, target: HostTarget) -> Callable[[Verdic
         item.stash[_VERDICT] = verdict
         lapsed = None
         if verdict.outcome in (Outcome.FAIL, Outcome.WARN):
-            waiver, lapsed = waivers.decide(target.name, _check_id(item), verdict.fingerprint(), datetime.now(timezone.utc).date())
+            waiver, lapsed = waivers.decide(target.name, _check_id(item), cause.value, verdict.fingerprint(), datetime.now(timezone.utc).date())
             item.stash[_WAIVER] = (waiver, lapsed)
             if waiver is not None:
                 return

@@ -17,6 +17,7 @@ from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
 from casgate.render import diff_html, escape_test_id, matrix_html, matrix_text, verdict_banner_html
 from casgate.sanitize import for_terminal, one_line
 from casgate.verdict import Cause, Outcome, Row, facts_json
+from casgate.waivers import WaiverBook, unmatched
 
 RESULT_PROPERTY = "casgate"
 SCHEMA = "casgate-result/1"
@@ -114,12 +115,13 @@ class ResultBook:
     """Gathers rows; at the end of the session compares, decides, and reports."""
 
     def __init__(self, config: pytest.Config, hosts: list[dict[str, str]], baseline: dict[tuple[str, str], dict[str, Any]] | None,
-                 mode: str, waiver_problems: tuple[str, ...]) -> None:
+                 mode: str, waivers: WaiverBook) -> None:
         self.config = config
         self.hosts = hosts
         self.baseline = baseline
         self.mode = mode
-        self.waiver_problems = waiver_problems
+        self.waivers = waivers
+        self.waiver_problems = waivers.problems
         self.rows: dict[str, Row] = {}
         self.verdict: GateVerdict | None = None
         self._html_report: Any = None
@@ -150,6 +152,7 @@ class ResultBook:
         if not self.rows or hasattr(self.config, "workerinput"):
             return
         self.rows = {nodeid: self._compare(row) for nodeid, row in self.rows.items()}
+        self.waiver_problems += tuple(unmatched(self.waivers.waivers, ((r.host, r.check_id, r.cause.value) for r in self.rows.values())))
         self.verdict = decide(self.sorted_rows(), self.mode, selection_of(self.config))
         if self._html_report is not None:
             self._html_report.title = one_line(self.verdict.headline)  # the report leads with the verdict

@@ -208,3 +208,20 @@ def test_a_narrowed_run_names_the_causes_it_left_out(run_suite, tmp_path: Path) 
     assert run.returncode == 0 and gate["selection"] == "-k 'tls'"
     assert gate["not_checked"] == ["1a", "1b", "1", "3", "X1"]  # -k tls also selects the phone-log TLS check (cause 2)
     assert "; PARTIAL: causes 1a, 1b, 1, 3, X1 not checked (-k 'tls')" in gate["verdict"]
+
+
+def test_one_cause_waiver_covers_the_incident_and_misspelt_waivers_are_named(run_suite, tmp_path: Path) -> None:
+    soon = date.today() + timedelta(days=30)
+    waivers = _waivers(tmp_path / "waivers.toml", _waiver("cause:1a", soon, host="hq01"), _waiver("test_root_store_is_self_signd", soon, host="hq01"),
+                       _waiver("test_tls10_enabled", soon, host="hq1"))
+
+    run = run_suite("--host", "hq01", f"--waivers={waivers}", f"--json={tmp_path / 'w.json'}")
+
+    doc = _results(tmp_path / "w.json")
+    waived = {r["check_id"] for r in doc["results"] if r["outcome"] == "waived"}
+    assert waived == {"test_root_store_is_self_signed", "test_certauth_not_rejected_in_iis_logs"}  # 1a and its 403.16 symptom
+    assert run.returncode == 0
+    problems = doc["waiver_problems"]
+    assert "check 'test_root_store_is_self_signd' (did you mean 'test_root_store_is_self_signed'?)" in problems[0]
+    assert "host 'hq1' (did you mean 'hq01'?)" in problems[1]
+    assert "WAIVER waiver hq1/test_tls10_enabled matches no check of this run" in run.output

@@ -342,7 +342,7 @@ def test_a_well_formed_waiver_loads(tmp_path: Path) -> None:
     book = load_waivers(tmp_path / "waivers.toml", date(2026, 11, 20))
 
     assert book.problems == ()
-    assert book.decide("hq01", "test_tls10_enabled", "3f9c0e5d1a2b4c6d", date(2026, 12, 31))[0] == book.waivers[0]
+    assert book.decide("hq01", "test_tls10_enabled", "4", "3f9c0e5d1a2b4c6d", date(2026, 12, 31))[0] == book.waivers[0]
 
 
 # ---- baselines -----------------------------------------------------------------------------------------------------
