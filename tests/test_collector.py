@@ -4,8 +4,10 @@ testinfra's local backend with a stand-in `powershell` on PATH. The PowerShell i
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
+import re
 import stat
 import sys
 from datetime import datetime, timedelta, timezone
@@ -17,12 +19,13 @@ from casgate.certs import thumbprint
 from casgate.collector import (
     CMD_LIMIT,
     CollectionError,
+    WinrmTarget,
     collect_host_side,
     encoded_command,
     host_commands,
-    host_spec,
     minify,
-    redact,
+    parse_winrm,
+    powershell_errors,
     winrm_credentials,
     write_host_side,
 )
@@ -63,18 +66,51 @@ def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert winrm_credentials(config=None) == ("CORP\\gate", "s3cret")  # type: ignore[arg-type]
 
 
-def test_transport_errors_never_carry_the_password() -> None:
-    creds = ("CORP\\gate", "p@ss:w/rd")
-    echoed = f"cannot connect to {host_spec('winrm://hq01?x=1', creds)} (p@ss:w/rd)"
+def test_no_credentials_and_no_terminal_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASGATE_WINRM_USER", "CORP\\gate")
+    monkeypatch.delenv("CASGATE_WINRM_PASSWORD", raising=False)
+    monkeypatch.setattr(sys, "__stdin__", io.StringIO())
+    config = pytest.Config.__new__(pytest.Config)  # only its stash is read
+    config.stash = pytest.Stash()
 
-    assert "p@ss" not in redact(echoed, creds) and "p%40ss" not in redact(echoed, creds)
-    assert redact(echoed, creds).count("***") == 2
+    assert winrm_credentials(config) is None
 
 
-def test_credentials_are_put_into_the_spec_in_memory_only() -> None:
-    assert host_spec("winrm://hq01.corp.example?no_verify_ssl=false", ("CORP\\gate", "p@ss:w/rd")) == \
-        "winrm://CORP%5Cgate:p%40ss%3Aw%2Frd@hq01.corp.example?no_verify_ssl=false"
-    assert host_spec("local", None) == "local://"
+@pytest.mark.parametrize(("connection", "expected"), [
+    ("winrm://hq01.corp.example", WinrmTarget("hq01.corp.example", 5986)),
+    ("winrm://hq01.corp.example?no_verify_ssl=false", WinrmTarget("hq01.corp.example", 5986)),
+    ("winrm://hq01.corp.example?no_ssl=true", WinrmTarget("hq01.corp.example", 5985, ssl=False)),
+    ("winrm://hq01:15986?no_verify_ssl=true&read_timeout_sec=9&operation_timeout_sec=4&command_timeout_sec=60",
+     WinrmTarget("hq01", 15986, verify=False, read_timeout=9, operation_timeout=4, command_timeout=60)),
+    ("winrm://[::1]?ca_trust_path=/etc/casgate/corp-ca.pem", WinrmTarget("::1", 5986, ca_trust_path="/etc/casgate/corp-ca.pem")),
+])
+def test_winrm_means_https_on_5986_unless_told(connection: str, expected: WinrmTarget) -> None:
+    assert parse_winrm(connection) == expected
+    assert expected.address in ("hq01.corp.example:5986", "hq01.corp.example:5985", "hq01:15986", "[::1]:5986")
+
+
+@pytest.mark.parametrize(("connection", "message"), [
+    ("winrm://hq01?no_verfy_ssl=true", "unknown option(s) no_verfy_ssl"),
+    ("winrm://hq01:99999", "the port is not a number"),
+    ("winrm://hq01?read_timeout_sec=0", "read_timeout_sec='0' should be a whole number of seconds"),
+    ("winrm://hq01?read_timeout_sec=10&operation_timeout_sec=10", "operation_timeout_sec should be below read_timeout_sec"),
+    ("winrm://?no_ssl=true", "names no host"),
+])
+def test_a_connection_pywinrm_would_misread_is_refused(connection: str, message: str) -> None:
+    with pytest.raises(CollectionError, match=re.escape(message)):
+        parse_winrm(connection)
+
+
+def test_powershell_errors_are_read_from_clixml_once_and_trimmed() -> None:
+    stderr = ('#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj S="progress" '
+              'RefId="0"><MS><PR N="Record"><AV>Preparing modules for first use.</AV></PR></MS></Obj>'
+              '<S S="Error">Get-ChildItem : Cannot find path \'D:\\Shoreline Data\\Keystore\\certs\' because it does not exist._x000D__x000A_</S>'
+              '<S S="Error">At line:22 char:13_x000D__x000A_</S><S S="Error">+ ... Get-ChildItem $keystore -File | Where-Object _x000D__x000A_</S>'
+              '<S S="Error">    + CategoryInfo          : ObjectNotFound: (D:\\Shoreline Data\\Keystore\\certs:String) [Get-ChildItem]_x000D__x000A_</S></Objs>')
+
+    assert powershell_errors(stderr) == "Get-ChildItem : Cannot find path 'D:\\Shoreline Data\\Keystore\\certs' because it does not exist."
+    assert powershell_errors("Access is denied.\r\n\r\n") == "Access is denied."
+    assert powershell_errors('#< CLIXML\r\n<Objs Version="1.1.0.1"><S S="Error">&lt;Stra&#223;e&gt; _x00FC_ber_x000A_</S></Objs>') == "<Straße> über"
 
 
 def host_document(pki_der: dict[str, bytes]) -> dict:

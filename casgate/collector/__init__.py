@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import base64
 import getpass
+import html
 import json
 import os
+import re
 import sys
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 
@@ -74,55 +79,225 @@ def host_commands(host: InventoryHost, since: timedelta) -> tuple[str, str]:
     )
 
 
-def host_spec(connection: str, credentials: tuple[str, str] | None) -> str:
-    """The testinfra host spec with credentials put in memory only; "local" means this machine."""
-    if connection == "local":
-        return "local://"
-    if credentials is None:
-        return connection
+WINRM_HTTPS_PORT, WINRM_HTTP_PORT = 5986, 5985
+_CREDENTIALS = pytest.StashKey[tuple[str, str]]()
+_NO_CREDENTIALS = ("no WinRM credentials: set CASGATE_WINRM_USER and CASGATE_WINRM_PASSWORD "
+                   "(or run at a terminal to be asked)")
+_OPTIONS = {"no_ssl", "no_verify_ssl", "ca_trust_path", "read_timeout_sec", "operation_timeout_sec", "command_timeout_sec"}
+_CLIXML_ERROR = re.compile(r'<S S="Error">(.*?)</S>', re.DOTALL)
+_CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+@dataclass(frozen=True)
+class WinrmTarget:
+    """Where a `winrm://host[:port][?option=value&...]` connection goes: WinRM over HTTPS on 5986 unless a port is
+    given; `no_ssl=true` means HTTP on 5985 (NTLM-encrypted, as Windows requires). Timeouts in seconds: each HTTP
+    exchange (read), WinRM's own wait for output (operation), one whole PowerShell round trip (command)."""
+
+    host: str
+    port: int
+    ssl: bool = True
+    verify: bool = True
+    ca_trust_path: str | None = None
+    read_timeout: int = 30
+    operation_timeout: int = 20
+    command_timeout: int = 600
+
+    @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def _seconds(options: dict[str, str], key: str, default: int) -> int:
+    value = options.get(key, str(default))
+    if not value.isdigit() or not 0 < int(value) <= 86400:
+        raise CollectionError(f"connection option {key}={value[:20]!r} should be a whole number of seconds (1-86400)")
+    return int(value)
+
+
+def parse_winrm(connection: str) -> WinrmTarget:
+    """The inventory's winrm:// connection as a WinrmTarget; an unknown option is an error, not silently ignored."""
     parts = urlsplit(connection)
-    user, password = credentials
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    options = {key.lower(): value for key, value in parse_qsl(parts.query, keep_blank_values=True)}
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise CollectionError(f"connection {parts.scheme}://{parts.hostname}: unknown option(s) {', '.join(sorted(unknown))[:120]} "
+                              f"(known: {', '.join(sorted(_OPTIONS))})")
+    ssl = options.get("no_ssl", "false").lower() != "true"
+    try:
+        port = parts.port or (WINRM_HTTPS_PORT if ssl else WINRM_HTTP_PORT)
+    except ValueError:
+        raise CollectionError(f"connection {connection.split('?')[0][:120]!r}: the port is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise CollectionError(f"connection {connection.split('?')[0][:120]!r} names no host")
+    target = WinrmTarget(parts.hostname, port, ssl, options.get("no_verify_ssl", "false").lower() != "true",
+                         options.get("ca_trust_path") or None, _seconds(options, "read_timeout_sec", 30),
+                         _seconds(options, "operation_timeout_sec", 20), _seconds(options, "command_timeout_sec", 600))
+    if target.operation_timeout >= target.read_timeout:
+        raise CollectionError("connection option operation_timeout_sec should be below read_timeout_sec "
+                              "(WinRM may keep a request open that long)")
+    return target
 
 
 def winrm_credentials(config: pytest.Config) -> tuple[str, str] | None:
-    """CASGATE_WINRM_USER / CASGATE_WINRM_PASSWORD, else a prompt when a terminal is attached, else None."""
+    """CASGATE_WINRM_USER / CASGATE_WINRM_PASSWORD, else a prompt when a terminal is attached, else None. What was
+    typed is kept for the run in memory, not in the environment child processes inherit."""
     user, password = os.environ.get("CASGATE_WINRM_USER"), os.environ.get("CASGATE_WINRM_PASSWORD")
     if user and password:
         return user, password
+    if _CREDENTIALS in config.stash:
+        return config.stash[_CREDENTIALS]
     if not (sys.__stdin__ and sys.__stdin__.isatty()):
         return None
     capture = config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
         user = user or input("WinRM user for the HQ servers: ")
         password = getpass.getpass(f"WinRM password for {user}: ")
-    os.environ["CASGATE_WINRM_USER"], os.environ["CASGATE_WINRM_PASSWORD"] = user, password  # asked once per run
+    config.stash[_CREDENTIALS] = (user, password)  # asked once per run
     return user, password
 
 
-def redact(text: str, credentials: tuple[str, str] | None) -> str:
-    """Error text from transports may echo the host spec: never let the password through to a report."""
-    if credentials is None:
-        return text
-    password = credentials[1]
-    for secret in {password, quote(password, safe="")}:
-        if secret:
-            text = text.replace(secret, "***")
+class CommandTimeout(Exception):
+    """A PowerShell round trip ran past command_timeout_sec; casgate stopped it."""
+
+
+def winrm_host(target: WinrmTarget, credentials: tuple[str, str]) -> Any:
+    """A testinfra host over WinRM with the credentials handed to pywinrm as arguments: testinfra 10 reads them
+    only from a `user:password@host` spec, and a password in a URL ends up in error texts."""
+    import testinfra.host
+    import winrm.protocol
+    from testinfra.backend.winrm import WinRMBackend
+
+    class BoundedWinRM(WinRMBackend):
+        """testinfra's WinRM backend (pywinrm, NTLM) with a bound on each round trip: pywinrm alone polls a
+        command that never finishes forever."""
+
+        def run_winrm(self, command: str) -> Any:
+            protocol = winrm.protocol.Protocol(**self.conn_args)
+            shell = protocol.open_shell()
+            command_id = protocol.run_command(shell, command)
+            stdout, stderr, rc = _receive(protocol, shell, command_id, time.monotonic() + target.command_timeout)
+            protocol.cleanup_command(shell, command_id)  # on a timeout, this stops the command
+            protocol.close_shell(shell)
+            if rc is None:
+                raise CommandTimeout(f"PowerShell did not finish within {target.command_timeout} s "
+                                     "(command_timeout_sec); casgate stopped it")
+            return self.result(rc, self.encode(command), stdout, stderr)
+
+    backend = BoundedWinRM(target.address, no_ssl=not target.ssl, no_verify_ssl=not target.verify,
+                           read_timeout_sec=target.read_timeout, operation_timeout_sec=target.operation_timeout)
+    backend.conn_args.update(username=credentials[0], password=credentials[1])
+    if target.ca_trust_path:
+        backend.conn_args["ca_trust_path"] = target.ca_trust_path
+    host = testinfra.host.Host(backend)
+    backend.set_host(host)
+    return host
+
+
+def _receive(protocol: Any, shell: str, command_id: str, deadline: float) -> tuple[bytes, bytes, int | None]:
+    """pywinrm's get_command_output with a deadline: stdout, stderr and the exit code, or None for the code when the
+    command was still running at `deadline`."""
+    from winrm.exceptions import WinRMOperationTimeoutError
+
+    stdout, stderr = [], []
+    while time.monotonic() < deadline:
+        try:
+            out, err, rc, done = protocol.get_command_output_raw(shell, command_id)
+        except WinRMOperationTimeoutError:  # WinRM's "no output yet" after operation_timeout
+            continue
+        stdout.append(out)
+        stderr.append(err)
+        if done:
+            return b"".join(stdout), b"".join(stderr), rc
+    return b"".join(stdout), b"".join(stderr), None
+
+
+def transport_problem(exc: Exception, target: WinrmTarget, user: str, password: str) -> str:
+    """One line on why WinRM could not be used, in casgate's words: the transport's own text is shown only for
+    errors casgate does not know, and never when it holds the password."""
+    import requests
+    from winrm.exceptions import InvalidCredentialsError, WinRMTransportError, WSManFaultError
+
+    where = f"WinRM at {target.address}"
+    if isinstance(exc, CommandTimeout):
+        return str(exc)
+    if isinstance(exc, InvalidCredentialsError):
+        return f"authentication failed for user {user} at {where} (the server rejected the credentials: HTTP 401)"
+    if isinstance(exc, WSManFaultError):
+        return f"{where} refused the request: {_one_line(exc.reason or '')[:300]}"
+    if isinstance(exc, WinRMTransportError):
+        return f"{where} answered HTTP {exc.code}, not a WinRM reply"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return (f"TLS with {where} failed ({_tls_reason(exc)}); trust its certificate with ca_trust_path=FILE "
+                f"or check the listener's certificate")
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"cannot reach {where} (no answer within {target.read_timeout} s)"
+    if isinstance(exc, requests.exceptions.ConnectionError) and "NameResolution" in repr(exc):
+        return f"cannot reach {where} ({target.host} does not resolve)"
+    if isinstance(exc, requests.exceptions.ConnectionError) and "ConnectionRefused" in repr(exc):
+        return f"cannot reach {where} (connection refused)"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"{where} did not answer within {target.read_timeout} s (read_timeout_sec)"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"cannot reach {where} (the connection failed)"
+    return f"{where}: {type(exc).__name__}: {_unless_secret(_one_line(str(exc))[:300], password)}"
+
+
+def _tls_reason(exc: Exception) -> str:
+    text = repr(exc)
+    for known in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "hostname mismatch", "UNSUPPORTED_PROTOCOL"):
+        if known in text:
+            return known.lower().replace("_", " ")
+    return "handshake failed"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _unless_secret(text: str, password: str) -> str:
+    """A second line of defence: transport text naming the password, as a word of its own or URL-encoded, is
+    withheld whole; it is never edited, so nothing is garbled and no gap shows where the password was."""
+    for form in {password, quote(password, safe=""), quote(password)}:
+        if form and re.search(rf"(?<![\w%]){re.escape(form)}(?![\w%])", text):
+            return "(the transport's message is withheld: it contains the password)"
     return text
 
 
-def _run_json(remote: Any, command: str, what: str, credentials: tuple[str, str] | None) -> Any:
+def powershell_errors(stderr: str) -> str:
+    """PowerShell's error text from stderr: the message lines of the error records when it is CLIXML (what
+    powershell -EncodedCommand writes, progress records included), else the text itself; one line, trimmed."""
+    if "#< CLIXML" not in stderr:
+        return _one_line(stderr)[-400:]
+    records = (_CLIXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), html.unescape(r)) for r in _CLIXML_ERROR.findall(stderr))
+    lines = "".join(records).splitlines()
+    message = []
+    for line in lines:
+        if line.startswith(("At line:", "At char:", "+ ")) or line.lstrip().startswith("+ "):
+            break
+        message.append(line)
+    return _one_line(" ".join(message))[:400]
+
+
+def _decode_stdout(data: bytes, what: str) -> str:
+    """The collector prints ASCII only (emit.ps1 escapes the rest): any other byte means something else spoke."""
     try:
-        result = remote.run(command)
-    except Exception as exc:  # transport errors come from many libraries (pywinrm, requests, paramiko)
-        raise CollectionError(redact(f"{what}: cannot run the collector ({type(exc).__name__}: {exc})", credentials)) from None
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        raise CollectionError(f"{what}: the collector's output is not the ASCII JSON it prints: {data[:120]!r}") from None
+
+
+def _run_json(remote: Any, command: str, what: str) -> Any:
+    result = remote.run(command)
+    stderr = result.stderr_bytes.decode("cp437", errors="replace")  # pywinrm opens the shell with code page 437
     if result.rc != 0:
-        raise CollectionError(f"{what}: PowerShell exited {result.rc}: {(result.stderr or result.stdout).strip()[-400:]}")
+        detail = powershell_errors(stderr) or _one_line(_decode_stdout(result.stdout_bytes, what))[-400:]
+        raise CollectionError(f"{what}: PowerShell exited {result.rc}: {detail}")
+    stdout = _decode_stdout(result.stdout_bytes, what)
     try:
-        return json.loads(result.stdout)
+        return json.loads(stdout)
     except json.JSONDecodeError as exc:
-        raise CollectionError(f"{what}: the collector's output is not JSON ({exc.msg}): {result.stdout[:120]!r}") from None
+        raise CollectionError(f"{what}: the collector's output is not JSON ({exc.msg}): {stdout[:120]!r}") from None
 
 
 def _field(doc: Any, key: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -160,21 +335,42 @@ def write_host_side(writer: SnapshotWriter, evidence: Any, logs: Any) -> str:
     return str(_field(evidence, "os", str, what))
 
 
-def collect_host_side(config: pytest.Config):  # type: ignore[no-untyped-def]
-    """The live.HostSide callable for this run: testinfra host per inventory entry, two round trips."""
-    import testinfra  # imported late: only live runs need a transport
+def _open(host: InventoryHost, config: pytest.Config) -> tuple[Any, Callable[[Exception], str]]:
+    """The testinfra host for an inventory entry, and how to word a transport error for it."""
+    if host.connection == "local":
+        import testinfra
+
+        return testinfra.get_host("local://"), lambda exc: f"local: {type(exc).__name__}: {_one_line(str(exc))[:300]}"
+    if not host.connection.startswith("winrm://"):
+        raise CollectionError(f"connection {host.connection.split('?')[0][:120]!r}: casgate collects over winrm:// "
+                              "(or local, or none)")
+    target = parse_winrm(host.connection)
+    credentials = winrm_credentials(config)
+    if credentials is None:
+        raise CollectionError(_NO_CREDENTIALS)
+    return winrm_host(target, credentials), lambda exc: transport_problem(exc, target, *credentials)
+
+
+def collect_host_side(config: pytest.Config) -> Callable[[InventoryHost, timedelta, SnapshotWriter], str]:
+    """The live.HostSide callable for this run: a testinfra host per inventory entry, two round trips. A host whose
+    transport fails is said in one line, naming the host; its host-side checks are then not judged."""
 
     def collect(host: InventoryHost, since: timedelta, writer: SnapshotWriter) -> str:
-        credentials = winrm_credentials(config) if host.connection.startswith("winrm") else None
-        try:
-            remote = testinfra.get_host(host_spec(host.connection, credentials))
-        except Exception as exc:  # testinfra raises what its backend's library raises
-            raise CollectionError(redact(f"connection {host.connection!r}: {type(exc).__name__}: {exc}", credentials)) from None
         evidence_command, logs_command = host_commands(host, since)
-        evidence = _run_json(remote, evidence_command, "host evidence", credentials)
-        logs = _run_json(remote, logs_command, "IIS logs", credentials)
         try:
-            return write_host_side(writer, evidence, logs)
+            remote, problem = _open(host, config)
+        except CollectionError as exc:
+            raise CollectionError(f"{host.name}: {exc} — host-side checks not judged") from None
+        documents = []
+        for command, what in ((evidence_command, "host evidence"), (logs_command, "IIS logs")):
+            try:
+                documents.append(_run_json(remote, command, what))
+            except CollectionError:
+                raise
+            except Exception as exc:  # transports raise what their libraries raise (pywinrm, requests, spnego)
+                raise CollectionError(f"{host.name}: {problem(exc)} — host-side checks not judged") from None
+        try:
+            return write_host_side(writer, *documents)
         except (ValueError, TypeError, KeyError) as exc:  # includes binascii.Error from bad base64
             raise CollectionError(f"the collector's JSON is malformed: {type(exc).__name__}: {exc}") from None
 
