@@ -125,8 +125,12 @@ def _command_action(command: Node) -> str:
         return f"{_text(operator)} {_text(name)}".lower()
     program = re.split(r"[\\/]", _text(name).lower())[-1].removesuffix(".exe")
     elements = command.child_by_field_name("command_elements")
-    words = [_text(e).lower() for e in (elements.children if elements else []) if e.type != "command_argument_sep"]
-    return " ".join([program, *words[:NATIVE_VERB_WORDS.get(program, 0)]])
+    args = [e for e in (elements.children if elements else []) if e.type != "command_argument_sep"]
+    if program == "foreach-object":  # `ForEach-Object Delete` calls the method it names on every input
+        words = [_text(e).lower() for e in args if e.type != "command_parameter" and not _text(e).startswith("{")]
+    else:
+        words = [_text(e).lower() for e in args[:NATIVE_VERB_WORDS.get(program, 0)]]
+    return " ".join([program, *words])
 
 
 def _method_action(call: Node) -> str:
@@ -174,6 +178,8 @@ def test_every_allowlist_entry_is_used() -> None:
     ("[System.IO.File]::Delete('C:\\x')", "[io.file]::delete"),
     ("$x.Delete()", ".delete"),
     ("Get-Item HKLM:\\X | ForEach-Object { $_.SetValue('a', 1) }", ".setvalue"),
+    ("Get-Item C:\\x | ForEach-Object -MemberName Delete", "foreach-object delete"),
+    ("Get-Item C:\\x | ForEach-Object Delete", "foreach-object delete"),
     ("$r = @{ a = (Get-Item C:\\x).MoveTo('C:\\y') }", ".moveto"),
     ("Invoke-Expression $s", "invoke-expression"),
     ("iex $s", "iex"),
