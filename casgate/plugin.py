@@ -81,6 +81,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gate", dest="gate_mode", choices=("all", "new-failures"), default="all",
                     help="what fails the gate: every failure (default), or only failures new against --baseline")
     group.addoption("--waivers", default=None, metavar="FILE", help="accepted failures with justification and expiry (TOML)")
+    group.addoption("--cause", default="", metavar="IDS",
+                    help="run only the checks of these causes, e.g. 1a,2 (the gate says PARTIAL and names the rest)")
     group.addoption("--probe-timeout", type=float, default=3.0, metavar="SECONDS",
                     help="bound on each DNS query, TCP connect and TLS handshake from the runner (default 3)")
     parser.addini("casgate_phone_ciphers", "the phones' TLS 1.0 cipher suites (IANA names)", type="linelist", default=[])
@@ -154,6 +156,8 @@ def usage_error(message: str) -> NoReturn:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cause(cause, title): the KB cause a check belongs to, and what it checks")
+    for cause in Cause:
+        config.addinivalue_line("markers", f"cause_{cause.value}: added by casgate to every check of cause {cause.value} ({cause.headline})")
     # casgate marks every check with its host's xdist group; pytest-xdist is optional, --strict-markers is not
     config.addinivalue_line("markers", "xdist_group(name): run in the worker of this group (pytest-xdist --dist loadgroup)")
     if config.inipath is None and {"--snapshots", "--record", "--baseline", "--waivers"} & set(config.invocation_params.args):
@@ -171,12 +175,16 @@ def pytest_configure(config: pytest.Config) -> None:
         baseline = load_baseline(Path(baseline_path), config.rootpath, config.getoption("since")) if baseline_path and controller else None
     except CasgateError as exc:
         usage_error(str(exc))
+    if not config.stash[_HOSTS] and _runs_only_checks(config):
+        _no_host(config)
     if config.getoption("gate_mode") == "new-failures" and not config.getoption("baseline"):
         usage_error("--gate new-failures needs --baseline=RESULT.json (the --json of the run before the upgrade)")
     if config.stash[_HOSTS]:
         if not config.getoption("htmlpath", None):
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            config.option.htmlpath = str(config.rootpath / "reports" / f"casgate-{stamp}.html")
+            reports = config.rootpath / "reports"  # the checkout's reports/; from `casgate check`, the working folder's
+            reports = reports if reports.is_dir() else config.invocation_params.dir / "reports"
+            config.option.htmlpath = str(reports / f"casgate-{stamp}.html")
         config.option.self_contained_html = True  # one file an administrator can mail or attach to a change
     hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded"} for h in config.stash[_HOSTS]]
     book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS])
@@ -189,16 +197,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("target", hosts, ids=[h.name for h in hosts], scope="session")
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k/-m deselect: they may select on the cause markers added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     host_checks = [i for i in items if "target" in getattr(i, "fixturenames", ())]
     if host_checks and not config.stash[_HOSTS]:
-        known = ", ".join(known_hosts(snapshot_root(config))) or "none"
-        usage_error(f"no host selected: run `pytest --host NAME` (bundled snapshots: {known})")
-    for item in host_checks:
-        if item.get_closest_marker("cause") is None:
-            usage_error(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
-        # with `-n N --dist loadgroup`, all checks of a host run in one worker, which collects its evidence once
-        item.add_marker(pytest.mark.xdist_group(item.callspec.params["target"].name))  # type: ignore[attr-defined]
+        _no_host(config)
+    wanted = {c.strip().lower() for c in config.getoption("cause").split(",") if c.strip()}
+    unknown = wanted - {c.value.lower() for c in Cause}
+    if unknown:
+        usage_error(f"--cause {', '.join(sorted(unknown))}: not a cause (known: {', '.join(c.value for c in Cause)})")
+    kept, dropped = [], []
+    for item in items:
+        if "target" in getattr(item, "fixturenames", ()):
+            if item.get_closest_marker("cause") is None:
+                usage_error(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
+            cause = _cause_of(item)[0]
+            item.add_marker(f"cause_{cause.value}")  # -m cause_1a, -k 1a
+            # with `-n N --dist loadgroup`, all checks of a host run in one worker, which collects its evidence once
+            item.add_marker(pytest.mark.xdist_group(item.callspec.params["target"].name))  # type: ignore[attr-defined]
+            if wanted and cause.value.lower() not in wanted:
+                dropped.append(item)
+                continue
+        kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _runs_only_checks(config: pytest.Config) -> bool:
+    """Whether this run collects only the gate's checks (tests_infra/), so no --host is a mistake known up front."""
+    checks = (config.rootpath / "tests_infra").resolve()
+    paths = [Path(arg.split("::")[0]) for arg in config.args]
+    return bool(paths) and all((p if p.is_absolute() else config.invocation_params.dir / p).resolve().is_relative_to(checks) for p in paths)
+
+
+def _no_host(config: pytest.Config) -> NoReturn:
+    known = ", ".join(known_hosts(snapshot_root(config))) or "none"
+    usage_error(f"no host selected: run `pytest --host NAME` (bundled snapshots: {known})")
 
 
 def _strict(config: pytest.Config) -> bool:

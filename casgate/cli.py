@@ -1,0 +1,115 @@
+"""casgate as one command, from any folder: `casgate check hq01` runs the bundled checks through pytest.main with
+an explicit root folder and configuration, so the working folder is never searched and never holds a cache."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from casgate import __version__
+
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parent
+
+
+def checks_folder() -> Path:
+    """The checks (tests_infra/ in a checkout; casgate/suite/ in an installed wheel): one copy, two places."""
+    return _CHECKOUT / "tests_infra" if (_CHECKOUT / "tests_infra").is_dir() else _PACKAGE / "suite"
+
+
+def bundled_snapshots() -> Path:
+    """The bundled example snapshots (hq01 and the upgrade pair)."""
+    return _CHECKOUT / "snapshots" if (_CHECKOUT / "tests_infra").is_dir() else _PACKAGE / "bundled"
+
+
+def _check_args(args: argparse.Namespace, passthrough: list[str]) -> list[str]:
+    """pytest's arguments for `casgate check`: every path explicit, every value written with '='."""
+    checks = checks_folder()
+    argv = [str(checks), f"--rootdir={checks}", f"--config-file={_PACKAGE / 'gate.ini'}", "-p", "no:cacheprovider",
+            f"--snapshots={Path(args.snapshots).resolve() if args.snapshots else bundled_snapshots()}"]
+    argv += [f"--host={host}" for host in args.hosts]
+    for option in ("inventory", "cause", "since", "json", "html", "record", "baseline", "waivers", "gate"):
+        value = getattr(args, option)
+        if value is not None:
+            dest = {"json": "--json", "gate": "--gate"}.get(option, f"--{option}")
+            argv.append(f"{dest}={Path(value).resolve() if option in _PATHS else value}")
+    argv += [flag for flag, on in (("--live", args.live), ("--replay", args.replay), ("--strict", args.strict)) if on]
+    if args.workers:
+        argv += ["-n", args.workers, "--dist", "loadgroup"]
+    return argv + passthrough
+
+
+_PATHS = {"inventory", "json", "html", "record", "baseline", "waivers"}
+
+
+def _check(args: argparse.Namespace, passthrough: list[str]) -> int:
+    import pytest
+
+    return int(pytest.main(_check_args(args, passthrough)))
+
+
+def _hosts(args: argparse.Namespace, _: list[str]) -> int:
+    from casgate.inventory import load_inventory
+    from casgate.plugin import known_hosts
+
+    root = Path(args.snapshots).resolve() if args.snapshots else bundled_snapshots()
+    print(f"snapshots in {root}: {', '.join(known_hosts(root)) or 'none'}")
+    inventory = Path(args.inventory or "inventory.toml")
+    if inventory.is_file():
+        print(f"live hosts in {inventory}: {', '.join(sorted(load_inventory(inventory))) or 'none'}")
+    return 0
+
+
+def _delegate(module: str, argv: list[str]) -> int:
+    """`casgate logs …` and `casgate scenarios …` are the modules' own commands."""
+    import importlib
+
+    return int(importlib.import_module(module).main(argv))
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="casgate", description="Why do the IP400 phones say 'Failed to Connect to Server'? "
+                                                              "A compliance gate for Mitel Connect HQ servers (CAS, KB causes 1a-4).")
+    top.add_argument("--version", action="version", version=f"casgate {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="run the gate on hosts (snapshots or live); pytest options after --",
+                                description="Run the checks on each HOST. Exit 0 pass, 1 finding, 2 usage, 3 not judged.")
+    check.add_argument("hosts", nargs="+", metavar="HOST", help="snapshot names, snapshot folders, or inventory hosts")
+    where = check.add_argument_group("evidence")
+    where.add_argument("--snapshots", metavar="DIR", help="folder of snapshots (default: the bundled examples)")
+    where.add_argument("--inventory", metavar="FILE", help="live hosts (default: inventory.toml here, if any)")
+    where.add_argument("--live", action="store_true", help="a host both in the inventory and in --snapshots is checked live")
+    where.add_argument("--replay", action="store_true", help="... or replayed from its snapshot")
+    where.add_argument("--record", metavar="DIR", help="keep each live host's evidence as DIR/HOST")
+    what = check.add_argument_group("what and how")
+    what.add_argument("--cause", metavar="IDS", help="only these causes, e.g. 1a,2")
+    what.add_argument("--since", metavar="WHEN", help="log window: 24h, 7d, or a start date (default 24h)")
+    what.add_argument("--strict", action="store_true", help="warnings fail too")
+    what.add_argument("-n", dest="workers", metavar="N", help="hosts spread over N worker processes (pytest-xdist), or auto")
+    gate = check.add_argument_group("results")
+    gate.add_argument("--json", metavar="PATH", help="results as JSON")
+    gate.add_argument("--html", metavar="PATH", help="the report (default: reports/casgate-<UTC>.html here)")
+    gate.add_argument("--baseline", metavar="RESULT.json|SNAPSHOT", help="compare with a run before the upgrade")
+    gate.add_argument("--gate", choices=("all", "new-failures"), help="what fails the gate (default: every failure)")
+    gate.add_argument("--waivers", metavar="FILE", help="accepted failures with justification and expiry")
+    check.set_defaults(run=_check)
+
+    hosts = commands.add_parser("hosts", help="list the known snapshots and inventory hosts")
+    hosts.add_argument("--snapshots", metavar="DIR")
+    hosts.add_argument("--inventory", metavar="FILE")
+    hosts.set_defaults(run=_hosts)
+    commands.add_parser("logs", help="attribute IIS and phone log lines to causes (casgate logs --help)", add_help=False)
+    commands.add_parser("scenarios", help="craft a healthy snapshot and one per cause (casgate scenarios --help)", add_help=False)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["logs"], ["scenarios"]):
+        return _delegate("casgate.logs.__main__" if argv[0] == "logs" else "casgate.scenarios", argv[1:])
+    passthrough = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser().parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    return args.run(args, passthrough)

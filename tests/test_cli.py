@@ -1,0 +1,57 @@
+"""The `casgate` command from an empty folder: the bundled checks and snapshots, explicit root folder and
+configuration (nothing of the working folder is collected or written but the report), and the sub-commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from casgate import __version__
+
+
+def _casgate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "casgate", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Path:
+    folder = tmp_path / "empty folder"  # a space in the path, as on many Windows machines
+    folder.mkdir()
+    (folder / "test_not_a_check.py").write_text("def test_never_collected():\n    raise AssertionError\n")
+    return folder
+
+
+def test_check_runs_the_bundled_gate_from_any_folder(empty: Path) -> None:
+    run = _casgate("check", "hq01", "--json", "out/r.json", cwd=empty)
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.rstrip().splitlines()[-1].startswith("GATE FAILED: 2 check(s) failed on 1 of 1 host(s); first: hq01 [cause 1a]")
+    assert len(json.loads((empty / "out" / "r.json").read_text())["results"]) == 11  # the checks, not the folder's test file
+    assert sorted(p.name for p in empty.iterdir()) == ["out", "reports", "test_not_a_check.py"]  # no cache, no stray files
+    assert len(list((empty / "reports").glob("casgate-*.html"))) == 1
+
+
+def test_check_takes_causes_snapshot_folders_and_pytest_options(empty: Path, scenarios_dir: Path) -> None:
+    narrowed = _casgate("check", "hq01", "--cause", "1b,4", "--", "-q", cwd=empty)
+    elsewhere = _casgate("check", "healthy", "--snapshots", str(scenarios_dir), "--html", "gate.html", cwd=empty)
+
+    assert narrowed.returncode == 0 and "PARTIAL: causes 1a, 1, 2, 3, X1 not checked (--cause '1b,4')" in narrowed.stdout
+    assert elsewhere.returncode == 0 and (empty / "gate.html").is_file()
+
+
+def test_sub_commands(empty: Path) -> None:
+    hosts = _casgate("hosts", cwd=empty)
+    scenarios = _casgate("scenarios", str(empty / "made"), "cause-2", cwd=empty)
+    logs = _casgate("logs", str(empty / "made" / "cause-2" / "phone-logs"), "--since", "7d", "--until", "2026-11-20T06:00:00Z", cwd=empty)
+    version = _casgate("--version", cwd=empty)
+    usage = _casgate("check", cwd=empty)
+
+    assert hosts.returncode == 0 and "hq01, hq01-after, hq01-before" in hosts.stdout
+    assert scenarios.returncode == 0 and (empty / "made" / "cause-2" / "manifest.json").is_file()
+    assert logs.returncode == 1 and "Certificate Authority Invalid" in logs.stdout
+    assert version.stdout.strip() == f"casgate {__version__}"
+    assert usage.returncode == 2 and "the following arguments are required: HOST" in usage.stderr
