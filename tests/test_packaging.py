@@ -1,14 +1,13 @@
-"""`pip install .` as a user gets it: a wheel built from this checkout (pip's isolated build, setuptools from PyPI or
-pip's cache), installed with --no-deps into a fresh venv whose other packages are links to this venv's, run from an
-empty folder outside the checkout.
+"""`pip install .` as a user gets it: a wheel built from a copy of this checkout (pip's isolated build, setuptools
+from PyPI or pip's cache), installed with --no-deps into a fresh venv whose other packages are links to this venv's,
+run as the `casgate` command from an empty folder outside the checkout.
 
-Proves: the wheel carries every file of the casgate package byte for byte (the collector's .ps1 scripts, the Windows
-root store); casgate imports from the install, and the collector commands it sends are built from the installed
-scripts; the installed plugin runs the gate live — the host side through testinfra's `local` backend, where a
-stand-in `powershell` records what it was sent and prints recorded JSON, the probes against loopback DNS and TLS
-servers — and on a scenario the installed generator writes.
-Does not prove: that the PowerShell runs on Windows (no PowerShell here), WinRM, or the probes against IIS. The checks
-a user runs (tests_infra/) are not part of the wheel: the runs use a copy of them from this checkout."""
+Proves: the wheel carries every file of casgate/, tests_infra/ and snapshots/ byte for byte (the collector's .ps1
+scripts, the Windows root store, the checks); casgate imports from the install, and the collector commands it sends
+are built from the installed scripts; the installed gate runs live — the host side through testinfra's `local`
+backend, where a stand-in `powershell` records what it was sent and prints recorded JSON, the probes against
+loopback DNS and TLS servers — and on a scenario the installed generator writes.
+Does not prove: that the PowerShell runs on Windows (there is no PowerShell here), WinRM, or the probes against IIS."""
 
 from __future__ import annotations
 
@@ -33,20 +32,21 @@ from tests.test_collector import LOGS_DOCUMENT, host_document, install_fake_powe
 
 FQDN = "hq.example.com"
 PS1 = ("collect.ps1", "emit.ps1", "host.ps1", "iislogs.ps1")
+SHIPPED_AS = {"casgate": "", "tests_infra": "suite/", "snapshots": "bundled/"}  # pyproject.toml's package-dir
 HOST_COMMAND = encoded_command("host.ps1", {"ShorelineData": r"C:\Shoreline Data"})  # the inventory's default folder
 
 
 @dataclass(frozen=True)
 class Installed:
-    """The fresh venv's python and where casgate landed in it."""
+    """The fresh venv's bin folder and where casgate landed in it."""
 
-    python: Path
+    bin: Path
     package: Path
 
-    def run(self, *args: str, cwd: Path, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the venv's python as a user would: no PYTHONPATH, no pytest variables of this run."""
+    def run(self, program: str, *args: str, cwd: Path, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run one of the venv's programs as a user would: no PYTHONPATH, no pytest variables of this run."""
         env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"} and not k.startswith("PYTEST_")}
-        return subprocess.run([str(self.python), *args], cwd=cwd, env=env | (env_extra or {}), capture_output=True,
+        return subprocess.run([str(self.bin / program), *args], cwd=cwd, env=env | (env_extra or {}), capture_output=True,
                               text=True, check=False, timeout=120)
 
 
@@ -55,11 +55,10 @@ def _package_files(root: Path) -> dict[str, bytes]:
 
 
 def _build_wheel(work: Path) -> Path:
-    """Build from a copy of what `pip install .` reads, so the build leaves nothing in the checkout."""
+    """Build from a copy of the checkout, so the build leaves nothing in it."""
     source = work / "source"
-    shutil.copytree(REPO / "casgate", source / "casgate", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "reports",
+                                                                "__pycache__", ".pytest_cache", ".hypothesis"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(work / "dist"), "-q"],
                            capture_output=True, text=True, check=False, timeout=120)
     assert build.returncode == 0, build.stdout + build.stderr
@@ -87,18 +86,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     assert install.returncode == 0, install.stdout + install.stderr
     where = subprocess.run([str(python), "-c", "import casgate; print(casgate.__file__)"], cwd=work, capture_output=True,
                            text=True, check=True, timeout=60)
-    return Installed(python, Path(where.stdout.strip()).parent)
+    return Installed(python.parent, Path(where.stdout.strip()).parent)
 
 
 def test_the_wheel_carries_every_file_and_commands_come_from_it(installed: Installed, tmp_path: Path) -> None:
-    source, shipped = _package_files(REPO / "casgate"), _package_files(installed.package)
+    source = {f"{into}{name}": data for folder, into in SHIPPED_AS.items() for name, data in _package_files(REPO / folder).items()}
+    shipped = _package_files(installed.package)
     roots = {name for name in source if name.startswith("data/windows-root-store/") and name.endswith(".cer")}
 
-    assert installed.package.is_relative_to(installed.python.parents[1])
+    assert installed.package.is_relative_to(installed.bin.parent)
     assert sorted(set(source) - set(shipped)) == [] and [n for n in source if shipped[n] != source[n]] == []
     assert {name for name in shipped if name.endswith(".ps1")} == {f"collector/{n}" for n in PS1}
     assert len(roots) > 20 and roots <= set(shipped)
-    built = installed.run("-c", "from casgate.collector import SCRIPTS, encoded_command\nprint(SCRIPTS)\n"
+    built = installed.run("python", "-c", "from casgate.collector import SCRIPTS, encoded_command\nprint(SCRIPTS)\n"
                                 "print(encoded_command('host.ps1', {'ShorelineData': r'C:\\Shoreline Data'}))", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     scripts, command = built.stdout.splitlines()
@@ -107,7 +107,7 @@ def test_the_wheel_carries_every_file_and_commands_come_from_it(installed: Insta
 
 def test_the_installed_gate_runs_live_and_on_a_generated_scenario(installed: Installed, tmp_path: Path) -> None:
     work = tmp_path / "empty"
-    shutil.copytree(REPO / "tests_infra", work / "tests_infra", ignore=shutil.ignore_patterns("__pycache__"))
+    work.mkdir()
     pki = Pki(FQDN, datetime(2025, 1, 1, tzinfo=timezone.utc))
     der = {"mitel": pki.mitel_ca, "hq_ca": pki.hq_ca, "server": pki.server, "server_thumb": thumbprint(pki.server).encode()}
     sent = tmp_path / "sent.log"
@@ -116,17 +116,17 @@ def test_the_installed_gate_runs_live_and_on_a_generated_scenario(installed: Ins
     with tls_server(cert, key) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns:
         (work / "inventory.toml").write_text(f'[hosts.hq]\nfqdn = "{FQDN}"\naddress = "127.0.0.1"\nconnection = "local"\n'
                                              f'dns_servers = ["{dns.spec}"]\nhttps_port = {tls.port}\n')
-        live = installed.run("-m", "pytest", "-p", "no:cacheprovider", "--host", "hq", "--html=live.html", cwd=work,
+        live = installed.run("casgate", "check", "hq", "--inventory=inventory.toml", "--html=live.html", cwd=work,
                              env_extra={"PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"})
 
     assert live.returncode == 0, live.stdout + live.stderr
+    assert f"rootdir: {installed.package / 'suite'}" in live.stdout
     assert "GATE PASSED: 9 of 11 check(s) judged on 1 host(s)" in live.stdout  # the two phone-log checks skip: no logs
     host_script = base64.b64decode(HOST_COMMAND.rsplit(" ", 1)[1]).decode("utf-16-le")
     assert sent.read_text().split("\n=====\n")[0] == host_script
 
-    written = installed.run("-m", "casgate.scenarios", str(tmp_path / "scenarios"), "healthy", cwd=work)
-    replay = installed.run("-m", "pytest", "-p", "no:cacheprovider", f"--snapshots={tmp_path / 'scenarios'}", "--host",
-                           "healthy", "--html=replay.html", cwd=work)
+    written = installed.run("casgate", "scenarios", str(tmp_path / "scenarios"), "healthy", cwd=work)
+    replay = installed.run("casgate", "check", "healthy", f"--snapshots={tmp_path / 'scenarios'}", "--html=replay.html", cwd=work)
 
     assert written.returncode == 0, written.stderr
     assert replay.returncode == 0, replay.stdout + replay.stderr
