@@ -160,9 +160,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"cause_{cause.value}: added by casgate to every check of cause {cause.value} ({cause.headline})")
     # casgate marks every check with its host's xdist group; pytest-xdist is optional, --strict-markers is not
     config.addinivalue_line("markers", "xdist_group(name): run in the worker of this group (pytest-xdist --dist loadgroup)")
-    if config.inipath is None and {"--snapshots", "--record", "--baseline", "--waivers"} & set(config.invocation_params.args):
-        # pytest picks its rootdir before plugins parse options, so a separate path value can mislead it.
-        usage_error("pytest took a path option's value for the project folder: write --snapshots=DIR, --record=DIR, ...")
+    misled = _rootdir_from_an_option_value(config)
+    if misled:
+        usage_error(f"pytest took the value of {misled} for a folder of tests (it picks its root folder before casgate's "
+                    f"options are known, and would run the wrong tests): write {misled}=VALUE, with '='")
     today = datetime.now(timezone.utc).date()
     try:
         parse_since(config.getoption("since"))
@@ -222,6 +223,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+_VALUE_OPTIONS = ("--host", "--snapshots", "--inventory", "--record", "--baseline", "--waivers", "--json", "--since", "--cause")
+
+
+def _rootdir_from_an_option_value(config: pytest.Config) -> str | None:
+    """The casgate option whose value, given after a space, pytest may have taken for a test path when it chose its
+    root folder: when it then found no pytest.ini, or a root folder that holds the value but not the working folder."""
+    args = list(config.invocation_params.args)
+    here = config.invocation_params.dir.resolve()
+    for option, value in zip(args, args[1:]):
+        if option not in _VALUE_OPTIONS or not Path(value).exists():
+            continue
+        place = Path(value).resolve()
+        if config.inipath is None or (place.is_relative_to(config.rootpath) and not here.is_relative_to(config.rootpath)):
+            return option
+    return None
 
 
 def _runs_only_checks(config: pytest.Config) -> bool:

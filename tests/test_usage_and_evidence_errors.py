@@ -25,11 +25,17 @@ def test_unknown_host_is_a_usage_error_naming_the_known_ones(run_suite) -> None:
     assert "Traceback" not in run.output
 
 
-def test_snapshots_folder_given_without_equals_sign_is_explained(run_suite, tmp_path: Path) -> None:
-    run = run_suite("--snapshots", str(tmp_path), "--host", "hq01")
+@pytest.mark.parametrize("option", ["--snapshots", "--inventory", "--host", "--waivers", "--baseline"])
+def test_a_path_option_given_with_a_space_never_runs_the_wrong_tests(run_suite, tmp_path: Path, option: str) -> None:
+    """pytest picks its root folder before casgate's options are known: a separate path value must be caught."""
+    (tmp_path / "test_wrong.py").write_text("def test_wrong():\n    pass\n")  # what pytest would otherwise run
+    (tmp_path / "inventory.toml").write_text("")
+    value = str(tmp_path / "inventory.toml") if option == "--inventory" else str(tmp_path)
 
-    assert run.returncode == 2
-    assert "write --snapshots=DIR" in run.output
+    run = run_suite(option, value, *(["--host", "hq01"] if option != "--host" else []))
+
+    assert run.returncode == 2 and "test_wrong" not in run.output
+    assert f"pytest took the value of {option} for a folder of tests" in run.output and f"write {option}=VALUE" in run.output
 
 
 def test_bad_since_is_a_usage_error(run_suite) -> None:
