@@ -27,9 +27,10 @@ from casgate.collector import (
     parse_winrm,
     powershell_errors,
     winrm_credentials,
+    winrm_host,
     write_host_side,
 )
-from casgate.inventory import InventoryHost
+from casgate.inventory import InventoryHost, load_inventory
 from casgate.scenarios import Pki
 from casgate.schannel import SCHANNEL, TLS10_SERVER
 from casgate.snapshot import Snapshot, SnapshotWriter
@@ -99,6 +100,26 @@ def test_winrm_means_https_on_5986_unless_told(connection: str, expected: WinrmT
 def test_a_connection_pywinrm_would_misread_is_refused(connection: str, message: str) -> None:
     with pytest.raises(CollectionError, match=re.escape(message)):
         parse_winrm(connection)
+
+
+def test_pywinrm_is_pointed_at_the_winrm_listener_with_the_credentials_as_arguments() -> None:
+    endpoints = {}
+    for connection in ("winrm://hq01.corp.example", "winrm://hq01.corp.example?no_ssl=true", "winrm://[::1]:15986"):
+        conn_args = winrm_host(parse_winrm(connection), ("CORP\\gate", "p@ss:w/rd")).backend.conn_args
+        endpoints[connection] = conn_args["endpoint"]
+        assert (conn_args["username"], conn_args["password"], conn_args["transport"]) == ("CORP\\gate", "p@ss:w/rd", "ntlm")
+        assert conn_args["proxy"] is None and "p@ss" not in conn_args["endpoint"]
+
+    assert endpoints == {"winrm://hq01.corp.example": "https://hq01.corp.example:5986/wsman",
+                         "winrm://hq01.corp.example?no_ssl=true": "http://hq01.corp.example:5985/wsman",
+                         "winrm://[::1]:15986": "https://[::1]:15986/wsman"}
+
+
+def test_the_example_inventory_points_at_the_winrm_listeners() -> None:
+    hosts = load_inventory(Path(__file__).resolve().parents[1] / "inventory.example.toml")
+
+    assert {name: parse_winrm(h.connection).endpoint for name, h in hosts.items() if h.host_side} == {
+        "hq01": "https://hq01.corp.example:5986/wsman", "hq03": "http://hq03.corp.example:5985/wsman"}
 
 
 def test_powershell_errors_are_read_from_clixml_once_and_trimmed() -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import ssl
 import struct
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -160,6 +161,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, answer: Answer, users: dict[str, str], folder: Path, tls: bool, stall: bool) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        folder = Path(tempfile.mkdtemp(prefix=f"winrm-{self.server_port}-", dir=folder))
         cert, key, der = _identity(folder)
         self.ca_file, self.answer, self.users, self.stall = cert, answer, users, stall
         self.user_file = _user_file(folder, users)

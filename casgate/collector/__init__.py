@@ -9,6 +9,7 @@ import html
 import json
 import os
 import re
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -107,6 +108,10 @@ class WinrmTarget:
     def address(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
+    @property
+    def endpoint(self) -> str:
+        return f"{'https' if self.ssl else 'http'}://{self.address}/wsman"
+
 
 def _seconds(options: dict[str, str], key: str, default: int) -> int:
     value = options.get(key, str(default))
@@ -186,9 +191,10 @@ def winrm_host(target: WinrmTarget, credentials: tuple[str, str]) -> Any:
 
     backend = BoundedWinRM(target.address, no_ssl=not target.ssl, no_verify_ssl=not target.verify,
                            read_timeout_sec=target.read_timeout, operation_timeout_sec=target.operation_timeout)
-    backend.conn_args.update(username=credentials[0], password=credentials[1])
-    if target.ca_trust_path:
-        backend.conn_args["ca_trust_path"] = target.ca_trust_path
+    # The endpoint is set here too: testinfra writes an IPv6 address without brackets. No proxy: WinRM goes straight
+    # to the server. The CA bundle is named, not left to pywinrm's deprecated lookup.
+    backend.conn_args.update(endpoint=target.endpoint, username=credentials[0], password=credentials[1], proxy=None,
+                             ca_trust_path=target.ca_trust_path or os.environ.get("REQUESTS_CA_BUNDLE") or None)
     host = testinfra.host.Host(backend)
     backend.set_host(host)
     return host
@@ -222,25 +228,38 @@ def transport_problem(exc: Exception, target: WinrmTarget, user: str, password: 
     if isinstance(exc, CommandTimeout):
         return str(exc)
     if isinstance(exc, InvalidCredentialsError):
-        return f"authentication failed for user {user} at {where} (the server rejected the credentials: HTTP 401)"
+        return f"authentication failed for user {user} at {target.address} (WinRM answered HTTP 401)"
     if isinstance(exc, WSManFaultError):
         return f"{where} refused the request: {_one_line(exc.reason or '')[:300]}"
     if isinstance(exc, WinRMTransportError):
-        return f"{where} answered HTTP {exc.code}, not a WinRM reply"
+        return (f"{where} answered HTTP {exc.code}, not a WinRM reply (is that port a web site rather than the WinRM "
+                f"listener? WinRM listens on {WINRM_HTTPS_PORT} for HTTPS, {WINRM_HTTP_PORT} for HTTP)")
     if isinstance(exc, requests.exceptions.SSLError):
         return (f"TLS with {where} failed ({_tls_reason(exc)}); trust its certificate with ca_trust_path=FILE "
                 f"or check the listener's certificate")
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"cannot reach {where} (no answer within {target.read_timeout} s)"
-    if isinstance(exc, requests.exceptions.ConnectionError) and "NameResolution" in repr(exc):
-        return f"cannot reach {where} ({target.host} does not resolve)"
-    if isinstance(exc, requests.exceptions.ConnectionError) and "ConnectionRefused" in repr(exc):
-        return f"cannot reach {where} (connection refused)"
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return f"{where} did not answer within {target.read_timeout} s (read_timeout_sec)"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return f"cannot reach {where} (the connection failed)"
+        return f"cannot reach {where} ({_socket_reason(exc, target)})"
     return f"{where}: {type(exc).__name__}: {_unless_secret(_one_line(str(exc))[:300], password)}"
+
+
+def _socket_reason(exc: BaseException, target: WinrmTarget) -> str:
+    """What the socket said, from the innermost of requests' and urllib3's wrapped exceptions."""
+    for _ in range(8):
+        inner = getattr(exc, "reason", None) or exc.__cause__ or exc.__context__
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
+    if isinstance(exc, socket.gaierror):
+        return f"{target.host} does not resolve"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {target.read_timeout} s"
+    if isinstance(exc, ConnectionResetError):
+        return "the connection was reset"
+    return "the connection failed"
 
 
 def _tls_reason(exc: Exception) -> str:
