@@ -10,6 +10,7 @@ import os
 import re
 import stat
 import sys
+import types
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -71,10 +72,9 @@ def test_no_credentials_and_no_terminal_is_none(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("CASGATE_WINRM_USER", "CORP\\gate")
     monkeypatch.delenv("CASGATE_WINRM_PASSWORD", raising=False)
     monkeypatch.setattr(sys, "__stdin__", io.StringIO())
-    config = pytest.Config.__new__(pytest.Config)  # only its stash is read
-    config.stash = pytest.Stash()
+    config = types.SimpleNamespace(stash=pytest.Stash())  # with no terminal, only the run's stash is read
 
-    assert winrm_credentials(config) is None
+    assert winrm_credentials(config) is None  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("connection", "expected"), [

@@ -180,7 +180,7 @@ def test_a_stalled_server_or_command_is_bounded(stall: bool, options: dict[str, 
 
 
 def test_a_powershell_error_is_shown_once_and_trimmed(identity, server_dir: Path, tmp_path: Path, run_suite) -> None:
-    message = "Get-ChildItem : Cannot find path 'C:\\Shoreline Data\\Keystore\\certs' because it does not exist."
+    message = "Get-ChildItem : Cannot find path 'C:\\Shoreline Data\\Schlüssel' because it does not exist."
     stderr = clixml_error(message, "At line:27 char:15", "+ ... keystore = @(Get-ChildItem $keystore -File | Where-Object { $_.Extensi ...",
                           "+                ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~",
                           "    + CategoryInfo          : ObjectNotFound: (C:\\Shoreline Data\\Keystore\\certs:String) [Get-ChildItem], ItemNotFoundException",
@@ -193,6 +193,7 @@ def test_a_powershell_error_is_shown_once_and_trimmed(identity, server_dir: Path
     assert reasons and all(line.count("Cannot find path") == 1 for line in reasons)
     assert f"host evidence: PowerShell exited 1: {message}" in run.output
     assert "CategoryInfo" not in run.output and "CLIXML" not in run.output and "_x000D_" not in run.output
+    assert len(server.scripts) == 1  # non-ASCII stderr did not make testinfra run `python3` on the host for its encoding
 
 
 def test_no_credentials_and_no_terminal_is_casgates_own_hint(identity, der, server_dir: Path, tmp_path: Path, run_suite) -> None:

@@ -77,10 +77,10 @@ def powershell_json(doc: Any) -> bytes:
 
 
 def clixml_error(*lines: str) -> bytes:
-    """A terminating error as powershell -EncodedCommand writes it to stderr: progress, then one <S S="Error">
-    record per line, CR LF escaped as _x000D__x000A_."""
+    """A terminating error as powershell -EncodedCommand writes it to stderr in code page 437: progress, then one
+    <S S="Error"> record per line, CR LF escaped as _x000D__x000A_."""
     records = "".join(f'<S S="Error">{escape(line)}_x000D__x000A_</S>' for line in lines)
-    return PROGRESS[:-len(b"</Objs>")] + records.encode("utf-8") + b"</Objs>"
+    return PROGRESS[:-len(b"</Objs>")] + records.encode("cp437", errors="replace") + b"</Objs>"  # the shell's code page
 
 
 def collector_answer(host_doc: Any, logs_doc: Any, stderr: bytes = PROGRESS) -> Answer:
@@ -101,7 +101,7 @@ class WinrmServer:
     port: int
     tls: bool
     ca_file: Path
-    scripts: list[str] = field(default_factory=list)  # every PowerShell script run, decoded
+    scripts: list[str] = field(default_factory=list)  # every command run, PowerShell scripts decoded
 
     def connection(self, **options: str) -> str:
         """The inventory connection for this server: HTTPS trusting its certificate, or `no_ssl=true`."""
@@ -318,6 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
             return _Command(b"", b"The command line is too long.\r\n", 1)
         words = command_line.split()
         if not words or words[0].lower() != "powershell":
+            self.server.scripts.append(command_line)
             name = words[0] if words else ""
             return _Command(b"", f"'{name}' is not recognized as an internal or external command,\r\n"
                                  "operable program or batch file.\r\n".encode(), 1)

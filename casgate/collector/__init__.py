@@ -289,10 +289,9 @@ def powershell_errors(stderr: str) -> str:
     if "#< CLIXML" not in stderr:
         return _one_line(stderr)[-400:]
     records = (_CLIXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), html.unescape(r)) for r in _CLIXML_ERROR.findall(stderr))
-    lines = "".join(records).splitlines()
     message = []
-    for line in lines:
-        if line.startswith(("At line:", "At char:", "+ ")) or line.lstrip().startswith("+ "):
+    for line in "".join(records).splitlines():
+        if line.lstrip().startswith(("At line:", "At char:", "+ ")):  # where it happened, then CategoryInfo and its id
             break
         message.append(line)
     return _one_line(" ".join(message))[:400]
@@ -307,10 +306,10 @@ def _decode_stdout(data: bytes, what: str) -> str:
 
 
 def _run_json(remote: Any, command: str, what: str) -> Any:
-    result = remote.run(command)
-    stderr = result.stderr_bytes.decode("cp437", errors="replace")  # pywinrm opens the shell with code page 437
+    result = remote.run(command)  # the bytes are decoded here: testinfra would ask the host for its encoding
     if result.rc != 0:
-        detail = powershell_errors(stderr) or _one_line(_decode_stdout(result.stdout_bytes, what))[-400:]
+        stderr = result.stderr_bytes.decode("cp437", errors="replace")  # pywinrm opens the shell with code page 437
+        detail = powershell_errors(stderr) or _one_line(result.stdout_bytes.decode("ascii", errors="replace"))[-400:]
         raise CollectionError(f"{what}: PowerShell exited {result.rc}: {detail}")
     stdout = _decode_stdout(result.stdout_bytes, what)
     try:
