@@ -6,7 +6,9 @@ It reads the same evidence as casgate's live mode and writes a snapshot folder i
     .\collect.ps1 -Out C:\casgate\hq01 -Fqdn hq01.corp.example -Address 192.0.2.10
 
 Copy the folder to the runner and replay it: pytest --host hq01 --snapshots=<the folder's parent>
+Windows PowerShell 5.1 only (powershell.exe): PowerShell 7 has no IIS:\ drive for the WebAdministration cmdlets.
 #>
+#Requires -PSEdition Desktop
 param(
     [Parameter(Mandatory = $true)][string]$Out,
     [Parameter(Mandatory = $true)][string]$Fqdn,
