@@ -47,6 +47,7 @@ class HostTarget:
     identity: str  # the host the evidence is of: a snapshot's manifest host, so hq01-before and hq01-after are hq01
     snapshot: Path | None = None
     live: InventoryHost | None = None
+    note: str = ""  # said at the start of the run, e.g. which of two same-named sources is used
 
 
 def _manifest_host(folder: Path, default: str) -> str:
@@ -74,7 +75,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--inventory", default=None, metavar="FILE",
                     help="live hosts and how to reach them (default: inventory.toml in the working directory, if any)")
     group.addoption("--live", action="store_true", help="a host both in the inventory and in --snapshots is checked live")
-    group.addoption("--replay", action="store_true", help="a host both in the inventory and in --snapshots is replayed")
+    group.addoption("--replay", action="store_true", help="a host both in the inventory and in --snapshots is replayed (the default)")
     group.addoption("--record", default=None, metavar="DIR", help="save each live host's evidence as the snapshot DIR/NAME")
     group.addoption("--baseline", default=None, metavar="RESULT.json|SNAPSHOT",
                     help="compare with an earlier run: its --json result, or a snapshot taken before the upgrade")
@@ -106,8 +107,8 @@ def _inventory(config: pytest.Config) -> dict[str, InventoryHost]:
 
 
 def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
-    """Inventory names are live, other names are snapshots; a name in both needs --live or --replay. A value with
-    a path separator is a snapshot folder. Names are plain host names, matched without regard to case."""
+    """Inventory names are live, other names are snapshots; a name in both is the snapshot unless --live. A value
+    with a path separator is a snapshot folder. Names are plain host names, matched without regard to case."""
     root = snapshot_root(config)
     inventory = _inventory(config)
     live, replay = config.getoption("live"), config.getoption("replay")
@@ -125,12 +126,11 @@ def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
         name = _known_name(check_host_name(given, "--host"), root, inventory)
         folder = root / name
         in_inventory, recorded = name in inventory, is_snapshot(folder)
-        if in_inventory and recorded and not (live or replay):
-            usage_error(f"host {name!r} is both in the inventory and in {root}: say --live or --replay")
-        if in_inventory and not replay:
+        if in_inventory and (live or not recorded):
             targets.append(HostTarget(name, name, live=inventory[name]))
-        elif recorded:
-            targets.append(HostTarget(name, _manifest_host(folder, name), snapshot=folder))
+        elif recorded:  # a name in both is the snapshot unless --live: touching a server is never a surprise
+            note = f"{name}: the snapshot {folder} (the inventory names it too: --live checks it live)" if in_inventory else ""
+            targets.append(HostTarget(name, _manifest_host(folder, name), snapshot=folder, note=note))
         else:
             known = sorted(set(known_hosts(root)) | set(inventory))
             close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1)
@@ -190,6 +190,10 @@ def pytest_configure(config: pytest.Config) -> None:
     hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded"} for h in config.stash[_HOSTS]]
     book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS])
     config.pluginmanager.register(book, "casgate-results")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"casgate: {h.note}" for h in config.stash.get(_HOSTS, []) if h.note]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

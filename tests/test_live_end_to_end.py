@@ -112,15 +112,16 @@ def test_failing_collector_errors_host_side_checks_and_probes_still_run(identity
     assert "Traceback" not in run.output
 
 
-def test_name_in_inventory_and_snapshots_needs_live_or_replay(tmp_path: Path, run_suite) -> None:
+def test_name_in_inventory_and_snapshots_is_the_snapshot_unless_live(tmp_path: Path, run_suite) -> None:
+    """Copying the example inventory (it names hq01 too) must not break `pytest --host hq01`."""
     inventory = _inventory(tmp_path / "inventory.toml", hq01={"fqdn": FQDN, "address": "127.0.0.1", "connection": "none",
                                                                "dns_servers": ["127.0.0.1:9"]})
-    run = run_suite(f"--inventory={inventory}", "--host", "hq01")
+    replayed = run_suite(f"--inventory={inventory}", "--host", "hq01")
+    live = run_suite(f"--inventory={inventory}", "--host", "hq01", "--live", "--probe-timeout", "0.3")
 
-    assert run.returncode == 2
-    assert "host 'hq01' is both in the inventory and in" in run.output and "--live or --replay" in run.output
-    replayed = run_suite(f"--inventory={inventory}", "--host", "hq01", "--replay")
-    assert replayed.outcomes("hq01")["test_root_store_is_self_signed"] == "fail"
+    assert replayed.returncode == 1 and replayed.outcomes("hq01")["test_root_store_is_self_signed"] == "fail"
+    assert "casgate: hq01: the snapshot" in replayed.output and "--live checks it live" in replayed.output
+    assert live.outcomes("hq01")["test_root_store_is_self_signed"] == "skip"  # connection = "none": probes only
 
 
 def test_broken_inventory_is_a_usage_error(tmp_path: Path, run_suite) -> None:
