@@ -187,7 +187,8 @@ def pytest_configure(config: pytest.Config) -> None:
             reports = reports if reports.is_dir() else config.invocation_params.dir / "reports"
             config.option.htmlpath = str(reports / f"casgate-{stamp}.html")
         config.option.self_contained_html = True  # one file an administrator can mail or attach to a change
-    hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded"} for h in config.stash[_HOSTS]]
+    hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded", "snapshot": str(h.snapshot or ""),
+              "target": f"{h.live.fqdn} ({h.live.address}) via {h.live.connection}" if h.live else ""} for h in config.stash[_HOSTS]]
     book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS])
     config.pluginmanager.register(book, "casgate-results")
 

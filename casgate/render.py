@@ -1,14 +1,23 @@
-"""Text and HTML renderings of verdicts and of the host x cause matrix; results never format themselves.
-Every evidence-derived string passes casgate.sanitize (controls, bidi, length) and, in HTML, html.escape."""
+"""Text and HTML renderings of verdicts, the host x cause matrix and the report; results never format themselves.
+Every evidence-derived string passes casgate.sanitize (controls, bidi, length) and, in HTML, Jinja2's autoescape."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from html import escape
+from importlib.resources import files
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from casgate.baseline import UNCHANGED
 from casgate.sanitize import one_line
 from casgate.verdict import Cause, Outcome, Row, Verdict
+
+_EVIDENCE = "Evidence:"
+_REMEDIATION = "Remediation (printed only; casgate never changes a server):"
 
 
 def verdict_text(cause: Cause, check: str, verdict: Verdict) -> str:
@@ -16,10 +25,10 @@ def verdict_text(cause: Cause, check: str, verdict: Verdict) -> str:
     one evidence line stays one line, safe and capped."""
     lines = [one_line(f"[cause {cause.value}] {check}: {verdict.summary}")]
     if verdict.evidence:
-        lines.append("Evidence:")
+        lines.append(_EVIDENCE)
         lines.extend(one_line(f"  {line}") for line in verdict.evidence)
     if verdict.remediation:
-        lines.append("Remediation (printed only; casgate never changes a server):")
+        lines.append(_REMEDIATION)
         lines.extend(one_line(f"  {line}") for line in verdict.remediation.split("\n"))
     return "\n".join(lines)
 
@@ -44,15 +53,125 @@ def matrix_text(rows: list[Row]) -> list[str]:
     return lines
 
 
-def verdict_banner_html(passed: bool, headline: str) -> str:
-    color = "#2e7d32" if passed else "#c62828"
-    return (f'<div id="casgate-verdict" style="font-size:1.6em;font-weight:bold;color:#fff;background:{color};'
-            f'padding:10px 14px;margin:8px 0">{_html(headline)}</div>')
+# ---- HTML ---------------------------------------------------------------------------------------------------
+
+def _shown(value: object) -> object:
+    """Jinja2's finalize: every string a template prints is one safe, capped line before autoescape; only the
+    report's own rendered parts (Markup) pass as they are."""
+    return one_line(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
-def _html(text: str) -> str:
-    """Evidence-derived text in the report's HTML: one safe, capped line, escaped for element text and attributes."""
-    return escape(one_line(text))
+_TEMPLATES = Environment(loader=PackageLoader("casgate", "templates"), autoescape=True, finalize=_shown, undefined=StrictUndefined,
+                         trim_blocks=True, lstrip_blocks=True)
+
+OUTCOMES = sorted(Outcome, key=lambda o: o.severity, reverse=True)
+"""Outcomes in the order the report lists them: most severe first."""
+
+OUTCOME_MEANING = {
+    Outcome.ERROR: "not judged: evidence missing or unusable, or the host or a DNS server did not answer (the gate is INCOMPLETE)",
+    Outcome.FAIL: "the KB cause is present: its card below has the evidence and the remediation",
+    Outcome.WARN: "not failing yet: the KB workaround masks a cause (--strict makes it fail)",
+    Outcome.WAIVED: "a failure a waiver accepts (justification and expiry on its card)",
+    Outcome.PASS: "judged healthy",
+    Outcome.SKIP: "optional evidence absent, or deliberately not collected",
+}
+
+OUTCOME_COUNTED = {Outcome.ERROR: "not judged", Outcome.FAIL: "failed", Outcome.WARN: "warned", Outcome.WAIVED: "waived",
+                   Outcome.PASS: "passed", Outcome.SKIP: "skipped"}
+
+_CARDED = (Outcome.FAIL, Outcome.ERROR, Outcome.WARN, Outcome.WAIVED)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where one host's evidence came from; `problem` says why the manifest could not tell."""
+
+    host: str
+    evidence: str  # the snapshot folder, or the live target
+    fqdn: str = ""
+    collected_at: str = ""
+    source: str = ""
+    collected_by: str = ""
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Card:
+    """A failing, warned, waived or not-judged check as its card shows it."""
+
+    anchor: str
+    row: Row
+    evidence: tuple[str, ...]
+    remediation: tuple[tuple[bool, tuple[str, ...]], ...]
+
+
+def _render(template: str, **context: object) -> str:
+    return _TEMPLATES.get_template(template).render(**context)
+
+
+def verdict_banner_html(passed: bool, headline: str, *, incomplete: bool = False) -> str:
+    state = "passed" if passed else "incomplete" if incomplete else "failed"
+    return _render("verdict.html.j2", state=state, headline=headline)
+
+
+def cell_outcomes(rows: Iterable[Row]) -> tuple[Outcome, ...]:
+    """What a matrix cell shows: every finding and gap among the cause's checks (FAIL and ERROR both, never just
+    the worse), most severe first; a cause with none shows its best news, PASS or SKIP."""
+    found = sorted({r.outcome for r in rows}, key=lambda o: o.severity, reverse=True)
+    notable = [o for o in found if o.severity > Outcome.PASS.severity]
+    return tuple(notable or found[:1])
+
+
+def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
+    """The host x cause matrix with its legend, and the waivers that were not applied."""
+    hosts = dict.fromkeys(r.host for r in rows)
+    matrix = [(host, [(cell_outcomes(of), "; ".join(f"{r.check}: {r.outcome.value}" for r in of))
+                      for of in ([r for r in rows if r.host == host and r.cause is cause] for cause in Cause)])
+              for host in hosts]
+    return _render("matrix.html.j2", causes=list(Cause), matrix=matrix, outcomes=OUTCOMES, meaning=OUTCOME_MEANING,
+                   waiver_problems=waiver_problems)
+
+
+def diff_html(rows: list[Row]) -> str:
+    """Per host x check that changed outcome against the baseline, and what in its evidence changed."""
+    return _render("diff.html.j2", moved=[r for r in rows if r.change not in (None, UNCHANGED)])
+
+
+def evidence_of(text: str) -> tuple[str, ...]:
+    """The evidence lines of a check's text as verdict_text wrote it; () for text without them."""
+    lines = text.split("\n")
+    if _EVIDENCE not in lines:
+        return ()
+    return tuple(line[2:] for line in itertools.takewhile(lambda line: line.startswith("  "), lines[lines.index(_EVIDENCE) + 1:]))
+
+
+def remediation_blocks(remediation: str) -> tuple[tuple[bool, tuple[str, ...]], ...]:
+    """Remediation as (is PowerShell, lines) blocks: the judges indent commands by two spaces, prose not at all."""
+    lines = remediation.strip("\n").split("\n") if remediation.strip() else []
+    return tuple((code, tuple(line[2:] if code else line for line in block))
+                 for code, block in itertools.groupby(lines, key=lambda line: line.startswith("  ")))
+
+
+def cards(rows: list[Row], texts: Mapping[str, str]) -> list[Card]:
+    """A card per check that failed, warned, was waived or could not be judged, most severe first."""
+    shown = sorted((r for r in rows if r.outcome in _CARDED), key=lambda r: -r.outcome.severity)
+    return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation)) for n, r in enumerate(shown, 1)]
+
+
+def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[str, str], provenance: list[Provenance],
+                waiver_problems: tuple[str, ...], baseline: bool, meta: Mapping[str, str]) -> str:
+    """The whole self-contained report: verdict, matrix and legend, baseline diff, a card per finding, provenance,
+    then every host x check with filters; print-ready. No network: style and script are inline."""
+    found = cards(rows, texts)
+    resources = files("casgate") / "templates"
+    return _render(
+        "report.html.j2", headline=headline, meta=meta, provenance=provenance, cards=found, rows=rows,
+        anchors={c.row.nodeid: c.anchor for c in found}, outcomes=OUTCOMES, counted=OUTCOME_COUNTED,
+        counts={o: sum(1 for r in rows if r.outcome is o) for o in Outcome},
+        verdict=Markup(verdict_banner_html(state == "PASSED", headline, incomplete=state == "INCOMPLETE")),
+        matrix=Markup(matrix_html(rows, waiver_problems)), diff=Markup(diff_html(rows)) if baseline else "",
+        style=Markup((resources / "report.css").read_text(encoding="utf-8")),
+        script=Markup((resources / "report.js").read_text(encoding="utf-8")))
 
 
 _TEST_ID_CELL = '<td class="col-testId">'
@@ -60,58 +179,5 @@ _TEST_ID_CELL = '<td class="col-testId">'
 
 def escape_test_id(cells: list[str]) -> list[str]:
     """pytest-html 4 puts the raw test id (host names in it) into a cell its script parses as HTML: escape it."""
-    return [_TEST_ID_CELL + _html(c[len(_TEST_ID_CELL):-len("</td>")]) + "</td>"
+    return [_TEST_ID_CELL + escape(one_line(c[len(_TEST_ID_CELL):-len("</td>")])) + "</td>"
             if c.startswith(_TEST_ID_CELL) and c.endswith("</td>") else c for c in cells]
-
-
-def diff_html(rows: list[Row]) -> str:
-    """Per host x check that changed outcome against the baseline, and what in its evidence changed."""
-    moved = [r for r in rows if r.change not in (None, UNCHANGED)]
-    if not moved:
-        return '<h2>Against the baseline</h2><p id="casgate-diff">No check changed outcome.</p>'
-    items = "".join(
-        f"<li><b>{escape(r.change or '')}</b> {_html(r.host)} [cause {escape(r.cause.value)}] {_html(r.check)}"
-        + ("<ul>" + "".join(f"<li><code>{_html(c)}</code></li>" for c in r.changes) + "</ul>" if r.changes else "") + "</li>"
-        for r in moved
-    )
-    return f'<h2>Against the baseline</h2><ul id="casgate-diff">{items}</ul>'
-
-
-def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
-    matrix = fold(rows)
-    head = "".join(f'<th title="{escape(c.headline)}">{escape(c.value)}<br><small>{escape(c.headline)}</small></th>' for c in Cause)
-    body = []
-    for host, cells in matrix.items():
-        tds = []
-        for cause in Cause:
-            outcome = cells.get(cause)
-            details = "; ".join(f"{r.check}: {r.outcome.value}" for r in rows if r.host == host and r.cause is cause)
-            label = outcome.value.upper() if outcome else "-"
-            css = f"casgate-{outcome.value}" if outcome else ""
-            tds.append(f'<td class="{css}" title="{_html(details)}">{escape(label)}</td>')
-        body.append(f"<tr><th>{_html(host)}</th>{''.join(tds)}</tr>")
-    return (
-        "<style>"
-        "table.casgate-matrix{border-collapse:collapse;margin:1em 0}"
-        ".casgate-matrix th,.casgate-matrix td{border:1px solid #999;padding:4px 10px;text-align:center}"
-        ".casgate-pass{background:#c8e6c9}.casgate-fail{background:#ef9a9a}.casgate-warn{background:#ffe082}"
-        ".casgate-error{background:#ce93d8}.casgate-skip{background:#eeeeee}.casgate-waived{background:#b3e5fc}"
-        "#casgate-problems li{color:#000;padding:2px 4px}"
-        "</style>"
-        '<h2>Host &times; cause</h2><table class="casgate-matrix" id="casgate-matrix">'
-        f"<tr><th>host</th>{head}</tr>{''.join(body)}</table>"
-        + _problems_html(rows)
-        + "".join(f'<p class="casgate-warn">Waiver not applied: {_html(p)}</p>' for p in waiver_problems)
-    )
-
-
-def _problems_html(rows: list[Row]) -> str:
-    problems = [r for r in rows if r.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR, Outcome.WAIVED)]
-    if not problems:
-        return "<p>Every check passed.</p>"
-    items = "".join(
-        f'<li class="casgate-{r.outcome.value}"><b>{escape(r.outcome.value.upper())}</b> {_html(r.host)} '
-        f"[cause {escape(r.cause.value)}] {_html(r.check)}: {_html(r.summary)}</li>"
-        for r in problems
-    )
-    return f"<ul id=\"casgate-problems\">{items}</ul>"

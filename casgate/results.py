@@ -4,7 +4,9 @@ baseline, turned into the gate's verdict and exit status, and written as termina
 from __future__ import annotations
 
 import json
+import shlex
 import time
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,8 +16,10 @@ import pytest
 
 from casgate import __version__
 from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
-from casgate.render import diff_html, escape_test_id, matrix_html, matrix_text, verdict_banner_html
+from casgate.errors import CasgateError
+from casgate.render import Provenance, escape_test_id, matrix_text, report_html
 from casgate.sanitize import for_terminal, one_line
+from casgate.snapshot import Snapshot
 from casgate.verdict import Cause, Outcome, Row, facts_json
 from casgate.waivers import WaiverBook, unmatched
 
@@ -23,6 +27,7 @@ RESULT_PROPERTY = "casgate"
 SCHEMA = "casgate-result/1"
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_COLLECTED = 0, 1, 2, 3
+_JSON_HOST_KEYS = ("name", "host_id", "source")  # a host in docs/result.schema.json; the report's provenance needs more
 
 
 def row_of(report: Any) -> Row | None:
@@ -111,6 +116,53 @@ def _count(rows: list[Row], outcome: Outcome) -> int:
     return sum(1 for r in rows if r.outcome is outcome)
 
 
+def claim(path: Path) -> Path:
+    """The first of NAME.html, NAME-2.html, NAME-3.html ... that no file has, created empty so that a run started
+    in the same second takes the next one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            candidate.touch(exist_ok=False)
+            return candidate
+        except FileExistsError:
+            n += 1
+
+
+def _own_report_name(config: pytest.Config) -> None:
+    """The report name casgate chose (reports/casgate-<UTC>.html, to the second) never overwrites another run's
+    report; a --html the user gave is theirs to overwrite."""
+    path = config.getoption("htmlpath", None)
+    if path and not getattr(config.known_args_namespace, "htmlpath", None) and not hasattr(config, "workerinput"):
+        config.option.htmlpath = str(claim(Path(path)))
+
+
+def provenance(host: Mapping[str, str]) -> Provenance:
+    """Where a host's evidence came from, its manifest read now; a manifest that cannot be read is said, never raised."""
+    if not host["snapshot"]:
+        return Provenance(host["name"], f"live: {host['target']}", collected_at="during this run", source="live")
+    try:
+        manifest = Snapshot(Path(host["snapshot"])).manifest
+    except CasgateError as exc:
+        return Provenance(host["name"], host["snapshot"], problem=f"manifest unreadable: {exc}")
+    return Provenance(host["name"], host["snapshot"], manifest.fqdn, f"{manifest.collected_at:%Y-%m-%d %H:%M:%S}", manifest.source,
+                      f"casgate {manifest.casgate_version}")
+
+
+class HtmlReport:
+    """casgate's own HTML report, written over pytest-html's once pytest-html has written it (its sessionfinish is trylast)."""
+
+    def __init__(self, book: ResultBook) -> None:
+        self.book = book
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self) -> Generator[None, None, None]:
+        result = yield
+        self.book.write_html()
+        return result
+
+
 class ResultBook:
     """Gathers rows; at the end of the session compares, decides, and reports."""
 
@@ -123,10 +175,12 @@ class ResultBook:
         self.waivers = waivers
         self.waiver_problems = waivers.problems
         self.rows: dict[str, Row] = {}
+        self.texts: dict[str, str] = {}  # nodeid -> the check's failure, warning or waiver text: its card's evidence
         self.verdict: GateVerdict | None = None
-        self._html_report: Any = None
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
+        _own_report_name(config)
+        config.pluginmanager.register(HtmlReport(self), "casgate-html")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -135,6 +189,7 @@ class ResultBook:
         if row is not None:
             self.rows[row.nodeid] = row
             _defuse(report)
+            self.texts[row.nodeid] = "\n".join([report.longreprtext, *(text for header, text in report.sections if header.startswith("casgate "))])
 
     def sorted_rows(self) -> list[Row]:
         return sorted(self.rows.values(), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))
@@ -154,8 +209,6 @@ class ResultBook:
         self.rows = {nodeid: self._compare(row) for nodeid, row in self.rows.items()}
         self.waiver_problems += tuple(unmatched(self.waivers.waivers, ((r.host, r.check_id, r.cause.value) for r in self.rows.values())))
         self.verdict = decide(self.sorted_rows(), self.mode, selection_of(self.config))
-        if self._html_report is not None:
-            self._html_report.title = one_line(self.verdict.headline)  # the report leads with the verdict
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             session.exitstatus = self.verdict.exit_code
         path = self.config.getoption("casgate_json")
@@ -175,7 +228,7 @@ class ResultBook:
                      "selection": selection_of(self.config),
                      "not_checked": [c.value for c in Cause if c not in {r.cause for r in self.rows.values()}]},
             "baseline": self.config.getoption("baseline"),
-            "hosts": self.hosts,
+            "hosts": [{key: host[key] for key in _JSON_HOST_KEYS} for host in self.hosts],
             "waiver_problems": list(self.waiver_problems),
             "results": [r.as_dict() for r in self.sorted_rows()],
         }
@@ -212,24 +265,18 @@ class ResultBook:
                 write("no check changed outcome")
         write(self.verdict.headline, bold=True, red=not self.verdict.passed, green=self.verdict.passed)
 
-    def pytest_html_report_title(self, report: Any) -> None:
-        """pytest-html asks for the title at the start; the verdict, known at the end, becomes it then."""
-        self._html_report = report
-
-    def pytest_html_results_summary(self, prefix: list[str]) -> None:
-        if self.verdict is None:
+    def write_html(self) -> None:
+        path = self.config.getoption("htmlpath", None)
+        if not path or self.verdict is None:
             return
-        rows = self.sorted_rows()
-        prefix.append(verdict_banner_html(self.verdict.passed, self.verdict.headline) + matrix_html(rows, self.waiver_problems)
-                      + (diff_html(rows) if self.baseline is not None else ""))
+        meta = {"version": __version__, "started": f"{self.started:%Y-%m-%d %H:%M:%S}",
+                "command": shlex.join(["pytest", *self.config.invocation_params.args])}
+        Path(path).write_text(report_html(state=self.verdict.state, headline=self.verdict.headline, rows=self.sorted_rows(), texts=self.texts,
+                                          provenance=[provenance(h) for h in self.hosts], waiver_problems=self.waiver_problems,
+                                          baseline=self.baseline is not None, meta=meta), encoding="utf-8")
 
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+    def pytest_html_results_table_row(self, cells: list[str]) -> None:
         cells[:] = escape_test_id(cells)
-        row = row_of(report)
-        if row is not None and row.outcome in (Outcome.WARN, Outcome.WAIVED) and report.passed:
-            cells[0] = f'<td class="col-result">{row.outcome.value.capitalize()}</td>'
-        elif row is not None and row.outcome is Outcome.ERROR and report.when == "call":
-            cells[0] = '<td class="col-result">Error</td>'  # evidence unusable inside the check, as at setup
 
 
 def _defuse(report: pytest.TestReport) -> None:

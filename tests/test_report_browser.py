@@ -1,6 +1,7 @@
-"""The HTML report in a real headless Chromium: it renders, leads with the verdict, shows the host x cause matrix
-and the baseline diff, and yields a screenshot (the README's is made the same way); hostile evidence, test ids and
-host names in it stay text and run no script."""
+"""The HTML report in a real headless Chromium: it leads with the verdict, then the host x cause matrix and its
+legend, the baseline diff, a card per finding with its remediation PowerShell, where the evidence came from, and every
+check with working filters; it prints to PDF and yields a screenshot (CASGATE_README_SCREENSHOT=1 writes the README's);
+hostile evidence, test ids and host names in it stay text and run no script."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from casgate.render import diff_html, matrix_html, verdict_banner_html
+from casgate.render import OUTCOME_MEANING, diff_html, matrix_html, verdict_banner_html
+from casgate.snapshot import MANIFEST, PHONE_LOGS, REGISTRY
 from casgate.verdict import Cause, Outcome, Row
+from tests.conftest import REPO
 from tests.payloads import HOST, PWNED, SCRIPTS, TOKEN_SCRIPTS, markup, plant
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -47,21 +51,140 @@ def _assert_no_script_ran(dom: str, title: str) -> None:
     assert not handlers and not [code for code in found.scripts if PWNED in code]
 
 
-def test_report_renders_with_verdict_matrix_and_diff(chromium: list[str], run_suite, tmp_path: Path) -> None:
+def _order(dom: str, *marks: str) -> list[int]:
+    return [dom.index(mark) for mark in marks]
+
+
+def test_report_leads_with_the_verdict_then_matrix_legend_diff_cards_provenance_and_checks(chromium: list[str], run_suite,
+                                                                                            tmp_path: Path) -> None:
     baseline = tmp_path / "before.json"
     run_suite("--host", "hq01-before", f"--json={baseline}", f"--html={tmp_path / 'before.html'}")
     run_suite("--host", "hq01-after", f"--baseline={baseline}")
     url = (tmp_path / "report.html").as_uri()
 
-    dom = subprocess.run([*chromium, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True).stdout
+    dom = _dom(chromium, tmp_path / "report.html")
     shot = tmp_path / "report.png"
-    subprocess.run([*chromium, "--window-size=1280,1000", f"--screenshot={shot}", url], capture_output=True, timeout=60, check=True)
+    subprocess.run([*chromium, "--window-size=1280,1600", f"--screenshot={shot}", url], capture_output=True, timeout=60, check=True)
 
-    assert '<h1 id="title">GATE FAILED: 4 check(s) failed' in dom
-    assert dom.index('id="casgate-verdict"') < dom.index('id="casgate-matrix"') < dom.index('id="casgate-diff"')
-    assert "<th>hq01-after</th>" in dom and 'class="casgate-fail"' in dom
-    assert 'class="col-result">Failed</td>' in dom  # pytest-html's script built the results table
+    assert re.search(r'<body>\s*<header>\s*<div id="casgate-verdict" class="verdict verdict-failed">GATE FAILED: 4 check\(s\) failed', dom)
+    assert re.search(r'<title id="head-title">GATE FAILED: 4 check\(s\) failed', dom)
+    order = _order(dom, 'id="casgate-verdict"', 'id="casgate-matrix"', 'id="casgate-legend"', 'id="casgate-diff"', 'id="card-1"',
+                   'id="casgate-provenance"', 'id="casgate-results"')
+    assert order == sorted(order)
+    assert "<th>hq01-after</th>" in dom and '<b class="badge casgate-fail">FAIL</b>' in dom
+    legend = dom[dom.index('id="casgate-legend"'):dom.index('id="casgate-diff"')]
+    for shown in ("<b>1a</b>", "<b>1b</b>", "<b>1</b>", "<b>2</b>", "<b>3</b>", "<b>4</b>", "<b>X1</b>", *OUTCOME_MEANING.values()):
+        assert shown in legend, shown
+    card = dom[dom.index('<h3><b class="badge casgate-fail">FAIL</b> the phones\' TLS 1.0 cipher profile is accepted</h3>'):]
+    card = card[:card.index("</article>")]
+    assert "<li><code>cipher-suite policy: not set (Windows' default order applies)</code></li>" in card
+    assert re.search(r'<div class="ps"><button type="button" class="copy">Copy</button><pre><code>'  # the script showed the button
+                     r"Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA\nRestart-Computer\n</code></pre></div>", card)
+    provenance = dom[dom.index('id="casgate-provenance"'):dom.index('id="casgate-details"')]
+    assert f"<code>{REPO / 'snapshots' / 'hq01-after'}</code>" in provenance
+    assert "<td>hq01.example.com</td><td>2026-11-21 06:00:00</td><td>crafted</td><td>casgate 0.1.0</td>" in provenance
+    assert dom.count('<tr data-outcome="pass">') == 7 and dom.count('<tr data-outcome="fail">') == 4
+    assert "tests_infra/" not in dom.replace('title="tests_infra/', "")  # node ids only as a tooltip, never shown
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    if os.environ.get("CASGATE_README_SCREENSHOT"):
+        shutil.copyfile(shot, REPO / "docs" / "report-hq01-after.png")
+
+
+@pytest.fixture
+def every_outcome(scenarios_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Four hosts with all six outcomes: 'rootca' fails 1a and cannot judge its damaged registry (1a FAIL+ERROR, phone
+    logs skipped), 'masked' warns, 'binding' fails a waived check, 'broken' has an unreadable manifest."""
+    snaps = tmp_path / "snaps"
+    for name, scenario in (("rootca", "cause-1a"), ("masked", "cause-1a-masked"), ("binding", "cause-2"), ("broken", "healthy")):
+        shutil.copytree(scenarios_dir / scenario, snaps / name)
+    (snaps / "rootca" / REGISTRY / "schannel.reg").write_text("not a registry export\n", encoding="utf-8")
+    shutil.rmtree(snaps / "rootca" / PHONE_LOGS)
+    (snaps / "broken" / MANIFEST).write_text("{", encoding="utf-8")
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text('[[waiver]]\nhost = "binding"\ncheck = "test_https_binding_matches_keystore"\n'
+                       'justification = "CHG-7: rebind in the maintenance window"\nexpires = 2099-12-31\n', encoding="utf-8")
+    return snaps, waivers
+
+
+_PROBE = """<script>
+const shown = () => [...new Set([...document.querySelectorAll('#casgate-results tbody tr')].filter(r => !r.hidden).map(r => r.dataset.outcome))].sort().join(',');
+const probe = document.createElement('pre'); probe.id = 'probe';
+const click = (o) => document.querySelector(`#casgate-filters input[data-outcome="${o}"]`).click();
+const lines = [shown()];
+['warn', 'waived', 'error'].forEach(click); lines.push(shown());
+['pass', 'fail', 'skip'].forEach(click); lines.push(shown());
+click('waived'); lines.push(shown());
+probe.textContent = lines.join('\\n'); document.body.append(probe);
+</script></body>"""
+
+
+def test_every_outcome_has_a_card_or_a_row_a_working_filter_and_no_raw_text(chromium: list[str], run_suite, every_outcome,
+                                                                               tmp_path: Path) -> None:
+    snaps, waivers = every_outcome
+    run = run_suite(f"--snapshots={snaps}", *(a for h in ("rootca", "masked", "binding", "broken") for a in ("--host", h)),
+                    f"--waivers={waivers}")
+    assert run.returncode == 1
+    page = tmp_path / "report.html"
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", _PROBE), encoding="utf-8")
+
+    dom, after_clicks = _dom(chromium, page), _dom(chromium, probed)
+
+    for outcome, label, count in (("fail", "failed", 3), ("error", "not judged", 15), ("warn", "warned", 1), ("waived", "waived", 1),
+                                  ("pass", "passed", 22), ("skip", "skipped", 2)):
+        assert re.search(rf'<input type="checkbox" data-outcome="{outcome}" checked=""> <b class="badge casgate-{outcome}">{label}</b> '
+                         rf'<span class="count">{count}</span>', dom), outcome
+        assert dom.count(f'<tr data-outcome="{outcome}">') == count, outcome
+    assert '<pre id="probe">error,fail,pass,skip,waived,warn\nfail,pass,skip\n\nwaived</pre>' in after_clicks
+    matrix = dom[dom.index('id="casgate-matrix"'):dom.index('id="casgate-legend"')]
+    assert ('<th>rootca</th><td class="casgate-error" title="LocalMachine\\Root holds only self-signed certificates: fail; '
+            in matrix)
+    assert '<b class="badge casgate-error">ERROR</b>+<b class="badge casgate-fail">FAIL</b>' in matrix
+    assert "<th>masked</th>" in matrix and '<b class="badge casgate-warn">WARN</b>' in matrix
+    cards = re.findall(r'<article class="card card-(\w+)"', dom)
+    assert sorted(cards) == sorted(["fail"] * 3 + ["warn", "waived"] + ["error"] * 15)
+    assert "Waived: binding/test_https_binding_matches_keystore until 2099-12-31: CHG-7: rebind in the maintenance window" in dom
+    assert re.search(r"<th scope=\"row\">broken</th><td><code>[^<]*/snaps/broken</code></td>\s*<td colspan=\"4\" class=\"unreadable\">manifest "
+                     r"unreadable: manifest.json: is not valid JSON", dom)
+    assert "no phone logs in this snapshot (phone-logs/ is optional evidence)" in dom
+    assert not re.search(r"\(&#39;[^)]*&#39;, \d+, &#39;Skipped", dom) and "Skipped: " not in dom  # no raw (path, line, reason)
+
+
+def test_report_prints_to_pdf_without_filters_and_with_whole_cards(chromium: list[str], run_suite, tmp_path: Path) -> None:
+    run_suite("--host", "hq01")
+    pdf = tmp_path / "report.pdf"
+
+    subprocess.run([*chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", (tmp_path / "report.html").as_uri()],
+                   capture_output=True, timeout=60, check=True)
+
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 1
+    style = (tmp_path / "report.html").read_text(encoding="utf-8")
+    print_css = style[style.index("@media print"):]
+    assert "#casgate-filters, button.copy { display: none !important; }" in print_css and ".card," in print_css
+    assert "break-inside: avoid" in print_css
+
+
+def test_a_report_casgate_names_never_overwrites_another_runs(tmp_path: Path) -> None:
+    """Names are to the second: reports of runs started in the same second (here: every second the run may start
+    in already has one) get -2, -3 ..."""
+    reports = REPO / "reports"
+    reports.mkdir(exist_ok=True)
+    now = datetime.now(timezone.utc)
+    taken = [reports / f"casgate-{now + timedelta(seconds=s):%Y%m%dT%H%M%SZ}.html" for s in range(-1, 60)]
+    planted = [p for p in taken if not p.exists()]
+    for p in planted:
+        p.write_text("another run's report", encoding="utf-8")
+    try:
+        subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--host", "hq01", "-q", f"--basetemp={tmp_path / 'tmp'}"],
+                       cwd=REPO, capture_output=True, timeout=60, check=False)
+        made = [p.with_name(f"{p.stem}-2.html") for p in planted if p.with_name(f"{p.stem}-2.html").exists()]
+        assert len(made) == 1 and "GATE FAILED" in made[0].read_text(encoding="utf-8")
+        assert all(p.read_text(encoding="utf-8") == "another run's report" for p in planted)
+    finally:
+        for p in planted:
+            p.unlink()
+            p.with_name(f"{p.stem}-2.html").unlink(missing_ok=True)
 
 
 def test_hostile_evidence_is_text_in_the_report_and_runs_no_script(chromium: list[str], run_suite, tmp_path: Path) -> None:
@@ -72,7 +195,7 @@ def test_hostile_evidence_is_text_in_the_report_and_runs_no_script(chromium: lis
     dom = _dom(chromium, tmp_path / "report.html")
 
     _assert_no_script_ran(dom, "GATE FAILED")
-    assert 'class="col-result">Failed</td>' in dom  # pytest-html's script built the results table from the JSON blob
+    assert '<button type="button" class="copy">Copy</button>' in dom  # the report's own script ran, and only it
     for shown in ("&lt;img src=x onerror=\"document.title='pwned'\"&gt;",  # manifest fqdn in the problems list
                   "CHG-2 \"&gt;&lt;svg onload=",  # expired waiver's justification
                   "CN=\\&lt;img src=x onerror=",  # certificate subject in the failure log
