@@ -46,7 +46,8 @@ def run_gate(workdir: Path, *args: str, env_extra: dict[str, str] | None = None,
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--json={json_path}", *args]
     if not any(a.startswith("--html") for a in args):
         command.append(f"--html={workdir / 'report.html'}")
-    proc = subprocess.run(command, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(command, check=False, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout)
     results = json.loads(json_path.read_text())["results"] if json_path.exists() else []
     return SuiteRun(proc.returncode, proc.stdout + proc.stderr, results)
 
