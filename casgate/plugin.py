@@ -16,11 +16,9 @@ from _pytest.junitxml import xml_key as junit_xml_key
 from casgate.baseline import load_baseline
 from casgate.certs import Certificate, Store
 from casgate.checks.root_store import root_cause_hint
-from casgate.collector import collect_host_side
 from casgate.errors import CasgateError, NotCollected
 from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe
 from casgate.inventory import InventoryHost, check_host_name, load_inventory
-from casgate.live import LiveOptions, collect_once, publish_copy, record
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
 from casgate.render import verdict_text
@@ -286,6 +284,9 @@ def evidence(target: HostTarget, pytestconfig: pytest.Config, tmp_path_factory: 
     if target.live is None:
         assert target.snapshot is not None
         return Snapshot(target.snapshot)
+    from casgate.collector import collect_host_side  # live only: the transport and probe libraries load here
+    from casgate.live import LiveOptions, collect_once, publish_copy, record
+
     now = datetime.now(timezone.utc)
     options = LiveOptions(now - window_start(parse_since(pytestconfig.getoption("since")), now), pytestconfig.getoption("probe_timeout"),
                           phone_profile(pytestconfig.getini("casgate_phone_ciphers")))

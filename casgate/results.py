@@ -4,6 +4,7 @@ baseline, turned into the gate's verdict and exit status, and written as termina
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 from collections.abc import Generator, Mapping
@@ -94,6 +95,10 @@ def _partial(rows: list[Row], selection: str) -> str:
     return f"; PARTIAL: {left_out} ({selection})"
 
 
+MATRIX_LEGEND = ("causes: " + ", ".join(f"{c.value} {c.headline}" for c in Cause)
+                 + "; a cell shows the worst outcome of the cause's checks (- = not run)")
+
+
 def not_judged_by_host(rows: list[Row]) -> list[tuple[str, list[str], list[str]]]:
     """Per host: the causes whose checks could not judge, and each distinct reason once (an unreachable host
     gives one reason for its DNS, TLS and certauth checks, not one line per check)."""
@@ -102,13 +107,15 @@ def not_judged_by_host(rows: list[Row]) -> list[tuple[str, list[str], list[str]]
         if row.outcome is Outcome.ERROR:
             causes, reasons = grouped.setdefault(row.host, ({}, {}))
             causes[row.cause.value] = None
-            reasons[row.summary.removeprefix("could not judge, evidence unusable: ")] = None
+            reason = row.summary.removeprefix("could not judge, evidence unusable: ")
+            reasons[re.sub(r"^\S+: could not be collected: ", "", reason)] = None  # one unreachable host, one line
     return [(host, list(causes), list(reasons)) for host, (causes, reasons) in grouped.items()]
 
 
 def selection_of(config: pytest.Config) -> str:
-    """The -k / -m expressions that narrowed the run, as the user typed them."""
-    parts = [f"-{flag} {value!r}" for flag, value in (("k", config.getoption("keyword", "")), ("m", config.getoption("markexpr", ""))) if value]
+    """The -k / -m / --cause selections that narrowed the run, as the user typed them."""
+    parts = [f"{flag} {value!r}" for flag, value in (("-k", config.getoption("keyword", "")), ("-m", config.getoption("markexpr", "")),
+                                                      ("--cause", config.getoption("cause", ""))) if value]
     return " ".join(parts)
 
 
@@ -244,6 +251,7 @@ class ResultBook:
         terminalreporter.section("casgate: host x cause")
         for line in matrix_text(rows):
             write(line)
+        write(MATRIX_LEGEND)
         for row in rows:
             if row.outcome in (Outcome.WARN, Outcome.WAIVED):
                 write(f"{row.outcome.value.upper()} {row.host} [cause {row.cause.value}] {row.check}: {row.summary}"
@@ -263,7 +271,12 @@ class ResultBook:
                     write(f"    {line}")
             if not moved:
                 write("no check changed outcome")
-        write(self.verdict.headline, bold=True, red=not self.verdict.passed, green=self.verdict.passed)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The gate line is the last line of the run, after pytest's own counts: what a person and a log tail read."""
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None and self.verdict is not None and self.rows:
+            terminal.write_line(one_line(self.verdict.headline), bold=True, red=not self.verdict.passed, green=self.verdict.passed)
 
     def write_html(self) -> None:
         path = self.config.getoption("htmlpath", None)

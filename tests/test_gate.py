@@ -225,3 +225,15 @@ def test_one_cause_waiver_covers_the_incident_and_misspelt_waivers_are_named(run
     assert "check 'test_root_store_is_self_signd' (did you mean 'test_root_store_is_self_signed'?)" in problems[0]
     assert "host 'hq1' (did you mean 'hq01'?)" in problems[1]
     assert "WAIVER waiver hq1/test_tls10_enabled matches no check of this run" in run.output
+
+
+def test_select_by_cause_with_markers_or_the_cause_option(run_suite) -> None:
+    by_marker = run_suite("--host", "hq01", "-m", "cause_1a")
+    by_option = run_suite("--host", "hq01", "--cause", "1A,2")
+    wrong = run_suite("--host", "hq01", "--cause", "7")
+
+    assert set(by_marker.outcomes("hq01")) == {"test_root_store_is_self_signed", "test_trust_mode_workaround_absent"}
+    assert {r["cause"] for r in by_option.results} == {"1a", "2"}
+    assert "PARTIAL: causes 1b, 1, 3, 4, X1 not checked (--cause '1A,2')" in by_option.output
+    assert by_option.output.rstrip().splitlines()[-1].startswith("GATE FAILED: ")  # the gate line is the last line
+    assert wrong.returncode == 2 and "--cause 7: not a cause" in wrong.output
