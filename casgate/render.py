@@ -4,7 +4,7 @@ Every evidence-derived string passes casgate.sanitize (controls, bidi, length) a
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
 from importlib.resources import files
@@ -44,13 +44,21 @@ def fold(rows: Iterable[Row]) -> dict[str, dict[Cause, Outcome]]:
     return matrix
 
 
+KB_CAUSES = tuple(c for c in Cause if c.in_kb)
+RELATED_CAUSES = tuple(c for c in Cause if not c.in_kb)
+"""The matrix shows the KB's causes first, then, past a separator, the related ones."""
+
+
 def matrix_text(rows: list[Row]) -> list[str]:
     matrix = {one_line(host): cells for host, cells in fold(rows).items()}
     width = max([len("host")] + [len(h) for h in matrix])
-    lines = [f"{'host':<{width}}  " + "  ".join(f"{c.value:^6}" for c in Cause)]
-    for host, cells in matrix.items():
-        lines.append(f"{host:<{width}}  " + "  ".join(f"{cells[c].value.upper() if c in cells else '-':^6}" for c in Cause))
-    return lines
+
+    def line(label: str, shown: Callable[[Cause], str]) -> str:
+        return (f"{label:<{width}}  " + "  ".join(f"{shown(c):^6}" for c in KB_CAUSES) + "  |  "
+                + "  ".join(f"{shown(c):^6}" for c in RELATED_CAUSES))
+
+    return [line("host", lambda c: c.value),
+            *(line(host, lambda c, cells=cells: cells[c].value.upper() if c in cells else "-") for host, cells in matrix.items())]
 
 
 # ---- HTML ---------------------------------------------------------------------------------------------------
@@ -123,13 +131,14 @@ def cell_outcomes(rows: Iterable[Row]) -> tuple[Outcome, ...]:
 
 
 def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
-    """The host x cause matrix with its legend, and the waivers that were not applied."""
+    """The host x cause matrix with its legend, and the waivers that were not applied; the KB's causes come first, the
+    related ones after a separator (`causes` is in that order: the enum lists the KB's first)."""
     hosts = dict.fromkeys(r.host for r in rows)
     matrix = [(host, [(cell_outcomes(of), "; ".join(f"{r.check}: {r.outcome.value}" for r in of))
                       for of in ([r for r in rows if r.host == host and r.cause is cause] for cause in Cause)])
               for host in hosts]
-    return _render("matrix.html.j2", causes=list(Cause), matrix=matrix, outcomes=OUTCOMES, meaning=OUTCOME_MEANING,
-                   waiver_problems=waiver_problems)
+    return _render("matrix.html.j2", causes=list(Cause), kb_causes=KB_CAUSES, related=RELATED_CAUSES, matrix=matrix, outcomes=OUTCOMES,
+                   meaning=OUTCOME_MEANING, waiver_problems=waiver_problems)
 
 
 def diff_html(rows: list[Row]) -> str:

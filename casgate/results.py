@@ -95,7 +95,8 @@ def _partial(rows: list[Row], selection: str) -> str:
     return f"; PARTIAL: {left_out} ({selection})"
 
 
-MATRIX_LEGEND = ("causes: " + ", ".join(f"{c.value} {c.headline}" for c in Cause)
+MATRIX_LEGEND = ("KB causes: " + ", ".join(f"{c.value} {c.headline}" for c in Cause if c.in_kb)
+                 + " | related, beyond the KB: " + ", ".join(f"{c.value} {c.headline}" for c in Cause if not c.in_kb)
                  + "; a cell shows the worst outcome of the cause's checks (- = not run)")
 
 

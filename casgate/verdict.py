@@ -9,7 +9,7 @@ from enum import Enum
 
 
 class Cause(str, Enum):
-    """The KB article's causes; checks are grouped by these in every report."""
+    """The KB article's causes, then the related ones on the same path (X…); checks are grouped by these in every report."""
 
     UNTRUSTED_ROOT_STORE = "1a"
     MITEL_ROOT_MISSING = "1b"
@@ -18,10 +18,20 @@ class Cause(str, Enum):
     DNS = "3"
     TLS = "4"
     CERTAUTH_ENDPOINT = "X1"  # not in the KB: the path every cause above is about must answer at all
+    SERVED_CERT_VALIDITY = "X2"
+    NAME_MATCH = "X3"
+    MITEL_ROOT_ITSELF = "X4"
+    ISSUER_LIST_SIZE = "X5"
+    CHAIN = "X6"
 
     @property
     def headline(self) -> str:
         return _CAUSE_TITLES[self]
+
+    @property
+    def in_kb(self) -> bool:
+        """A reason the KB article lists; the X causes are neighbouring faults with the same symptom."""
+        return not self.value.startswith("X")
 
 
 _CAUSE_TITLES = {
@@ -32,6 +42,11 @@ _CAUSE_TITLES = {
     Cause.DNS: "DNS of the HQ FQDN",
     Cause.TLS: "TLS 1.0 / cipher suites",
     Cause.CERTAUTH_ENDPOINT: "certauth answers over HTTPS",
+    Cause.SERVED_CERT_VALIDITY: "served certificate validity",
+    Cause.NAME_MATCH: "HQ FQDN in the certificate",
+    Cause.MITEL_ROOT_ITSELF: "Mitel HW root CA itself",
+    Cause.ISSUER_LIST_SIZE: "trusted issuer list size",
+    Cause.CHAIN: "server.crt chains to ca.crt",
 }
 
 
