@@ -85,6 +85,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--probe-timeout", type=float, default=3.0, metavar="SECONDS",
                     help="bound on each DNS query, TCP connect and TLS handshake from the runner (default 3)")
     parser.addini("casgate_phone_ciphers", "the phones' TLS 1.0 cipher suites (IANA names)", type="linelist", default=[])
+    parser.addini("casgate_expiry_warning_days", "warn when a certificate expires within this many days of collection (default 30)",
+                  default="30")
+
+
+def expiry_warning_days(config: pytest.Config) -> int:
+    """The ini option casgate_expiry_warning_days: a whole number of days, or a usage error."""
+    value = str(config.getini("casgate_expiry_warning_days")).strip()
+    if not value.isdigit() or int(value) > 3650:
+        usage_error(f"casgate_expiry_warning_days = {value[:40]!r}: give a whole number of days, 0 to 3650")
+    return int(value)
 
 
 def snapshot_root(config: pytest.Config) -> Path:
@@ -166,6 +176,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         parse_since(config.getoption("since"))
         phone_profile(config.getini("casgate_phone_ciphers"))
+        expiry_warning_days(config)
         config.stash[_HOSTS] = _resolve_hosts(config)
         waivers_path = config.getoption("waivers")
         config.stash[_WAIVERS] = load_waivers(Path(waivers_path), today) if waivers_path else WaiverBook((), ())
@@ -327,6 +338,12 @@ def server_crt(evidence: Snapshot) -> Certificate:
 
 
 @pytest.fixture
+def ca_crt(evidence: Snapshot) -> Certificate:
+    """The HQ's own CA certificate in the keystore, which issues server.crt."""
+    return evidence.keystore_certificate("ca.crt")
+
+
+@pytest.fixture
 def bindings(evidence: Snapshot) -> tuple[Binding, ...]:
     return evidence.bindings
 
@@ -399,6 +416,11 @@ def https_probe(evidence: Snapshot) -> HttpsProbe:
 def window(manifest: Manifest, pytestconfig: pytest.Config) -> Window:
     """The --since window ending at the snapshot's collection time."""
     return Window.before(manifest.collected_at, parse_since(pytestconfig.getoption("since")))
+
+
+@pytest.fixture
+def warn_days(pytestconfig: pytest.Config) -> int:
+    return expiry_warning_days(pytestconfig)
 
 
 @pytest.fixture

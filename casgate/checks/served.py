@@ -1,0 +1,154 @@
+"""Beyond the KB (X2, X3): the certificate IIS serves on 443 must be inside its validity window and name the HQ FQDN
+the phones connect to; either fault gives the phones the same "Failed to Connect to Server"."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from casgate.certs import Certificate, Store, normalise_thumbprint
+from casgate.checks.validity import EXPIRING, validity_at
+from casgate.errors import EvidenceError
+from casgate.evidence import Binding
+from casgate.snapshot import BINDINGS
+from casgate.verdict import Facts, Verdict
+
+REBIND = (
+    "  Import-Module WebAdministration\n"
+    "  $binding = Get-WebBinding -Name 'Default Web Site' -Protocol https -Port 443\n"
+    "  $binding.RemoveSslCertificate()\n"
+    "  $binding.AddSslCertificate('<thumbprint of the new certificate>', 'My')\n"
+    "  Restart-Service W3SVC\n"
+    "Copy the same certificate to <Shoreline Data>\\Keystore\\certs\\server.crt: cause 2 checks that IIS serves the keystore's one."
+)
+RENEW = (
+    "Beyond the KB (X2): a TLS client, the phones among them, refuses a server certificate outside its validity period "
+    "(RFC 5280 4.1.2.5). Issue a renewed server certificate with its key into LocalMachine\\My, then bind it. From an "
+    "administrative PowerShell, list what LocalMachine\\My holds, soonest expiry first:\n"
+    "  Get-ChildItem Cert:\\LocalMachine\\My | Sort-Object NotAfter | Format-Table Thumbprint, Subject, NotBefore, NotAfter\n"
+    + REBIND
+    + "\nIf the dates look right but the verdict does not, check the server's clock: validity is judged at collection time."
+)
+REISSUE = (
+    "Beyond the KB (X3): the phones connect to https://{fqdn}/ and match that name against the certificate IIS serves "
+    "(RFC 6125 6.4). Reissue the server certificate with {fqdn} in its Subject Alternative Name (a DNS name; an IP "
+    "address entry when the phones use an address), import it with its key into LocalMachine\\My and bind it. Show the "
+    "names the bound certificate carries:\n"
+    "  $cert = Get-Item Cert:\\LocalMachine\\My\\{thumb}\n"
+    "  $cert.DnsNameList\n"
+    "  ($cert.Extensions | Where-Object { $_.Oid.Value -eq '2.5.29.17' }).Format($true)\n"
+    + REBIND
+)
+
+
+def served_certificates(bindings: tuple[Binding, ...], my_store: Store) -> tuple[tuple[Certificate, ...], tuple[str, ...]]:
+    """What IIS serves on Default Web Site https/443: the certificates found in LocalMachine\\My by the bindings' hash,
+    and a line for each binding whose certificate is not there (cause 2's finding, said here as evidence)."""
+    in_my = {c.thumbprint: c for c in my_store}
+    found: dict[str, Certificate] = {}
+    missing = []
+    for binding in (b for b in bindings if b.protocol == "https" and b.port == 443):
+        thumb = normalise_thumbprint(binding.certificate_hash)
+        if thumb in in_my:
+            found[thumb] = in_my[thumb]
+        else:
+            missing.append(f"binding {binding.describe()}: its certificate is not in LocalMachine\\My (cause 2)")
+    return tuple(found.values()), tuple(missing)
+
+
+def judge_served_validity(bindings: tuple[Binding, ...], my_store: Store, server_crt: Certificate, at: datetime,
+                          warn_days: int) -> Verdict:
+    """X2, RFC 5280 4.1.2.5 (https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5): the served certificate and
+    keystore server.crt must be valid at collection time; within `warn_days` of notAfter is a warning."""
+    served, missing = served_certificates(bindings, my_store)
+    roles = {c.thumbprint: ("served on https/443", c) for c in served}
+    both = server_crt.thumbprint in roles
+    roles[server_crt.thumbprint] = ("served on https/443 = keystore server.crt" if both else "keystore server.crt", server_crt)
+    checked = [validity_at(cert, role, at, warn_days) for role, cert in roles.values()]
+    evidence = (*(v.line for v in checked), *missing, *(() if served or missing else ("Default Web Site has no https/443 binding (cause 2)",)))
+    facts: Facts = {v.role: f"{v.cert.thumbprint}: {v.fact}" for v in checked}
+    broken = [v for v in checked if v.broken]
+    if broken:
+        return Verdict.failed(f"{len(broken)} certificate(s) IIS serves or the keystore holds are {' / '.join(sorted({v.state for v in broken}))} "
+                              f"at collection time; TLS clients refuse them", evidence, RENEW, facts)
+    soon = [v for v in checked if v.state == EXPIRING]
+    if soon:
+        return Verdict.warned(f"{len(soon)} certificate(s) IIS serves or the keystore holds expire within {warn_days} day(s) of collection",
+                              evidence, RENEW, facts)
+    return Verdict.passed(f"the served certificate and keystore server.crt are valid for more than {warn_days} day(s)", evidence, facts)
+
+
+def name_matches(pattern: str, host: str) -> bool:
+    """RFC 6125 6.4.1/6.4.3: labels compared case-insensitively; a wildcard only as the whole left-most label, matching
+    exactly one label. Partial-label wildcards (w*.example.com), which 6.4.3 leaves optional, never match here."""
+    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
+    if "*" not in pattern:
+        return pattern == host
+    first, _, rest = pattern.partition(".")
+    label, _, host_rest = host.partition(".")
+    return first == "*" and bool(rest) and "*" not in rest and bool(label) and host_rest == rest
+
+
+def _identifiers(cert: Certificate) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """The certificate's SAN DNS names and IP addresses, and its subject CN (None when absent)."""
+    try:
+        parsed = x509.load_der_x509_certificate(cert.der)
+        cns = [str(a.value) for a in parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        try:
+            san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            return (), (), cns[-1] if cns else None
+        dns = tuple(san.get_values_for_type(x509.DNSName))
+        ips = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    except ValueError as exc:
+        raise EvidenceError(cert.source, f"its names cannot be read ({exc})") from None
+    return dns, ips, cns[-1] if cns else None
+
+
+def _address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def _name_problem(cert: Certificate, fqdn: str) -> tuple[str, str | None]:
+    """(evidence line, problem): problem is None on a SAN match, "cn" on a CN-only match, else why it does not match."""
+    dns, ips, cn = _identifiers(cert)
+    shown = f"served {cert.subject} ({cert.thumbprint}): SAN DNS [{', '.join(dns) or '-'}] IP [{', '.join(ips) or '-'}]"
+    address = _address(fqdn)
+    if address is not None:
+        return (shown, None) if address in ips else (shown, f"no IP address entry {address} in the SAN")
+    hit = next((d for d in dns if name_matches(d, fqdn)), None)
+    if hit:
+        return f"{shown}  <- {fqdn} matches {hit}", None
+    if dns:
+        return shown, f"no SAN DNS name matches {fqdn}"
+    if cn and name_matches(cn, fqdn):  # RFC 6125 6.4.4: CN only when no DNS-ID is presented at all
+        return f"{shown}; CN {cn} matches (CN-ID fallback)", "cn"
+    return f"{shown}; CN {cn or '-'}", f"no SAN DNS name, and CN {cn or '(none)'} does not match {fqdn} either"
+
+
+def judge_name_match(bindings: tuple[Binding, ...], my_store: Store, fqdn: str) -> Verdict:
+    """X3, RFC 6125 6.4.3 and 6.4.4 (https://www.rfc-editor.org/rfc/rfc6125#section-6.4): the HQ FQDN the phones use
+    must be a SAN DNS name (an IP entry for an address) of every certificate IIS serves on 443; matching only the
+    subject CN, which 6.4.4 allows only when no DNS name is presented, is a warning."""
+    served, missing = served_certificates(bindings, my_store)
+    if not served:
+        raise EvidenceError(BINDINGS, "no https/443 binding of Default Web Site has its certificate in LocalMachine\\My, so the "
+                                      "served name cannot be read (cause 2 judges the binding)")
+    judged = [(cert, *_name_problem(cert, fqdn)) for cert in served]
+    evidence = (f"HQ FQDN the phones use (manifest): {fqdn}", *(line for _, line, _ in judged), *missing)
+    facts: Facts = {"HQ FQDN": fqdn, **{f"names of {c.thumbprint}": problem or "SAN match" for c, _, problem in judged}}
+    wrong = [(c, p) for c, _, p in judged if p not in (None, "cn")]
+    remediation = REISSUE.replace("{fqdn}", fqdn).replace("{thumb}", (wrong or judged)[0][0].thumbprint)
+    if wrong:
+        return Verdict.failed(f"the certificate IIS serves on 443 does not name {fqdn}: {wrong[0][1]}; the phones refuse it",
+                              evidence, remediation, facts)
+    if any(p == "cn" for _, _, p in judged):
+        return Verdict.warned(f"{fqdn} matches the served certificate only by its subject CN (no SAN DNS name): a deprecated "
+                              "fallback (RFC 6125 6.4.4) that clients may refuse", evidence, remediation, facts)
+    return Verdict.passed(f"every certificate IIS serves on 443 names {fqdn} in its SAN", evidence, facts)

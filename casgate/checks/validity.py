@@ -1,0 +1,45 @@
+"""Whether a certificate is inside its validity window at the snapshot's collection time (RFC 5280 §4.1.2.5):
+shared by the served-certificate, Mitel-root and chain checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from casgate.certs import Certificate
+
+VALID, EXPIRING, EXPIRED, NOT_YET_VALID = "valid", "expires soon", "expired", "not yet valid"
+
+
+@dataclass(frozen=True)
+class Validity:
+    """One certificate's standing at `at`: its role (e.g. "keystore server.crt"), its state (one of the four above)
+    and the evidence line that shows it."""
+
+    cert: Certificate
+    role: str
+    state: str
+    line: str
+
+    @property
+    def broken(self) -> bool:
+        return self.state in (EXPIRED, NOT_YET_VALID)
+
+    @property
+    def fact(self) -> str:
+        """Stable across runs: the state and the end date, never a count of days."""
+        return f"{self.state} (notAfter {self.cert.not_after:%Y-%m-%d})"
+
+
+def validity_at(cert: Certificate, role: str, at: datetime, warn_days: int) -> Validity:
+    """RFC 5280 §4.1.2.5: the validity period runs from notBefore through notAfter, inclusive."""
+    window = f"notBefore {cert.not_before:%Y-%m-%d %H:%M}Z, notAfter {cert.not_after:%Y-%m-%d %H:%M}Z"
+    if at < cert.not_before:
+        state, how = NOT_YET_VALID, f"not valid until {cert.not_before:%Y-%m-%d}"
+    elif at > cert.not_after:
+        state, how = EXPIRED, f"expired {(at - cert.not_after).days} day(s) before collection"
+    elif cert.not_after - at <= timedelta(days=warn_days):
+        state, how = EXPIRING, f"expires {(cert.not_after - at).days} day(s) after collection (warning at {warn_days})"
+    else:
+        state, how = VALID, f"valid for {(cert.not_after - at).days} more day(s)"
+    return Validity(cert, role, state, f"{role}: {cert.subject} ({cert.thumbprint}): {window}: {how}")

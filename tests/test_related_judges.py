@@ -1,0 +1,212 @@
+"""The related causes' judges (X2-X6) on hand-made certificates: validity edges, RFC 6125 name matching, the stale
+Mitel root, the trusted issuer list's size at its limits, and the chain's issuer, signature and CA flags."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from casgate.certs import Certificate, Store, describe
+from casgate.checks.chain import judge_chain
+from casgate.checks.issuer_list import LIMIT, NEAR, judge_issuer_list
+from casgate.checks.mitel_root import judge_mitel_root_itself
+from casgate.checks.served import judge_name_match, judge_served_validity, name_matches
+from casgate.der import certificate_parts
+from casgate.errors import EvidenceError
+from casgate.evidence import Binding
+from casgate.regfile import RegistryView, parse_reg
+from casgate.schannel import SCHANNEL
+from casgate.verdict import Outcome
+
+AT = datetime(2026, 11, 20, 6, tzinfo=timezone.utc)
+KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def _cert(cn: str, *, issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None = None, key: ec.EllipticCurvePrivateKey = KEY,
+          days: tuple[int, int] = (-365, 365), san: list[x509.GeneralName] | None = None, ca: bool | None = None,
+          usage: bool | None = None, extra_name: str = "") -> Certificate:
+    """A certificate valid from AT+days[0] to AT+days[1]; self-signed unless `issuer` (its name and key) is given."""
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if extra_name:
+        attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, extra_name))
+    name = x509.Name(attributes)
+    issuer_name, signer = issuer or (name, key)
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(AT + timedelta(days=days[0]))
+               .not_valid_after(AT + timedelta(days=days[1])))
+    if san is not None:
+        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+    if ca is not None:
+        builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    if usage is not None:
+        builder = builder.add_extension(x509.KeyUsage(True, False, False, False, False, usage, usage, False, False), critical=True)
+    return describe(builder.sign(signer, hashes.SHA256()), f"{cn}.cer")
+
+
+def _bound(cert: Certificate) -> tuple[tuple[Binding, ...], Store]:
+    return (Binding("https", "*", 443, "", cert.thumbprint, "My"),), Store("certs/my/", (cert,))
+
+
+@pytest.mark.parametrize(("days", "outcome", "said"), [
+    ((-365, 365), Outcome.PASS, "valid for 365 more day(s)"),
+    ((-365, 10), Outcome.WARN, "expires 10 day(s) after collection (warning at 30)"),
+    ((-365, -1), Outcome.FAIL, "expired 1 day(s) before collection"),
+    ((2, 365), Outcome.FAIL, "not valid until 2026-11-22"),
+], ids=["valid", "expiring", "expired", "not-yet-valid"])
+def test_served_validity_at_collection_time(days: tuple[int, int], outcome: Outcome, said: str) -> None:
+    cert = _cert("hq.example.com", days=days)
+
+    verdict = judge_served_validity(*_bound(cert), cert, AT, 30)
+
+    assert verdict.outcome is outcome
+    assert verdict.evidence[0].startswith("served on https/443 = keystore server.crt:") and verdict.evidence[0].endswith(said)
+
+
+def test_an_expired_server_crt_fails_even_when_iis_serves_another_valid_certificate() -> None:
+    served, keystore = _cert("hq.example.com"), _cert("hq.example.com", days=(-700, -30))
+
+    verdict = judge_served_validity(*_bound(served), keystore, AT, 30)
+
+    assert verdict.outcome is Outcome.FAIL
+    assert set(verdict.facts) == {"served on https/443", "keystore server.crt"}
+    assert "RemoveSslCertificate()" in verdict.remediation
+
+
+@pytest.mark.parametrize(("pattern", "host", "match"), [
+    ("hq.example.com", "HQ.Example.com.", True),
+    ("*.example.com", "hq.example.com", True),
+    ("*.example.com", "a.hq.example.com", False),  # one label only
+    ("*.example.com", "example.com", False),
+    ("hq.*.com", "hq.example.com", False),  # left-most label only
+    ("h*.example.com", "hq.example.com", False),  # no partial-label wildcards
+    ("*q.example.com", "hq.example.com", False),
+    ("*", "hq", False),
+    ("*.*.com", "a.b.com", False),
+])
+def test_rfc6125_name_matching(pattern: str, host: str, match: bool) -> None:
+    assert name_matches(pattern, host) is match
+
+
+def test_name_in_san_passes_and_another_name_fails() -> None:
+    good = _cert("whatever", san=[x509.DNSName("*.example.com")])
+    wrong = _cert("hq.example.com", san=[x509.DNSName("hq-old.example.com")])  # CN is never consulted when the SAN has DNS names
+
+    assert judge_name_match(*_bound(good), "hq.example.com").outcome is Outcome.PASS
+    verdict = judge_name_match(*_bound(wrong), "hq.example.com")
+    assert verdict.outcome is Outcome.FAIL and "no SAN DNS name matches hq.example.com" in verdict.summary
+    assert f"Get-Item Cert:\\LocalMachine\\My\\{wrong.thumbprint}" in verdict.remediation
+
+
+def test_cn_only_certificate_warns_as_a_deprecated_fallback() -> None:
+    verdict = judge_name_match(*_bound(_cert("hq.example.com")), "hq.example.com")
+
+    assert verdict.outcome is Outcome.WARN and "RFC 6125 6.4.4" in verdict.summary
+
+
+def test_an_address_needs_an_ip_san_entry() -> None:
+    import ipaddress
+
+    with_ip = _cert("hq", san=[x509.IPAddress(ipaddress.ip_address("10.1.1.10"))])
+    dns_only = _cert("10.1.1.10", san=[x509.DNSName("10.1.1.10")])
+
+    assert judge_name_match(*_bound(with_ip), "10.1.1.10").outcome is Outcome.PASS
+    assert judge_name_match(*_bound(dns_only), "10.1.1.10").outcome is Outcome.FAIL
+
+
+def test_no_served_certificate_cannot_be_judged_for_its_name() -> None:
+    with pytest.raises(EvidenceError, match="served name cannot be read"):
+        judge_name_match((), Store("certs/my/", ()), "hq.example.com")
+
+
+def test_stale_mitel_root_with_another_key_fails_and_a_reissue_with_the_same_key_does_not() -> None:
+    mitel = _cert("Mitel Manufacturing CA", ca=True)
+    same_key = _cert("Mitel Manufacturing CA", ca=True, days=(-30, 3000))
+    other_key = _cert("Mitel Manufacturing CA", ca=True, key=ec.generate_private_key(ec.SECP256R1()))
+
+    assert judge_mitel_root_itself(mitel, Store("certs/root/", (mitel, same_key)), AT, 30).outcome is Outcome.PASS
+    verdict = judge_mitel_root_itself(mitel, Store("certs/root/", (mitel, other_key)), AT, 30)
+    assert verdict.outcome is Outcome.FAIL
+    assert f"Remove-Item Cert:\\LocalMachine\\Root\\{other_key.thumbprint}" in verdict.remediation
+    assert mitel.thumbprint not in verdict.remediation.split("Import-Certificate")[0].split("$backup")[-1]
+
+
+def test_expired_mitel_root_fails_without_touching_1b() -> None:
+    expired = _cert("Mitel Manufacturing CA", ca=True, days=(-3650, -1))
+
+    verdict = judge_mitel_root_itself(expired, Store("certs/root/", ()), AT, 30)
+
+    assert verdict.outcome is Outcome.FAIL and "expired" in verdict.summary
+    assert "LocalMachine\\Root: not there (cause 1b)" in verdict.evidence
+
+
+def _registry(value: int | None) -> RegistryView:
+    line = "" if value is None else f'"SendTrustedIssuerList"=dword:{value:08x}\r\n'
+    view = RegistryView()
+    parse_reg(f"Windows Registry Editor Version 5.00\r\n\r\n[{SCHANNEL}]\r\n{line}", "registry/schannel.reg", view)
+    return view
+
+
+def _subject_size(cert: Certificate) -> int:
+    return len(certificate_parts(cert.der).subject) + 2
+
+
+def _roots(total: int) -> Store:
+    """Self-signed roots whose subjects, with a 2-byte length each, add up to exactly `total` bytes."""
+    certs: list[Certificate] = []
+    while total - sum(map(_subject_size, certs)) > 120:  # the last name stays under 128 bytes: DER's short length form
+        certs.append(_cert(f"Root {len(certs):04}", extra_name="u" * 30))
+    rest = total - sum(map(_subject_size, certs))
+    last = _cert("R", extra_name="u" * (1 + rest - _subject_size(_cert("R", extra_name="u"))))
+    assert _subject_size(last) == rest
+    return Store("certs/root/", (*certs, last))
+
+
+@pytest.mark.parametrize(("total", "outcome"), [(NEAR, Outcome.PASS), (NEAR + 1, Outcome.WARN), (LIMIT, Outcome.WARN), (LIMIT + 1, Outcome.FAIL)])
+def test_issuer_list_size_at_its_limits(total: int, outcome: Outcome) -> None:
+    verdict = judge_issuer_list(_registry(1), _roots(total))
+
+    assert verdict.outcome is outcome, verdict.summary
+    assert f"= {total:,} bytes" in verdict.evidence[1]
+
+
+@pytest.mark.parametrize("value", [None, 0])
+def test_issuer_list_not_sent_passes_without_measuring(value: int | None) -> None:
+    verdict = judge_issuer_list(_registry(value), Store("certs/root/", ()))
+
+    assert verdict.outcome is Outcome.PASS and verdict.summary.endswith("not sent")
+
+
+def _ca(usage: bool | None = True, ca: bool = True, days: tuple[int, int] = (-365, 3650)) -> tuple[Certificate, tuple[x509.Name, ec.EllipticCurvePrivateKey], ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _cert("HQ Local CA", key=key, ca=ca, usage=usage, days=days)
+    return cert, (x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "HQ Local CA")]), key), key
+
+
+def test_chain_passes_and_each_break_fails() -> None:
+    ca, issuer, _ = _ca()
+    server = _cert("hq.example.com", issuer=issuer)
+    other_ca, _, _ = _ca()  # same name, another key
+    no_sign, no_sign_issuer, _ = _ca(usage=False)
+    not_ca, not_ca_issuer, _ = _ca(ca=False)
+    expired, expired_issuer, _ = _ca(days=(-3650, -1))
+
+    assert judge_chain(server, ca, AT, 30).outcome is Outcome.PASS
+    assert "does not verify with ca.crt's key" in judge_chain(server, other_ca, AT, 30).summary
+    assert "is not ca.crt's subject" in judge_chain(_cert("hq.example.com"), ca, AT, 30).summary
+    assert "lacks keyCertSign" in judge_chain(_cert("hq", issuer=no_sign_issuer), no_sign, AT, 30).summary
+    assert "not a CA certificate" in judge_chain(_cert("hq", issuer=not_ca_issuer), not_ca, AT, 30).summary
+    assert "ca.crt is expired" in judge_chain(_cert("hq", issuer=expired_issuer), expired, AT, 30).summary
+
+
+def test_chain_notes_a_ca_without_key_usage() -> None:
+    ca, issuer, _ = _ca(usage=None)
+
+    verdict = judge_chain(_cert("hq", issuer=issuer), ca, AT, 30)
+
+    assert verdict.outcome is Outcome.PASS
+    assert any("no keyUsage extension" in line for line in verdict.evidence)

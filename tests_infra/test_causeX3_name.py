@@ -1,0 +1,10 @@
+"""Beyond the KB: the HQ FQDN the phones use is a name of the certificate IIS serves on 443."""
+
+import pytest
+
+from casgate.checks.served import judge_name_match
+
+
+@pytest.mark.cause("X3", "the served certificate's SAN names the HQ FQDN")
+def test_served_certificate_names_hq_fqdn(bindings, my_store, manifest, gate):
+    gate(judge_name_match(bindings, my_store, manifest.fqdn))
