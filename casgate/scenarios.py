@@ -79,6 +79,10 @@ class Scenario:
     phone_handshake: bool = True
     cipher_policy_without_phone_suites: bool = False
     certauth_status: int = 403
+    served: str = "server"  # the Pki certificate that is keystore server.crt, in LocalMachine\My and bound on 443
+    stale_mitel_in_root: bool = False  # a certificate named like the Mitel root, with another key, in LocalMachine\Root
+    trusted_issuer_list: bool = False  # SCHANNEL SendTrustedIssuerList=1
+    filler_roots: int = 0  # extra self-signed roots in LocalMachine\Root with long names
     kb_log_lines: bool = False
     facts: HostFacts = field(default_factory=HostFacts)
 
@@ -94,6 +98,11 @@ PHONE_DNS = "test_phone_logs_show_no_host_not_found"
 TLS10 = "test_tls10_enabled"
 CIPHERS = "test_phone_cipher_profile_accepted"
 ENDPOINT = "test_certauth_endpoint_answers"
+VALIDITY = "test_served_certificate_is_valid"
+NAME = "test_served_certificate_names_hq_fqdn"
+MITEL_ITSELF = "test_mitel_root_ca_is_current"
+ISSUER_LIST = "test_trusted_issuer_list_fits"
+CHAIN = "test_server_crt_chains_to_keystore_ca"
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("healthy", "every cause healthy; an old 403.16 from before the window is history, not a failure"),
@@ -103,7 +112,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              mitel_root_in_root=False, certauth_403_16=True),
     Scenario("cause-1a-masked", "an intermediate CA in Root, masked by ClientAuthTrustMode=2", frozenset({ROOT}),
              frozenset({TRUST_MODE}), intermediate_in_root=True, trust_mode=2),
-    Scenario("cause-2", "https/443 bound to another certificate than keystore server.crt", frozenset({BINDING, PHONE_TLS}),
+    Scenario("cause-2", "https/443 bound to another certificate than keystore server.crt (which does not name the HQ FQDN either)",
+             frozenset({BINDING, PHONE_TLS, NAME}),
              bound_to_other_cert=True, phone_symptom="tls"),
     Scenario("cause-3-nxdomain", "the phones' DNS server answers NXDOMAIN for the HQ FQDN", frozenset({DNS}), dns_rcode="NXDOMAIN",
              dns_addresses=()),
@@ -120,6 +130,18 @@ SCENARIOS: tuple[Scenario, ...] = (
              phone_handshake=False, cipher_policy_without_phone_suites=True),
     Scenario("x1-certauth-missing", "certauth answers 404: the shoreauth application is missing", frozenset({ENDPOINT}),
              certauth_status=404),
+    Scenario("x2-server-crt-expired", "keystore server.crt, which IIS binds on 443, expired before collection", frozenset({VALIDITY}),
+             served="server_expired"),
+    Scenario("x2-server-crt-expiring", "keystore server.crt, which IIS binds on 443, expires 10 days after collection",
+             warns=frozenset({VALIDITY}), served="server_expiring"),
+    Scenario("x3-name-mismatch", "the served certificate (= server.crt) names hq-old.example.com, not the HQ FQDN", frozenset({NAME}),
+             served="server_other_name"),
+    Scenario("x4-stale-mitel-root", "LocalMachine\\Root also holds an old Mitel Manufacturing CA with another key", frozenset({MITEL_ITSELF}),
+             stale_mitel_in_root=True),
+    Scenario("x5-issuer-list-too-large", "SendTrustedIssuerList=1 and LocalMachine\\Root's subjects exceed Schannel's 16 KB",
+             frozenset({ISSUER_LIST}), trusted_issuer_list=True, filler_roots=60),
+    Scenario("x6-chain-broken", "server.crt was issued by another 'Mitel Connect HQ Local CA' (another key) than keystore ca.crt",
+             frozenset({CHAIN}), served="server_other_ca"),
 )
 
 # The KB's own incident as a bundled host: its log lines, addresses and date; no phone logs were collected.
@@ -135,7 +157,7 @@ _HQ01 = HostFacts(name="hq01", fqdn="hq01.example.com", collected_at=datetime(20
 UPGRADE_BEFORE = Scenario("hq01-before", "hq01 before the upgrade: every cause healthy", facts=_HQ01)
 UPGRADE_AFTER = Scenario(
     "hq01-after", "hq01 after the upgrade: TLS 1.0 disabled, Default Web Site re-bound to a new certificate",
-    frozenset({TLS10, CIPHERS, BINDING, PHONE_TLS}), bound_to_other_cert=True, phone_symptom="tls", tls10_registry=0,
+    frozenset({TLS10, CIPHERS, BINDING, PHONE_TLS, NAME}), bound_to_other_cert=True, phone_symptom="tls", tls10_registry=0,
     tls10_handshake=False, phone_handshake=False, facts=replace(_HQ01, collected_at=datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)),
 )
 BUNDLED = (KB_INCIDENT, UPGRADE_BEFORE, UPGRADE_AFTER)
@@ -154,10 +176,15 @@ class _Issuer:
     key: rsa.RSAPrivateKey
 
 
-def _certificate(cn: str, issuer: _Issuer | None, ca: bool, not_before: datetime, dns_name: str | None = None) -> tuple[bytes, _Issuer]:
-    """A certificate (DER) and, for use as an issuer, its name and in-memory key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = _name(cn)
+_CA_USAGE = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                          key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False)
+
+
+def _certificate(subject: x509.Name | str, issuer: _Issuer | None, ca: bool, not_before: datetime, dns_name: str | None = None,
+                 not_after: datetime | None = None, key: rsa.RSAPrivateKey | None = None) -> tuple[bytes, _Issuer]:
+    """A certificate (DER) and, for use as an issuer, its name and in-memory key; a CA may sign certificates."""
+    key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = _name(subject) if isinstance(subject, str) else subject
     signer = issuer or _Issuer(subject, key)
     builder = (
         x509.CertificateBuilder()
@@ -166,9 +193,11 @@ def _certificate(cn: str, issuer: _Issuer | None, ca: bool, not_before: datetime
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
-        .not_valid_after(not_before + timedelta(days=3650))
+        .not_valid_after(not_after or not_before + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
+    if ca:
+        builder = builder.add_extension(_CA_USAGE, critical=True)
     if dns_name:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name)]), critical=False)
     cert = builder.sign(signer.key, hashes.SHA256())
@@ -176,15 +205,42 @@ def _certificate(cn: str, issuer: _Issuer | None, ca: bool, not_before: datetime
 
 
 class Pki:
-    """The certificates of a Mitel Connect HQ server and its neighbourhood, made once per generator run."""
+    """The certificates of a Mitel Connect HQ server and its neighbourhood, made once per generator run; valid from
+    `not_before` to `not_after` (ten years by default). The broken server certificates are dated against the crafted
+    collection time, a year after `not_before`."""
 
-    def __init__(self, fqdn: str, not_before: datetime) -> None:
-        self.mitel_ca, _ = _certificate("Mitel Manufacturing CA", None, True, not_before)
-        self.hq_ca, hq_issuer = _certificate("Mitel Connect HQ Local CA", None, True, not_before)
-        self.server, _ = _certificate(fqdn, hq_issuer, False, not_before, dns_name=fqdn)
-        self.other_server, _ = _certificate("WMSvc-SHA2-HQ", None, False, not_before)
-        self.corp_root, corp_issuer = _certificate("Corp Root CA", None, True, not_before)
-        self.corp_intermediate, _ = _certificate("Corp Issuing CA 01", corp_issuer, True, not_before)
+    def __init__(self, fqdn: str, not_before: datetime, not_after: datetime | None = None) -> None:
+        until = not_after or not_before + timedelta(days=3650)
+        collected = not_before + timedelta(days=365)
+        self.mitel_ca, _ = _certificate("Mitel Manufacturing CA", None, True, not_before, not_after=until)
+        self.stale_mitel_ca, _ = _certificate("Mitel Manufacturing CA", None, True, not_before - timedelta(days=3650), not_after=until)
+        self.hq_ca, hq_issuer = _certificate("Mitel Connect HQ Local CA", None, True, not_before, not_after=until)
+        _, other_hq_issuer = _certificate("Mitel Connect HQ Local CA", None, True, not_before, not_after=until)
+        self.server, _ = _certificate(fqdn, hq_issuer, False, not_before, dns_name=fqdn, not_after=until)
+        self.server_expired, _ = _certificate(fqdn, hq_issuer, False, collected - timedelta(days=730), dns_name=fqdn,
+                                              not_after=collected - timedelta(days=65))
+        self.server_expiring, _ = _certificate(fqdn, hq_issuer, False, not_before, dns_name=fqdn, not_after=collected + timedelta(days=10))
+        self.server_other_name, _ = _certificate("hq-old.example.com", hq_issuer, False, not_before, dns_name="hq-old.example.com",
+                                                 not_after=until)
+        self.server_other_ca, _ = _certificate(fqdn, other_hq_issuer, False, not_before, dns_name=fqdn, not_after=until)
+        self.other_server, _ = _certificate("WMSvc-SHA2-HQ", None, False, not_before, not_after=until)
+        self.corp_root, corp_issuer = _certificate("Corp Root CA", None, True, not_before, not_after=until)
+        self.corp_intermediate, _ = _certificate("Corp Issuing CA 01", corp_issuer, True, not_before, not_after=until)
+        self._not_before, self._until = not_before, until
+
+    def filler_roots(self, count: int) -> dict[str, bytes]:
+        """Self-signed roots with long names (about 270 bytes of subject each), sharing one key: Root stores that grew."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        units = [x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"Trust Services Unit {u} " + "x" * 40) for u in range(4)]
+        names = [x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "casgate crafted filler"), *units,
+                            x509.NameAttribute(NameOID.COMMON_NAME, f"Filler Root CA {n:03}")]) for n in range(count)]
+        return {f"filler-{n:03}.cer": _certificate(name, None, True, self._not_before, not_after=self._until, key=key)[0]
+                for n, name in enumerate(names)}
+
+    def served(self, name: str) -> bytes:
+        """The server certificate a scenario names: server, server_expired, server_expiring, server_other_name, server_other_ca."""
+        der: bytes = getattr(self, name)
+        return der
 
 
 class _Crafter:
@@ -226,15 +282,19 @@ class _Crafter:
             roots["mitel-mfg-ca.cer"] = p.mitel_ca
         if self.s.intermediate_in_root:
             roots["corp-issuing-ca-01.cer"] = p.corp_intermediate
+        if self.s.stale_mitel_in_root:
+            roots["mitel-mfg-ca-old.cer"] = p.stale_mitel_ca
+        roots.update(p.filler_roots(self.s.filler_roots))
         for name, der in roots.items():
             self.out.certificate(ROOT_STORE, name, der)
-        for name, der in {"server.cer": p.server, "wmsvc.cer": p.other_server}.items():
+        server = p.served(self.s.served)
+        for name, der in {"server.cer": server, "wmsvc.cer": p.other_server}.items():
             self.out.certificate(MY_STORE, name, der)
-        for name, der in {"Mitel_mfg_ca.crt": p.mitel_ca, "server.crt": p.server, "ca.crt": p.hq_ca}.items():
+        for name, der in {"Mitel_mfg_ca.crt": p.mitel_ca, "server.crt": server, "ca.crt": p.hq_ca}.items():
             self.out.certificate(KEYSTORE, name, der)
 
     def bindings(self) -> list[dict[str, str]]:
-        bound = self.pki.other_server if self.s.bound_to_other_cert else self.pki.server
+        bound = self.pki.other_server if self.s.bound_to_other_cert else self.pki.served(self.s.served)
         return [
             {"protocol": "http", "bindingInformation": "*:80:", "certificateHash": "", "certificateStoreName": ""},
             {"protocol": "https", "bindingInformation": "*:443:", "certificateHash": thumbprint(bound), "certificateStoreName": "My"},
@@ -244,6 +304,8 @@ class _Crafter:
         schannel: dict[str, int | str] = {"EventLogging": 1}
         if self.s.trust_mode is not None:
             schannel["ClientAuthTrustMode"] = self.s.trust_mode
+        if self.s.trusted_issuer_list:
+            schannel["SendTrustedIssuerList"] = 1
         keys: dict[str, dict[str, int | str]] = {SCHANNEL: schannel, SCHANNEL + r"\Protocols": {}}
         if self.s.tls10_registry is not None:
             keys[TLS10_SERVER] = {"Enabled": self.s.tls10_registry, "DisabledByDefault": int(self.s.tls10_registry == 0)}
@@ -296,7 +358,8 @@ class _Crafter:
     def tls(self) -> dict[str, object]:
         def handshake(accepted: bool, version: str, cipher: str) -> dict[str, object]:
             if accepted:
-                return {"accepted": True, "version": version, "cipher": cipher, "certificate_thumbprint": thumbprint(self.pki.server), "error": None}
+                return {"accepted": True, "version": version, "cipher": cipher, "certificate_thumbprint": thumbprint(self.pki.served(self.s.served)),
+                        "error": None}
             return {"accepted": False, "version": None, "cipher": None, "certificate_thumbprint": None,
                     "error": "handshake failure (alert 40) from server"}
         return {"address": self.f.address, "port": 443, "sni": self.f.fqdn, "handshakes": {
@@ -324,8 +387,10 @@ def craft(root: Path, names: list[str]) -> list[Scenario]:
     pkis: dict[str, Pki] = {}
     for scenario in chosen:
         facts = scenario.facts if scenario in BUNDLED else replace(scenario.facts, name=scenario.name)
-        pki = pkis.get(facts.fqdn) or pkis.setdefault(facts.fqdn, Pki(facts.fqdn, facts.collected_at - timedelta(days=365)))
-        write_scenario(root / scenario.name, replace(scenario, facts=facts), pki)
+        if facts.fqdn not in pkis:  # one PKI per FQDN, valid at every collection time of the run (hq01 2016, hq01-before 2026)
+            times = [s.facts.collected_at for s in chosen if s.facts.fqdn == facts.fqdn]
+            pkis[facts.fqdn] = Pki(facts.fqdn, min(times) - timedelta(days=365), max(times) + timedelta(days=3285))
+        write_scenario(root / scenario.name, replace(scenario, facts=facts), pkis[facts.fqdn])
     return chosen
 
 
