@@ -141,7 +141,8 @@ def host_document(pki_der: dict[str, bytes]) -> dict:
         "os": "Microsoft Windows Server 2019 Standard 10.0.17763",
         "root": [b64["mitel"], b64["hq_ca"]],
         "my": b64["server"],  # a single certificate: ConvertTo-Json unwraps the array
-        "keystore": [{"name": "server.crt", "data": b64["server"]}, {"name": "Mitel_mfg_ca.crt", "data": b64["mitel"]}],
+        "keystore": [{"name": "server.crt", "data": b64["server"]}, {"name": "Mitel_mfg_ca.crt", "data": b64["mitel"]},
+                     {"name": "ca.crt", "data": b64["hq_ca"]}],
         "bindings": {"protocol": "https", "bindingInformation": "*:443:", "certificateHash": pki_der["server_thumb"].decode(),
                      "certificateStoreName": "My"},
         "sslcert": "\r\n SSL Certificate bindings:\r\n",

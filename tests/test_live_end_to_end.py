@@ -149,6 +149,6 @@ def test_live_host_is_collected_once_when_two_workers_need_it(identity, tmp_path
 
     assert run.returncode == 0, run.output
     assert "created: 2/2 workers" in run.output
-    assert len(run.outcomes("hq")) == 11
+    assert len(run.outcomes("hq")) == 16
     assert scripts.read_text().count("\n=====\n") == 2  # one collection: two round trips, whatever the workers
     assert (tmp_path / "rec" / "hq" / "manifest.json").is_file()

@@ -121,7 +121,7 @@ def test_the_installed_gate_runs_live_and_on_a_generated_scenario(installed: Ins
 
     assert live.returncode == 0, live.stdout + live.stderr
     assert f"rootdir: {installed.package / 'suite'}" in live.stdout
-    assert "GATE PASSED: 9 of 11 check(s) judged on 1 host(s)" in live.stdout  # the two phone-log checks skip: no logs
+    assert "GATE PASSED: 14 of 16 check(s) judged on 1 host(s)" in live.stdout  # the two phone-log checks skip: no logs
     host_script = base64.b64decode(HOST_COMMAND.rsplit(" ", 1)[1]).decode("utf-16-le")
     assert sent.read_text().split("\n=====\n")[0] == host_script
 
@@ -130,4 +130,4 @@ def test_the_installed_gate_runs_live_and_on_a_generated_scenario(installed: Ins
 
     assert written.returncode == 0, written.stderr
     assert replay.returncode == 0, replay.stdout + replay.stderr
-    assert "GATE PASSED: 11 of 11 check(s) judged on 1 host(s)" in replay.stdout
+    assert "GATE PASSED: 16 of 16 check(s) judged on 1 host(s)" in replay.stdout

@@ -80,7 +80,7 @@ def _gate(run_suite, tmp_path: Path, probes: dict[str, object], connections: dic
 
 
 def _healthy(outcomes: dict[str, str]) -> bool:
-    return all(o == ("skip" if "phone_logs" in c else "pass") for c, o in outcomes.items()) and len(outcomes) == 11
+    return all(o == ("skip" if "phone_logs" in c else "pass") for c, o in outcomes.items()) and len(outcomes) == 16
 
 
 @pytest.mark.parametrize("tls", [True, False], ids=["https", "http-sealed"])
