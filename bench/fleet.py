@@ -1,0 +1,106 @@
+"""Benchmark: the gate over a fleet of recorded snapshots, serial and with pytest-xdist, against bare pytest.
+
+    python bench/fleet.py [--hosts 1000] [--snapshot snapshots/hq01-before] [--workers 2] [--runs 1] [--dir DIR]
+
+Copies one bundled snapshot N times (each manifest's host renamed, so every host is its own), then times whole
+processes: the gate in one process and with `-n W --dist loadgroup` (pytest-html's report and --json written), and,
+in the same run, bare pytest (no plugins but xdist) on N x 16 trivial parametrised tests, serial and with -n W.
+Prints wall time (median of --runs), the peak RSS of the largest process, and ratios."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHECKS_PER_HOST = 16
+
+MEASURED = r'''
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).returncode
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
+'''
+"""Runs a command and prints the peak RSS (KiB) of its largest process, xdist workers included, and its status:
+in a process of its own, because a process's children's peak never resets."""
+
+
+def make_fleet(source: Path, folder: Path, hosts: int) -> list[str]:
+    """`hosts` copies of the snapshot `source` under `folder`, named h0001 ..., each manifest naming its own host."""
+    names = [f"h{n:04d}" for n in range(1, hosts + 1)]
+    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8-sig"))
+    for name in names:
+        copy = folder / name
+        if not copy.exists():
+            shutil.copytree(source, copy)
+            (copy / "manifest.json").write_text(json.dumps({**manifest, "host": name}, indent=2) + "\n", encoding="utf-8")
+    return names
+
+
+def write_anchor(folder: Path, tests: int) -> Path:
+    """A bare pytest project with `tests` trivial parametrised tests."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (folder / "test_anchor.py").write_text(
+        f"import pytest\n\n\n@pytest.mark.parametrize('i', range({tests}))\ndef test_trivial(i):\n    assert i >= 0\n", encoding="utf-8")
+    return folder
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Median wall time (s) of `runs` whole-process runs, and the largest peak RSS (MB) among them."""
+    walls, peaks = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", MEASURED, *command], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+        walls.append(time.perf_counter() - started)
+        peak, status = done.stdout.split()
+        if status not in ("0", "1"):  # the gate fails hq01-before on no check; bare pytest passes
+            raise SystemExit(f"{' '.join(command[:6])} ... exited {status}")
+        peaks.append(int(peak) / 1024)
+    return statistics.median(walls), max(peaks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=1000)
+    parser.add_argument("--snapshot", type=Path, default=REPO / "snapshots" / "hq01-before")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--dir", type=Path)
+    args = parser.parse_args()
+    folder = (args.dir or Path(tempfile.mkdtemp(prefix="casgate-fleet-"))).resolve()
+    print(f"copying {args.snapshot.name} {args.hosts} times into {folder} ...", flush=True)
+    names = make_fleet(args.snapshot.resolve(), folder / "fleet", args.hosts)
+    anchor = write_anchor(folder / "anchor", args.hosts * CHECKS_PER_HOST)
+    python, env = sys.executable, dict(os.environ)
+    bare = dict(env, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    base = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    gate = [*base, f"--snapshots={folder / 'fleet'}", f"--html={folder / 'report.html'}", f"--json={folder / 'result.json'}",
+            *(f"--host={name}" for name in names)]
+    parallel = ["-n", str(args.workers), "--dist", "loadgroup"]
+    results = {
+        "gate, one process": timed(gate, REPO, env, args.runs),
+        f"gate, -n {args.workers} --dist loadgroup": timed([*gate, *parallel], REPO, env, args.runs),
+        "bare pytest, one process": timed([*base, "-p", "xdist.plugin", str(anchor)], anchor, bare, args.runs),
+        f"bare pytest, -n {args.workers}": timed([*base, "-p", "xdist.plugin", "-n", str(args.workers), str(anchor)], anchor, bare, args.runs),
+    }
+    (gate_1, _), (gate_n, _), (bare_1, _), (bare_n, _) = results.values()
+    print(f"\n{args.hosts} hosts ({args.hosts * CHECKS_PER_HOST} checks), whole processes, median of {args.runs}:")
+    print(f"  {'':<34} {'wall':>8}  {'peak RSS':>9}  ratio to bare pytest, same mode")
+    for (name, (wall, peak)), anchor_wall in zip(results.items(), (bare_1, bare_n, bare_1, bare_n)):
+        print(f"  {name:<34} {wall:7.1f} s  {peak:6.0f} MB  {wall / anchor_wall:6.2f}")
+    print(f"  -n {args.workers} against one process: gate {gate_n / gate_1:.2f}, bare pytest {bare_n / bare_1:.2f} (below 1 is faster)")
+    html, result = folder / "report.html", folder / "result.json"
+    print(f"  reports: HTML {html.stat().st_size / 1e6:.1f} MB, JSON {result.stat().st_size / 1e6:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
