@@ -27,16 +27,17 @@ def bundled_snapshots() -> Path:
 def _check_args(args: argparse.Namespace, passthrough: list[str]) -> list[str]:
     """pytest's arguments for `casgate check`: every path explicit, every value written with '='."""
     checks = checks_folder()
+    snapshots = getattr(args, "snapshots", None)
     argv = [str(checks), f"--rootdir={checks}", f"--config-file={_PACKAGE / 'gate.ini'}", "-p", "no:cacheprovider",
-            f"--snapshots={Path(args.snapshots).resolve() if args.snapshots else bundled_snapshots()}"]
+            f"--snapshots={Path(snapshots).resolve() if snapshots else bundled_snapshots()}"]
     argv += [f"--host={host}" for host in args.hosts]
     for option in ("inventory", "cause", "since", "json", "html", "record", "baseline", "waivers", "gate"):
-        value = getattr(args, option)
+        value = getattr(args, option, None)  # `casgate collect` has only some of them
         if value is not None:
             dest = {"json": "--json", "gate": "--gate"}.get(option, f"--{option}")
             argv.append(f"{dest}={Path(value).resolve() if option in _PATHS else value}")
-    argv += [flag for flag, on in (("--live", args.live), ("--replay", args.replay), ("--strict", args.strict)) if on]
-    if args.workers:
+    argv += [flag for flag in ("--live", "--replay", "--strict") if getattr(args, flag[2:], False)]
+    if getattr(args, "workers", None):
         argv += ["-n", args.workers, "--dist", "loadgroup"]
     return argv + passthrough
 
@@ -96,6 +97,14 @@ def parser() -> argparse.ArgumentParser:
     gate.add_argument("--gate", choices=("all", "new-failures"), help="what fails the gate (default: every failure)")
     gate.add_argument("--waivers", metavar="FILE", help="accepted failures with justification and expiry")
     check.set_defaults(run=_check)
+
+    collect = commands.add_parser("collect", help="collect live hosts into snapshots (and judge them)",
+                                  description="Collect each inventory HOST live into OUT/HOST, read-only, and run the checks on it.")
+    collect.add_argument("hosts", nargs="+", metavar="HOST", help="inventory hosts")
+    collect.add_argument("--out", dest="record", required=True, metavar="DIR", help="where the snapshots go (OUT/HOST)")
+    collect.add_argument("--inventory", metavar="FILE", help="live hosts (default: inventory.toml here)")
+    collect.add_argument("--since", metavar="WHEN", help="IIS log window to collect: 24h, 7d, or a start date (default 24h)")
+    collect.set_defaults(run=_check, live=True)  # the gate's own live path with --record: judged as a replay will be
 
     hosts = commands.add_parser("hosts", help="list the known snapshots and inventory hosts")
     hosts.add_argument("--snapshots", metavar="DIR")

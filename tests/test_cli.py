@@ -55,3 +55,15 @@ def test_sub_commands(empty: Path) -> None:
     assert logs.returncode == 1 and "Certificate Authority Invalid" in logs.stdout
     assert version.stdout.strip() == f"casgate {__version__}"
     assert usage.returncode == 2 and "the following arguments are required: HOST" in usage.stderr
+
+
+def test_collect_records_live_hosts_into_snapshots(empty: Path) -> None:
+    """`casgate collect` is the live path with --record: a probes-only host (connection = "none") on loopback."""
+    (empty / "inventory.toml").write_text('[hosts.edge]\nfqdn = "hq.example.com"\naddress = "127.0.0.1"\nconnection = "none"\n'
+                                          'dns_servers = ["127.0.0.1:9"]\nhttps_port = 9\n')
+
+    run = _casgate("collect", "edge", "--out", "recorded", "--", "--probe-timeout=0.3", cwd=empty)
+
+    assert run.returncode == 3, run.stdout + run.stderr  # nothing answers on loopback port 9: not judged, recorded all the same
+    manifest = json.loads((empty / "recorded" / "edge" / "manifest.json").read_text())
+    assert manifest["host"] == "edge" and manifest["source"] == "live"

@@ -131,3 +131,15 @@ def test_the_installed_gate_runs_live_and_on_a_generated_scenario(installed: Ins
     assert written.returncode == 0, written.stderr
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "GATE PASSED: 16 of 16 check(s) judged on 1 host(s)" in replay.stdout
+
+
+def test_the_installed_command_runs_the_bundled_example_from_an_empty_folder(installed: Installed, tmp_path: Path) -> None:
+    """The quick start of an installed casgate: `casgate check hq01` in an empty folder exits 1 with its report."""
+    work = tmp_path / "empty"
+    work.mkdir()
+
+    run = installed.run("casgate", "check", "hq01", cwd=work)
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"rootdir: {installed.package / 'suite'}" in run.stdout and "CN=Corp Issuing CA 01" in run.stdout
+    assert [p.parent.name for p in work.rglob("*") if p.is_file()] == ["reports"]  # the report, and nothing else
