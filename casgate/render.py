@@ -133,10 +133,12 @@ def cell_outcomes(rows: Iterable[Row]) -> tuple[Outcome, ...]:
 def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
     """The host x cause matrix with its legend, and the waivers that were not applied; the KB's causes come first, the
     related ones after a separator (`causes` is in that order: the enum lists the KB's first)."""
-    hosts = dict.fromkeys(r.host for r in rows)
+    grouped: dict[str, dict[Cause, list[Row]]] = {}
+    for row in rows:
+        grouped.setdefault(row.host, {}).setdefault(row.cause, []).append(row)
     matrix = [(host, [(cell_outcomes(of), "; ".join(f"{r.check}: {r.outcome.value}" for r in of))
-                      for of in ([r for r in rows if r.host == host and r.cause is cause] for cause in Cause)])
-              for host in hosts]
+                      for of in (cells.get(cause, []) for cause in Cause)])
+              for host, cells in grouped.items()]
     return _render("matrix.html.j2", causes=list(Cause), kb_causes=KB_CAUSES, related=RELATED_CAUSES, matrix=matrix, outcomes=OUTCOMES,
                    meaning=OUTCOME_MEANING, waiver_problems=waiver_problems)
 

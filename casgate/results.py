@@ -3,6 +3,7 @@ baseline, turned into the gate's verdict and exit status, and written as termina
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
@@ -34,8 +35,15 @@ _JSON_HOST_KEYS = ("name", "host_id", "source")  # a host in docs/result.schema.
 def row_of(report: Any) -> Row | None:
     for name, value in getattr(report, "user_properties", ()):
         if name == RESULT_PROPERTY:
-            return Row.from_json(str(value))
+            return _parsed_row(str(value))
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_row(text: str) -> Row:
+    """A report's row parsed once, though several hooks ask for it (a string, not an attribute on the report, is what
+    survives xdist's report serialisation); Rows are frozen, so sharing one is safe."""
+    return Row.from_json(text)
 
 
 @dataclass(frozen=True)
@@ -195,8 +203,10 @@ class ResultBook:
         """First of all plugins, so the terminal, JUnit and HTML reporters all get the check's text made safe."""
         row = row_of(report)
         if row is not None:
-            self.rows[row.nodeid] = row
             _defuse(report)
+            if hasattr(self.config, "workerinput"):
+                return  # a worker forwards its reports; only the controller keeps rows, so workers' memory stays flat
+            self.rows[row.nodeid] = row
             self.texts[row.nodeid] = "\n".join([report.longreprtext, *(text for header, text in report.sections if header.startswith("casgate "))])
 
     def sorted_rows(self) -> list[Row]:

@@ -45,6 +45,7 @@ class Snapshot:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._keystore: dict[str, Certificate] = {}  # read once per host, though several checks use server.crt
 
     @cached_property
     def _links_outside(self) -> dict[str, str]:
@@ -99,11 +100,13 @@ class Snapshot:
 
     def keystore_certificate(self, name: str) -> Certificate:
         """A public certificate copied from Shoreline Data\\Keystore\\certs, e.g. server.crt."""
-        label = f"{KEYSTORE}{name}"
-        path = self._public_keystore / name
-        if not path.is_file():
-            raise EvidenceError(label, r"is missing; copy it from <Shoreline Data>\Keystore\certs")
-        return load_certificate(path, label)
+        if name not in self._keystore:
+            label = f"{KEYSTORE}{name}"
+            path = self._public_keystore / name
+            if not path.is_file():
+                raise EvidenceError(label, r"is missing; copy it from <Shoreline Data>\Keystore\certs")
+            self._keystore[name] = load_certificate(path, label)
+        return self._keystore[name]
 
     @cached_property
     def bindings(self) -> tuple[Binding, ...]:
