@@ -7,7 +7,8 @@ import binascii
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -229,16 +230,21 @@ def _single_der(data: bytes, label: str) -> bytes:
 
 def read_certificate(path: Path, label: str) -> Certificate | Unreadable:
     """One DER or PEM certificate, or Unreadable when cryptography refuses it (a private key is still refused)."""
-    der = _single_der(refuse_private_key(path, label), label)
+    return replace(_judged(_single_der(refuse_private_key(path, label), label)), source=label)
+
+
+@lru_cache(maxsize=4096)
+def _judged(der: bytes) -> Certificate | Unreadable:
+    """A certificate parsed and its self-signature checked once per process: a fleet's hosts share most roots."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             cert = x509.load_der_x509_certificate(der)
             cert.subject, cert.issuer  # noqa: B018 - names are parsed lazily; a broken one must fail here
         except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm) as exc:
-            return _unreadable(der, label, str(exc))
+            return _unreadable(der, "", str(exc))
     notes = tuple(f"loaded with a warning: {w.message}" for w in caught)
-    return describe(cert, label, notes)
+    return describe(cert, "", notes)
 
 
 def _unreadable(der: bytes, label: str, problem: str) -> Unreadable:

@@ -22,7 +22,7 @@ from casgate.inventory import InventoryHost, check_host_name, load_inventory
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
 from casgate.render import verdict_text
-from casgate.sanitize import one_line
+from casgate.sanitize import LINE_LIMIT, one_line
 from casgate.results import EXIT_USAGE, RESULT_PROPERTY, ResultBook, row_of
 from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
 from casgate.verdict import Cause, Outcome, Row, Verdict
@@ -482,13 +482,14 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {excinfo.value}")
     elif excinfo is not None and excinfo.errisinstance(CasgateError):
-        problem = f"could not judge, evidence unusable: {one_line(str(excinfo.value))}"
+        problem = f"could not judge, evidence unusable: {excinfo.value}"
     elif crashed:
         assert excinfo is not None
         last = excinfo.traceback[-1]
-        problem = (f"could not judge, casgate itself failed on this evidence ({excinfo.typename}: {one_line(str(excinfo.value)[:300])} "
+        problem = (f"could not judge, casgate itself failed on this evidence ({excinfo.typename}: {str(excinfo.value)[:300]} "
                    f"at {Path(str(last.path)).name}:{last.lineno + 1}); a casgate bug: please report it with the snapshot")
-    if problem is not None:
+    if problem is not None:  # pytest's short summary puts the test id before this line (and in CI never cuts it)
+        problem = one_line(problem, LINE_LIMIT - 400)
         report.longrepr = f"[cause {cause.value}] {check}: {problem}"
     verdict = item.stash.get(_VERDICT, None)
     if report.when == "call" and report.passed and verdict is None:

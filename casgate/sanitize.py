@@ -25,13 +25,13 @@ def _escaped(text: str) -> str:
     return _UNSAFE.sub(lambda m: _visible(m[0]), text)
 
 
-def one_line(text: str) -> str:
+def one_line(text: str, limit: int = LINE_LIMIT) -> str:
     """One field or evidence line: every control (newline too, tab kept) and bidi character escaped; at most
-    LINE_LIMIT characters, ending in "… (N more characters)" when cut."""
-    shown = _escaped(text[:LINE_LIMIT])
-    if len(text) <= LINE_LIMIT and len(shown) <= LINE_LIMIT:
+    `limit` characters, ending in "… (N more characters)" when cut."""
+    shown = _escaped(text[:limit])
+    if len(text) <= limit and len(shown) <= limit:
         return shown
-    budget = LINE_LIMIT - len(f"… ({len(text)} more characters)")
+    budget = limit - len(f"… ({len(text)} more characters)")
     kept = width = 0
     for char in text[:budget]:
         width += len(_escaped(char))
