@@ -24,7 +24,7 @@ from casgate.certs import thumbprint
 from casgate.scenarios import Pki
 from tests.servers import dns_server, tls_server, write_server_identity
 from tests.test_collector import LOGS_DOCUMENT, host_document
-from tests.test_live_end_to_end import HOST_SIDE, PROBE_CHECKS, _closed_port, _inventory
+from tests.test_live_end_to_end import HOST_SIDE, _closed_port, _inventory
 from tests.winrm_server import Output, clixml_error, collector_answer, winrm_server
 
 FQDN = "hq.example.com"

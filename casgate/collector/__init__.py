@@ -12,10 +12,10 @@ import re
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
