@@ -103,6 +103,10 @@ def _partial(rows: list[Row], selection: str) -> str:
     return f"; PARTIAL: {left_out} ({selection})"
 
 
+_CELL_COLOURS = {"FAIL": {"red": True, "bold": True}, "ERROR": {"purple": True, "bold": True}, "WARN": {"yellow": True},
+                 "WAIVED": {"cyan": True}, "PASS": {"green": True}}
+_OUTCOME_WORD = re.compile(r"\b(FAIL|ERROR|WARN|WAIVED|PASS)\b")
+
 MATRIX_LEGEND = ("KB causes: " + ", ".join(f"{c.value} {c.headline}" for c in Cause if c.in_kb)
                  + " | related, beyond the KB: " + ", ".join(f"{c.value} {c.headline}" for c in Cause if not c.in_kb)
                  + "; a cell shows the worst outcome of the cause's checks (- = not run)")
@@ -261,7 +265,9 @@ class ResultBook:
 
         terminalreporter.section("casgate: host x cause")
         for line in matrix_text(rows):
-            write(line)
+            for part in _OUTCOME_WORD.split(one_line(line)):  # each cell in its outcome's colour, where the terminal has colour
+                terminalreporter.write(part, **_CELL_COLOURS.get(part, {}))
+            terminalreporter.write("\n")
         write(MATRIX_LEGEND)
         for row in rows:
             if row.outcome in (Outcome.WARN, Outcome.WAIVED):
