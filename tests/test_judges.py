@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -148,3 +148,15 @@ def test_phone_profile_override_and_unknown_suites() -> None:
     assert phone_profile([]) == DEFAULT_PHONE_PROFILE
     with pytest.raises(CasgateError, match="unknown TLS 1.0 suite"):
         phone_profile(["TLS_AES_128_GCM_SHA256"])
+
+
+def test_x2_never_passes_when_the_bound_certificate_cannot_be_read() -> None:
+    from casgate.checks.served import judge_served_validity
+
+    bound_elsewhere = (Binding("https", "*", 443, "", "CCDD", "My"),)
+    server = Certificate("keystore/server.crt", "AABB", "CN=hq", "CN=ca", NOW - timedelta(days=10), NOW + timedelta(days=300), False)
+
+    with pytest.raises(EvidenceError, match=r"certs/my/: binding https \*:443:.*is not in LocalMachine\\My.*cannot be judged"):
+        judge_served_validity(bound_elsewhere, Store("certs/my/", (server,)), server, NOW, 30)
+    unbound = judge_served_validity((), Store("certs/my/", (server,)), server, NOW, 30)
+    assert unbound.outcome is Outcome.PASS and "IIS serves no https/443 binding" in unbound.summary

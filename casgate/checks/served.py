@@ -13,7 +13,7 @@ from casgate.certs import Certificate, Store, normalise_thumbprint
 from casgate.checks.validity import EXPIRING, validity_at
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding
-from casgate.snapshot import BINDINGS
+from casgate.snapshot import BINDINGS, MY_STORE
 from casgate.verdict import Facts, Verdict
 
 REBIND = (
@@ -74,11 +74,14 @@ def judge_served_validity(bindings: tuple[Binding, ...], my_store: Store, server
     if broken:
         return Verdict.failed(f"{len(broken)} certificate(s) IIS serves or the keystore holds are {' / '.join(sorted({v.state for v in broken}))} "
                               f"at collection time; TLS clients refuse them", evidence, RENEW, facts)
+    if missing:  # the certificate IIS binds cannot be read, so its validity is unknown: never a pass
+        raise EvidenceError(MY_STORE, "; ".join(missing) + ": the validity of what IIS serves cannot be judged")
     soon = [v for v in checked if v.state == EXPIRING]
     if soon:
         return Verdict.warned(f"{len(soon)} certificate(s) IIS serves or the keystore holds expire within {warn_days} day(s) of collection",
                               evidence, RENEW, facts)
-    return Verdict.passed(f"the served certificate and keystore server.crt are valid for more than {warn_days} day(s)", evidence, facts)
+    what = "the served certificate and keystore server.crt are" if served else "keystore server.crt is (IIS serves no https/443 binding)"
+    return Verdict.passed(f"{what} valid for more than {warn_days} day(s)", evidence, facts)
 
 
 def name_matches(pattern: str, host: str) -> bool:
