@@ -102,9 +102,9 @@ FIELDS = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-u
 
 DAMAGES = [
     # certificates in LocalMachine\Root
-    Damage("root-empty-file", _write("certs/root/empty.cer", b""), frozenset({"test_root_store_is_self_signed"})),
-    Damage("root-garbage", _write("certs/root/junk.cer", b"\x30\x82\xff\xff junk"), frozenset({"test_root_store_is_self_signed"})),
-    Damage("root-truncated-der", _edit("certs/root/corp-root.cer", lambda b: b[: len(b) // 2]), frozenset({"test_root_store_is_self_signed"})),
+    Damage("root-empty-file", _write("certs/root/empty.cer", b""), frozenset({"test_root_store_is_self_signed", MITEL_ITSELF})),
+    Damage("root-garbage", _write("certs/root/junk.cer", b"\x30\x82\xff\xff junk"), frozenset({"test_root_store_is_self_signed", MITEL_ITSELF})),
+    Damage("root-truncated-der", _edit("certs/root/corp-root.cer", lambda b: b[: len(b) // 2]), frozenset({"test_root_store_is_self_signed", MITEL_ITSELF})),
     Damage("root-bad-base64", _write("certs/root/x.pem", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"), frozenset(ROOT)),
     Damage("root-two-in-one-pem", lambda s: (s / "certs/root/two.pem").write_text(
         ("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n") * 2), frozenset(ROOT)),
@@ -115,9 +115,9 @@ DAMAGES = [
     Damage("root-huge", _write("certs/root/huge.cer", b"0" * (2 << 20)), frozenset(ROOT)),
     Damage("root-folder-missing", lambda s: shutil.rmtree(s / "certs/root"), frozenset(ROOT)),
     Damage("root-folder-empty", lambda s: [p.unlink() for p in (s / "certs/root").iterdir()], frozenset(ROOT)),
-    Damage("root-nul-bytes", _write("certs/root/nul.cer", b"\x00" * 4096), frozenset({"test_root_store_is_self_signed"})),
+    Damage("root-nul-bytes", _write("certs/root/nul.cer", b"\x00" * 4096), frozenset({"test_root_store_is_self_signed", MITEL_ITSELF})),
     Damage("root-utf16-pem", lambda s: (s / "certs/root/u16.cer").write_bytes(
-        codecs.BOM_UTF16_LE + (s / "certs/root/corp-root.cer").read_bytes().hex().encode("utf-16-le")), frozenset({"test_root_store_is_self_signed"})),
+        codecs.BOM_UTF16_LE + (s / "certs/root/corp-root.cer").read_bytes().hex().encode("utf-16-le")), frozenset({"test_root_store_is_self_signed", MITEL_ITSELF})),
     # keystore
     Damage("keystore-server-missing", lambda s: (s / "keystore/server.crt").unlink(), frozenset(SERVER_CRT)),
     Damage("keystore-server-garbage", _write("keystore/server.crt", b"not a cert"), frozenset(SERVER_CRT)),

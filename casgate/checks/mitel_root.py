@@ -65,6 +65,9 @@ def judge_mitel_root_itself(mitel_ca: Certificate, root_store: Store, at: dateti
         [f"LocalMachine\\Root holds {len(stale)} other certificate(s) named {mitel_ca.subject} with another key"] if stale else [])
     if problems:
         return Verdict.failed("; ".join(problems), tuple(evidence), remediation, facts)
+    if root_store.unreadable:  # a file casgate cannot read could be the stale copy: "no other key" is not known
+        raise EvidenceError(root_store.label, f"{len(root_store.unreadable)} file(s) could not be read, so other keys under "
+                                              f"{mitel_ca.subject} cannot be ruled out: {root_store.unreadable[0].describe()}")
     if validity.state == EXPIRING:
         return Verdict.warned(f"the keystore's Mitel_mfg_ca.crt expires within {warn_days} day(s) of collection", tuple(evidence),
                               remediation, facts)
