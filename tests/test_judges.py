@@ -160,3 +160,13 @@ def test_x2_never_passes_when_the_bound_certificate_cannot_be_read() -> None:
         judge_served_validity(bound_elsewhere, Store("certs/my/", (server,)), server, NOW, 30)
     unbound = judge_served_validity((), Store("certs/my/", (server,)), server, NOW, 30)
     assert unbound.outcome is Outcome.PASS and "IIS serves no https/443 binding" in unbound.summary
+
+
+def test_a_bound_certificate_cryptography_cannot_load_is_still_in_my_by_its_sha1() -> None:
+    from casgate.certs import Unreadable
+
+    my = Store("certs/my/", (), (Unreadable("certs/my/odd.cer", "AABB", "InvalidVersion", True, ""),))
+
+    verdict = judge_binding((Binding("https", "*", 443, "", "AABB", "My"),), _cert("AABB"), my)
+
+    assert verdict.outcome is Outcome.PASS and verdict.facts["server.crt in My"] == "yes"

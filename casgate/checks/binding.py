@@ -27,7 +27,7 @@ def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_sto
     keystore_line = f"keystore: {server_crt.describe()}"
     facts: Facts = {"server.crt": server_crt.thumbprint,
              "https/443 binding hash": tuple(sorted(normalise_thumbprint(b.certificate_hash) or "(none)" for b in https_443)),
-             "server.crt in My": "yes" if any(c.thumbprint == server_crt.thumbprint for c in my_store) else "no"}
+             "server.crt in My": "yes" if server_crt.thumbprint in my_store.thumbprints() else "no"}
     if not https_443:
         return Verdict.failed(
             "Default Web Site has no https binding on port 443; the phones cannot reach certauth",
@@ -35,14 +35,15 @@ def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_sto
             remediation,
             facts,
         )
-    in_my = {c.thumbprint: c for c in my_store}
+    # by thumbprint: a My file cryptography cannot load is still there (its SHA-1 is the hash IIS binds)
+    in_my = {c.thumbprint: c.subject for c in my_store} | {u.thumbprint: f"({u.describe()})" for u in my_store.unreadable}
     evidence = [keystore_line]
     wrong = []
     for binding in https_443:
         bound = normalise_thumbprint(binding.certificate_hash)
-        cert = in_my.get(bound)
-        evidence.append(f"binding: {binding.describe()} -> {cert.subject if cert else _NOT_IN_MY_SHORT}")
-        if bound != server_crt.thumbprint or cert is None:
+        subject = in_my.get(bound)
+        evidence.append(f"binding: {binding.describe()} -> {subject or _NOT_IN_MY_SHORT}")
+        if bound != server_crt.thumbprint or subject is None:
             wrong.append(binding)
     if not wrong:
         return Verdict.passed(f"https/443 is bound to server.crt ({server_crt.thumbprint})", tuple(evidence), facts)
