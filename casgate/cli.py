@@ -4,6 +4,7 @@ an explicit root folder and configuration, so the working folder is never search
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +50,25 @@ def _check(args: argparse.Namespace, passthrough: list[str]) -> int:
     import pytest
 
     return int(pytest.main(_check_args(args, passthrough)))
+
+
+def _merge(args: argparse.Namespace, _: list[str]) -> int:
+    from casgate.errors import CasgateError
+    from casgate.merge import merged, merged_html, read_shard
+
+    try:
+        shards = [read_shard(path) for path in args.results]
+        verdict, document, rows = merged(shards)
+    except CasgateError as exc:
+        print(f"casgate usage error: {exc}", file=sys.stderr)
+        return 2
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    if args.html_out:
+        args.html_out.parent.mkdir(parents=True, exist_ok=True)
+        args.html_out.write_text(merged_html(verdict, document, rows, shards), encoding="utf-8")
+    print(verdict.headline)
+    return verdict.exit_code
 
 
 def _hosts(args: argparse.Namespace, _: list[str]) -> int:
@@ -105,6 +125,12 @@ def parser() -> argparse.ArgumentParser:
     collect.add_argument("--inventory", metavar="FILE", help="live hosts (default: inventory.toml here)")
     collect.add_argument("--since", metavar="WHEN", help="IIS log window to collect: 24h, 7d, or a start date (default 24h)")
     collect.set_defaults(run=_check, live=True)  # the gate's own live path with --record: judged as a replay will be
+
+    merge = commands.add_parser("merge", help="join the --json results of shards (--shard I/N) into one result and report")
+    merge.add_argument("results", nargs="+", type=Path, metavar="RESULT.json", help="the --json of each shard")
+    merge.add_argument("--json", dest="json_out", required=True, type=Path, metavar="PATH", help="the merged result")
+    merge.add_argument("--html", dest="html_out", type=Path, metavar="PATH", help="the merged report")
+    merge.set_defaults(run=_merge)
 
     hosts = commands.add_parser("hosts", help="list the known snapshots and inventory hosts")
     hosts.add_argument("--snapshots", metavar="DIR")

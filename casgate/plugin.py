@@ -82,6 +82,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--waivers", default=None, metavar="FILE", help="accepted failures with justification and expiry (TOML)")
     group.addoption("--cause", default="", metavar="IDS",
                     help="run only the checks of these causes, e.g. 1a,2 (the gate says PARTIAL and names the rest)")
+    group.addoption("--shard", default="", metavar="I/N",
+                    help="check only every N-th host of the sorted host list, from the I-th (CI matrix jobs; casgate merge joins them)")
     group.addoption("--probe-timeout", type=float, default=3.0, metavar="SECONDS",
                     help="bound on each DNS query, TCP connect and TLS handshake from the runner (default 3)")
     parser.addini("casgate_phone_ciphers", "the phones' TLS 1.0 cipher suites (IANA names)", type="linelist", default=[])
@@ -148,6 +150,17 @@ def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
     return targets
 
 
+def shard_of(targets: list[HostTarget], shard: str) -> list[HostTarget]:
+    """--shard I/N: the I-th of N slices of the hosts sorted by name (hosts I, I+N, I+2N, ...), so N CI jobs given the
+    same hosts split them without overlap and `casgate merge` joins their results."""
+    if not shard:
+        return targets
+    index, _, count = shard.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise CasgateError(f"--shard {shard!r}: write I/N with 1 <= I <= N, e.g. 2/4")
+    return sorted(targets, key=lambda t: t.name)[int(index) - 1::int(count)]
+
+
 def _known_name(name: str, root: Path, inventory: dict[str, InventoryHost]) -> str:
     """Host names are case-insensitive (HQ01 is hq01): the known spelling when exactly one matches."""
     if name in inventory or is_snapshot(root / name):
@@ -177,7 +190,7 @@ def pytest_configure(config: pytest.Config) -> None:
         parse_since(config.getoption("since"))
         phone_profile(config.getini("casgate_phone_ciphers"))
         expiry_warning_days(config)
-        config.stash[_HOSTS] = _resolve_hosts(config)
+        config.stash[_HOSTS] = shard_of(_resolve_hosts(config), config.getoption("shard"))
         waivers_path = config.getoption("waivers")
         config.stash[_WAIVERS] = load_waivers(Path(waivers_path), today) if waivers_path else WaiverBook((), ())
         baseline_path = config.getoption("baseline")

@@ -125,10 +125,29 @@ def not_judged_by_host(rows: list[Row]) -> list[tuple[str, list[str], list[str]]
     return [(host, list(causes), list(reasons)) for host, (causes, reasons) in grouped.items()]
 
 
+def result_document(verdict: GateVerdict, mode: str, selection: str, rows: list[Row], started: datetime, duration: float,
+                    baseline: str | None, hosts: list[dict[str, str]], waiver_problems: tuple[str, ...]) -> dict[str, Any]:
+    """The --json document (docs/result.schema.json), for one run or for shards merged with `casgate merge`."""
+    return {
+        "schema": SCHEMA,
+        "casgate_version": __version__,
+        "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_s": duration,
+        "gate": {"mode": mode, "passed": verdict.passed, "state": verdict.state, "exit_code": verdict.exit_code,
+                 "verdict": verdict.headline, "judged": verdict.judged, "selected": verdict.selected, "selection": selection,
+                 "not_checked": [c.value for c in Cause if c not in {r.cause for r in rows}]},
+        "baseline": baseline,
+        "hosts": hosts,
+        "waiver_problems": list(waiver_problems),
+        "results": [r.as_dict() for r in rows],
+    }
+
+
 def selection_of(config: pytest.Config) -> str:
     """The -k / -m / --cause selections that narrowed the run, as the user typed them."""
     parts = [f"{flag} {value!r}" for flag, value in (("-k", config.getoption("keyword", "")), ("-m", config.getoption("markexpr", "")),
-                                                      ("--cause", config.getoption("cause", ""))) if value]
+                                                      ("--cause", config.getoption("cause", "")), ("--shard", config.getoption("shard", "")))
+             if value]
     return " ".join(parts)
 
 
@@ -240,20 +259,9 @@ class ResultBook:
 
     def document(self) -> dict[str, Any]:
         assert self.verdict is not None
-        return {
-            "schema": SCHEMA,
-            "casgate_version": __version__,
-            "started": self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "duration_s": round(time.monotonic() - self._clock, 3),
-            "gate": {"mode": self.mode, "passed": self.verdict.passed, "state": self.verdict.state, "exit_code": self.verdict.exit_code,
-                     "verdict": self.verdict.headline, "judged": self.verdict.judged, "selected": self.verdict.selected,
-                     "selection": selection_of(self.config),
-                     "not_checked": [c.value for c in Cause if c not in {r.cause for r in self.rows.values()}]},
-            "baseline": self.config.getoption("baseline"),
-            "hosts": [{key: host[key] for key in _JSON_HOST_KEYS} for host in self.hosts],
-            "waiver_problems": list(self.waiver_problems),
-            "results": [r.as_dict() for r in self.sorted_rows()],
-        }
+        return result_document(self.verdict, self.mode, selection_of(self.config), self.sorted_rows(), self.started,
+                               round(time.monotonic() - self._clock, 3), self.config.getoption("baseline"),
+                               [{key: host[key] for key in _JSON_HOST_KEYS} for host in self.hosts], self.waiver_problems)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         rows = self.sorted_rows()

@@ -67,3 +67,28 @@ def test_collect_records_live_hosts_into_snapshots(empty: Path) -> None:
     assert run.returncode == 3, run.stdout + run.stderr  # nothing answers on loopback port 9: not judged, recorded all the same
     manifest = json.loads((empty / "recorded" / "edge" / "manifest.json").read_text())
     assert manifest["host"] == "edge" and manifest["source"] == "live"
+
+
+def test_shards_merged_give_the_result_of_one_whole_run(empty: Path) -> None:
+    """CI matrix sharding: N jobs run --shard I/N over the same hosts, `casgate merge` joins their --json results."""
+    import jsonschema
+
+    from tests.conftest import REPO
+
+    hosts = ("hq01", "hq01-before", "hq01-after")
+    for index in (1, 2):
+        _casgate("check", *hosts, "--json", f"shard{index}.json", "--", f"--shard={index}/2", cwd=empty)
+    whole = _casgate("check", *hosts, "--json", "whole.json", cwd=empty)
+
+    merge = _casgate("merge", "shard1.json", "shard2.json", "--json", "merged.json", "--html", "merged.html", cwd=empty)
+    overlap = _casgate("merge", "shard1.json", "shard1.json", "--json", "twice.json", cwd=empty)
+    bad = _casgate("check", "hq01", "--", "--shard=3/2", cwd=empty)
+
+    merged, one = (json.loads((empty / name).read_text()) for name in ("merged.json", "whole.json"))
+    jsonschema.validate(merged, json.loads((REPO / "docs" / "result.schema.json").read_text()))
+    assert merge.returncode == whole.returncode == 1
+    assert merge.stdout.strip() == merged["gate"]["verdict"] == one["gate"]["verdict"]
+    assert [(r["host"], r["check_id"], r["outcome"]) for r in merged["results"]] == [(r["host"], r["check_id"], r["outcome"]) for r in one["results"]]
+    assert "merged from shard" in (empty / "merged.html").read_text()
+    assert overlap.returncode == 2 and "shards must not overlap" in overlap.stderr
+    assert bad.returncode == 2 and "--shard '3/2': write I/N" in bad.stdout + bad.stderr
