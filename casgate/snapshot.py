@@ -63,7 +63,8 @@ class Snapshot:
         """The artifact's path, unless it leads outside the snapshot, or the manifest says it was skipped or could
         not be collected."""
         for link, target in self._links_outside.items():
-            if link == relative.rstrip("/") or link.startswith(relative) or relative.startswith(link + "/"):
+            inside = link.startswith(relative) if relative.endswith("/") else link == relative  # in the artifact's folder, or it
+            if inside or link == relative.rstrip("/") or relative.startswith(link + "/"):  # the artifact, or a folder above it
                 raise EvidenceError(relative, f"{link} is a link to {target}, outside the snapshot; casgate reads nothing outside it")
         if relative != MANIFEST:
             manifest = self.manifest

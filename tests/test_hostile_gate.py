@@ -109,3 +109,19 @@ def test_record_never_replaces_a_link(scenarios_dir: Path, tmp_path: Path) -> No
         publish_copy(scenarios_dir / "healthy", tmp_path / "rec" / "hq")
 
     assert (elsewhere / "keep.txt").read_text() == "untouched"
+
+
+def test_a_link_beside_an_artifact_is_not_taken_for_it(scenarios_dir: Path, tmp_path: Path) -> None:
+    from casgate.errors import EvidenceError
+    from casgate.snapshot import Snapshot
+
+    snapshot = tmp_path / "snap"
+    shutil.copytree(scenarios_dir / "healthy", snapshot)
+    (snapshot / "probes" / "dns.json.bak").symlink_to("/etc/hostname")
+
+    evidence = Snapshot(snapshot)
+
+    assert evidence.dns_probe.fqdn == "hq.example.com"  # probes/dns.json itself is no link
+    (snapshot / "certs" / "root" / "x.cer").symlink_to("/etc/hostname")
+    with pytest.raises(EvidenceError, match="certs/root/x.cer is a link to /etc/hostname"):
+        Snapshot(snapshot).root_store
