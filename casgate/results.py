@@ -94,11 +94,17 @@ def decide(rows: list[Row], mode: str, selection: str = "") -> GateVerdict:
     return GateVerdict("PASSED", EXIT_PASSED, coverage + (f" ({', '.join(notes)})" if notes else "") + partial, judged, len(rows))
 
 
+def not_checked(rows: list[Row]) -> list[str]:
+    """The cause ids no check of these rows covered."""
+    covered = {r.cause for r in rows}
+    return [c.value for c in Cause if c not in covered]
+
+
 def _partial(rows: list[Row], selection: str) -> str:
     """"; PARTIAL: causes 1a, 1b not checked (-k tls)" when a selection left causes out; "" for a whole run."""
     if not selection:
         return ""
-    missing = [c.value for c in Cause if c not in {r.cause for r in rows}]
+    missing = not_checked(rows)
     left_out = f"causes {', '.join(missing)} not checked" if missing else "some checks deselected"
     return f"; PARTIAL: {left_out} ({selection})"
 
@@ -135,7 +141,7 @@ def result_document(verdict: GateVerdict, mode: str, selection: str, rows: list[
         "duration_s": duration,
         "gate": {"mode": mode, "passed": verdict.passed, "state": verdict.state, "exit_code": verdict.exit_code,
                  "verdict": verdict.headline, "judged": verdict.judged, "selected": verdict.selected, "selection": selection,
-                 "not_checked": [c.value for c in Cause if c not in {r.cause for r in rows}]},
+                 "not_checked": not_checked(rows)},
         "baseline": baseline,
         "hosts": hosts,
         "waiver_problems": list(waiver_problems),
