@@ -307,3 +307,96 @@ class TlsProbe:
 def parse_state(doc: Any, label: str) -> bool | None:
     """iis/state.json's reboot-pending flag (live recordings), or None when the collector could not tell."""
     return optional(doc, "reboot_pending", bool, label)
+
+
+# IIS's sslFlags (system.webServer/security/access), names and values as IIS's schema gives them.
+SSL_FLAGS = {"None": 0, "Ssl": 8, "SslNegotiateCert": 32, "SslRequireCert": 64, "SslMapCert": 128, "Ssl128": 256}
+_SSL_FLAG_NAMES = {name.lower(): name for name in SSL_FLAGS}
+
+
+def parse_ssl_flags(value: str, label: str) -> frozenset[str]:
+    """sslFlags as IIS writes it ("Ssl, SslNegotiateCert"), as Get-WebConfigurationProperty returns it
+    ("Ssl,SslNegotiateCert") or as its number (40); an unknown name or bit is an error, never ignored."""
+    text = value.strip()
+    if text.isdigit() and len(text) < 6:
+        number = int(text)
+        unknown = number & ~sum(SSL_FLAGS.values())
+        if unknown:
+            raise EvidenceError(label, f"sslFlags {text} has bits IIS does not define ({unknown:#x})")
+        return frozenset(name for name, bit in SSL_FLAGS.items() if bit & number)
+    words = [w.strip() for w in text.split(",")]
+    unknown_words = [w for w in words if w.lower() not in _SSL_FLAG_NAMES]
+    if not text or unknown_words:
+        raise EvidenceError(label, f"sslFlags {value[:80]!r} is not a list of IIS's flags ({', '.join(SSL_FLAGS)})")
+    names = frozenset(_SSL_FLAG_NAMES[w.lower()] for w in words)
+    if "None" in names and len(names) > 1:
+        raise EvidenceError(label, f"sslFlags {value[:80]!r} says None beside other flags")
+    return names - {"None"}
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """IIS's effective sslFlags where the phones post (the shoreauth application), from its configuration system."""
+
+    location: str
+    flags: frozenset[str]
+    raw: str
+
+    @classmethod
+    def parse(cls, doc: Any, label: str) -> AccessPolicy:
+        raw = required(doc, "sslFlags", (str, int), label)
+        return cls(required(doc, "location", str, label), parse_ssl_flags(str(raw), label), str(raw))
+
+    def describe(self) -> str:
+        shown = ", ".join(n for n in SSL_FLAGS if n in self.flags) or "None"
+        return f"sslFlags at {self.location}: {shown} (as read: {self.raw[:80]!r})"
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """The server's clock read in the first round trip, between two readings of the runner's clock."""
+
+    server: datetime
+    runner_before: datetime
+    runner_after: datetime
+
+    @classmethod
+    def parse(cls, doc: Any, label: str) -> ClockReading:
+        reading = cls(*(parse_utc(required(doc, key, str, label), label, key)
+                        for key in ("server_utc", "runner_before_utc", "runner_after_utc")))
+        if reading.runner_after < reading.runner_before:
+            raise EvidenceError(label, "runner_after_utc is before runner_before_utc: the runner's readings are not in order")
+        return reading
+
+    @property
+    def skew(self) -> float:
+        """Server minus runner, seconds, against the midpoint of the round trip."""
+        midpoint = self.runner_before + (self.runner_after - self.runner_before) / 2
+        return (self.server - midpoint).total_seconds()
+
+    @property
+    def uncertainty(self) -> float:
+        """Half the round trip: the server read its clock somewhere inside it."""
+        return (self.runner_after - self.runner_before).total_seconds() / 2
+
+
+def parse_sslcert(text: str) -> dict[str, dict[str, str]]:
+    """`netsh http show sslcert` as {binding ("IP:port 0.0.0.0:443"): {field: value}}; lines that are not
+    "name : value" (headers, rules, blank) separate nothing and are passed over."""
+    bindings: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in text.splitlines():
+        name, colon, value = line.partition(" : ")
+        name, value = " ".join(name.split()), value.strip()
+        if not colon:
+            continue
+        if name.lower() in ("ip:port", "hostname:port", "central certificate store", "ccs port"):
+            current = bindings.setdefault(f"{name} {value}", {})
+        elif current is not None:
+            current.setdefault(name, value)  # "Extended Properties" blocks repeat PropertyId; the first is the binding's
+    return bindings
+
+
+def parse_sslcert_text(doc: Any, label: str) -> str | None:
+    """iis/state.json's `netsh http show sslcert` text (live recordings), or None when not recorded."""
+    return optional(doc, "netsh_http_show_sslcert", str, label)

@@ -21,8 +21,10 @@ from casgate.probes.https import probe_certauth
 from casgate.probes.tls import probe_tls
 from casgate.snapshot import (
     BINDINGS,
+    CLOCK,
     DNS_PROBE,
     HTTPS_PROBE,
+    IIS_ACCESS,
     IIS_LOGS,
     KEYSTORE,
     MANIFEST,
@@ -34,7 +36,7 @@ from casgate.snapshot import (
     SnapshotWriter,
 )
 
-HOST_SIDE = (ROOT_STORE, MY_STORE, KEYSTORE, BINDINGS, IIS_LOGS, REGISTRY)
+HOST_SIDE = (ROOT_STORE, MY_STORE, KEYSTORE, BINDINGS, IIS_ACCESS, CLOCK, IIS_LOGS, REGISTRY)
 PROBES = (DNS_PROBE, TLS_PROBE, HTTPS_PROBE)
 
 HostSide = Callable[[InventoryHost, timedelta, SnapshotWriter], str]

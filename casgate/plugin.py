@@ -17,7 +17,7 @@ from casgate.baseline import load_baseline
 from casgate.certs import Certificate, Store
 from casgate.checks.root_store import root_cause_hint
 from casgate.errors import CasgateError, NotCollected
-from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe
+from casgate.evidence import AccessPolicy, Binding, ClockReading, DnsProbe, HttpsProbe, Manifest, TlsProbe
 from casgate.inventory import InventoryHost, check_host_name, load_inventory
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
@@ -89,6 +89,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("casgate_phone_ciphers", "the phones' TLS 1.0 cipher suites (IANA names)", type="linelist", default=[])
     parser.addini("casgate_expiry_warning_days", "warn when a certificate expires within this many days of collection (default 30)",
                   default="30")
+    parser.addini("casgate_clock_skew_seconds", "fail when the server's clock is more than this many seconds off the runner's "
+                  "(default 300)", default="300")
 
 
 def expiry_warning_days(config: pytest.Config) -> int:
@@ -96,6 +98,14 @@ def expiry_warning_days(config: pytest.Config) -> int:
     value = str(config.getini("casgate_expiry_warning_days")).strip()
     if not value.isdigit() or int(value) > 3650:
         usage_error(f"casgate_expiry_warning_days = {value[:40]!r}: give a whole number of days, 0 to 3650")
+    return int(value)
+
+
+def clock_skew_seconds(config: pytest.Config) -> int:
+    """The ini option casgate_clock_skew_seconds: a whole number of seconds, or a usage error."""
+    value = str(config.getini("casgate_clock_skew_seconds")).strip()
+    if not value.isdigit() or not 0 < int(value) <= 86400:
+        usage_error(f"casgate_clock_skew_seconds = {value[:40]!r}: give a whole number of seconds, 1 to 86400")
     return int(value)
 
 
@@ -190,6 +200,7 @@ def pytest_configure(config: pytest.Config) -> None:
         parse_since(config.getoption("since"))
         phone_profile(config.getini("casgate_phone_ciphers"))
         expiry_warning_days(config)
+        clock_skew_seconds(config)
         config.stash[_HOSTS] = shard_of(_resolve_hosts(config), config.getoption("shard"))
         waivers_path = config.getoption("waivers")
         config.stash[_WAIVERS] = load_waivers(Path(waivers_path), today) if waivers_path else WaiverBook((), ())
@@ -415,6 +426,27 @@ def tls_cause(evidence: Snapshot) -> str | None:
     except CasgateError:
         return None
     return "4" if refused else "2"
+
+
+@pytest.fixture
+def certauth_access(evidence: Snapshot) -> AccessPolicy:
+    return evidence.certauth_access
+
+
+@pytest.fixture
+def clock(evidence: Snapshot) -> ClockReading:
+    return evidence.clock
+
+
+@pytest.fixture
+def sslcert(evidence: Snapshot) -> str | None:
+    """`netsh http show sslcert` as recorded, or None (crafted snapshots and collect.ps1 have none)."""
+    return evidence.sslcert_text
+
+
+@pytest.fixture
+def max_clock_skew(pytestconfig: pytest.Config) -> int:
+    return clock_skew_seconds(pytestconfig)
 
 
 @pytest.fixture

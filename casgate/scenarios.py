@@ -27,9 +27,12 @@ from casgate.certs import Certificate, read_certificate, thumbprint
 from casgate.schannel import CIPHER_POLICY_GPO, SCHANNEL, TLS10_SERVER
 from casgate.snapshot import (
     BINDINGS,
+    CLOCK,
     DNS_PROBE,
     HTTPS_PROBE,
+    IIS_ACCESS,
     IIS_LOGS,
+    IIS_STATE,
     KEYSTORE,
     MY_STORE,
     PHONE_LOGS,
@@ -84,6 +87,9 @@ class Scenario:
     trusted_issuer_list: bool = False  # SCHANNEL SendTrustedIssuerList=1
     filler_roots: int = 0  # extra self-signed roots in LocalMachine\Root with long names
     kb_log_lines: bool = False
+    ssl_flags: str = "Ssl, SslNegotiateCert"  # sslFlags at Default Web Site/shoreauth, as applicationHost.config writes them
+    clock_skew: float = 0.0  # seconds the server's clock is ahead of the runner's
+    certauth_403_13: bool = False  # certauth refused on revocation: the server cannot reach the phones' CRL
     facts: HostFacts = field(default_factory=HostFacts)
 
 
@@ -103,6 +109,9 @@ NAME = "test_served_certificate_names_hq_fqdn"
 MITEL_ITSELF = "test_mitel_root_ca_is_current"
 ISSUER_LIST = "test_trusted_issuer_list_fits"
 CHAIN = "test_server_crt_chains_to_keystore_ca"
+CLIENT_CERT = "test_certauth_asks_for_client_certificate"
+CLOCK_CHECK = "test_server_clock_in_step"
+REVOCATION = "test_certauth_not_refused_on_revocation"
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("healthy", "every cause healthy; an old 403.16 from before the window is history, not a failure"),
@@ -142,6 +151,11 @@ SCENARIOS: tuple[Scenario, ...] = (
              frozenset({ISSUER_LIST}), trusted_issuer_list=True, filler_roots=60),
     Scenario("x6-chain-broken", "server.crt was issued by another 'Mitel Connect HQ Local CA' (another key) than keystore ca.crt",
              frozenset({CHAIN}), served="server_other_ca"),
+    Scenario("x7-client-cert-not-asked", "sslFlags on the shoreauth application is 'Ssl': IIS never asks the phones for their certificate",
+             frozenset({CLIENT_CERT}), ssl_flags="Ssl"),
+    Scenario("x8-clock-skew", "the server's clock runs two hours ahead of the runner's", frozenset({CLOCK_CHECK}), clock_skew=7200.0),
+    Scenario("x9-revocation-offline", "certauth answered 403.13 CRYPT_E_REVOCATION_OFFLINE: the server cannot reach the phones' CRL",
+             frozenset({REVOCATION}), certauth_403_13=True),
 )
 
 # The KB's own incident as a bundled host: its log lines, addresses and date; no phone logs were collected.
@@ -257,6 +271,7 @@ class _Crafter:
         self.manifest()
         self.stores()
         self.out.json(BINDINGS, self.bindings())
+        self.host_state()
         self.registry()
         self.out.text(f"{IIS_LOGS}W3SVC1/u_ex{self.f.collected_at:%y%m%d}.log", self.iis_log())
         if self.s.phone_logs:
@@ -267,7 +282,7 @@ class _Crafter:
                                     "reason": {403: "Forbidden", 404: "Not Found"}[self.s.certauth_status], "error": None})
 
     def manifest(self) -> None:
-        collected = [ROOT_STORE, MY_STORE, KEYSTORE, BINDINGS, IIS_LOGS, REGISTRY, DNS_PROBE, TLS_PROBE, HTTPS_PROBE]
+        collected = [ROOT_STORE, MY_STORE, KEYSTORE, BINDINGS, IIS_ACCESS, CLOCK, IIS_LOGS, REGISTRY, DNS_PROBE, TLS_PROBE, HTTPS_PROBE]
         self.out.json("manifest.json", {
             "host": self.f.name, "fqdn": self.f.fqdn, "address": self.f.address, "os_version": self.f.os_version,
             "collected_at": self.f.collected_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": "crafted",
@@ -299,6 +314,27 @@ class _Crafter:
             {"protocol": "http", "bindingInformation": "*:80:", "certificateHash": "", "certificateStoreName": ""},
             {"protocol": "https", "bindingInformation": "*:443:", "certificateHash": thumbprint(bound), "certificateStoreName": "My"},
         ]
+
+    def host_state(self) -> None:
+        """sslFlags where the phones post, the server's clock in the round trip, and, when certauth is refused on
+        revocation, the HTTP.sys binding netsh shows (revocation checking on, as IIS creates it)."""
+        self.out.json(IIS_ACCESS, {"location": "Default Web Site/shoreauth", "sslFlags": self.s.ssl_flags})
+        runner = self.f.collected_at + timedelta(seconds=1)
+        self.out.json(CLOCK, {"server_utc": _stamp(runner + timedelta(seconds=0.2 + self.s.clock_skew)),
+                              "runner_before_utc": _stamp(runner), "runner_after_utc": _stamp(runner + timedelta(seconds=0.4))})
+        if self.s.certauth_403_13:
+            self.out.json(IIS_STATE, {"w3svc": "Running", "reboot_pending": False, "netsh_http_show_sslcert": self.sslcert()})
+
+    def sslcert(self) -> str:
+        """`netsh http show sslcert` for IIS's 0.0.0.0:443 binding, field names and layout as Windows prints them."""
+        fields = {"IP:port": "0.0.0.0:443", "Certificate Hash": thumbprint(self.pki.served(self.s.served)).lower(),
+                  "Application ID": "{4dc3e181-e14b-4a21-b022-59fc669b0914}", "Certificate Store Name": "My",
+                  "Verify Client Certificate Revocation": "Enabled",
+                  "Verify Revocation Using Cached Client Certificate Only": "Disabled", "Usage Check": "Enabled",
+                  "Revocation Freshness Time": "0", "URL Retrieval Timeout": "0", "Ctl Identifier": "(null)",
+                  "Ctl Store Name": "(null)", "DS Mapper Usage": "Disabled", "Negotiate Client Certificate": "Disabled"}
+        return "\r\nSSL Certificate bindings:\r\n-------------------------\r\n\r\n" + "".join(
+            f"    {name:<28} : {value}\r\n" for name, value in fields.items()) + "\r\n"
 
     def registry(self) -> None:
         schannel: dict[str, int | str] = {"EventLogging": 1}
@@ -335,6 +371,9 @@ class _Crafter:
         elif self.s.certauth_403_16:
             out += [line(self.at(h), "POST", "/shoreauth/certauth", ip, "403 16 2148204809 730")
                     for h, ip in ((2, "10.169.24.139"), (1.5, "10.169.24.139"), (1, "10.169.24.140"))]
+        if self.s.certauth_403_13:
+            out += [line(self.at(h), "POST", "/shoreauth/certauth", ip, "403 13 2148081683 15010")
+                    for h, ip in ((2, "10.169.24.139"), (1, "10.169.24.141"))]
         out += [f"#Fields: {W3C_FIELDS_WITH_HOST}",
                 line(self.at(0.5), "GET", "/director/", "10.169.24.200", "200 0 0 31", W3C_FIELDS_WITH_HOST)]
         return "\n".join(out) + "\n"
@@ -369,6 +408,11 @@ class _Crafter:
             "tls1.3": handshake(False, "TLSv1.3", ""),
             "phone-profile": handshake(self.s.phone_handshake, "TLSv1", "ECDHE-RSA-AES256-SHA"),
         }}
+
+
+def _stamp(moment: datetime) -> str:
+    """UTC with milliseconds, as the collector prints the server's clock."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def windows_roots(at: datetime) -> dict[str, bytes]:

@@ -12,7 +12,19 @@ from typing import Any
 
 from casgate.certs import Certificate, Store, load_certificate, load_store, refuse_private_key
 from casgate.errors import EvidenceError, NotCollected
-from casgate.evidence import Binding, DnsProbe, HttpsProbe, Manifest, TlsProbe, parse_bindings, parse_state, read_json
+from casgate.evidence import (
+    AccessPolicy,
+    Binding,
+    ClockReading,
+    DnsProbe,
+    HttpsProbe,
+    Manifest,
+    TlsProbe,
+    parse_bindings,
+    parse_sslcert_text,
+    parse_state,
+    read_json,
+)
 from casgate.regfile import RegistryView, load_registry
 
 MANIFEST = "manifest.json"
@@ -27,6 +39,8 @@ DNS_PROBE = "probes/dns.json"
 TLS_PROBE = "probes/tls.json"
 HTTPS_PROBE = "probes/https.json"
 IIS_STATE = "iis/state.json"
+IIS_ACCESS = "iis/access.json"
+CLOCK = "host/clock.json"
 OPTED_OUT = 'connection = "none": only the runner-side probes ran'
 """The one `skipped` reason that is a deliberate opt-out (live recording with connection = "none"); any other
 skipped artifact leaves the checks that need it not judged."""
@@ -144,10 +158,28 @@ class Snapshot:
         return TlsProbe.parse(read_json(self._path(TLS_PROBE), TLS_PROBE), TLS_PROBE)
 
     @cached_property
-    def reboot_pending(self) -> bool | None:
-        """Windows' reboot-pending flag from iis/state.json (live recordings), or None when not recorded."""
+    def _iis_state(self) -> Any:
+        """iis/state.json (live recordings only), or None when the snapshot has none."""
         path = self._path(IIS_STATE)
-        return parse_state(read_json(path, IIS_STATE), IIS_STATE) if path.is_file() else None
+        return read_json(path, IIS_STATE) if path.is_file() else None
+
+    @cached_property
+    def reboot_pending(self) -> bool | None:
+        """Windows' reboot-pending flag from iis/state.json, or None when not recorded."""
+        return None if self._iis_state is None else parse_state(self._iis_state, IIS_STATE)
+
+    @cached_property
+    def sslcert_text(self) -> str | None:
+        """`netsh http show sslcert` from iis/state.json, or None when not recorded."""
+        return None if self._iis_state is None else parse_sslcert_text(self._iis_state, IIS_STATE)
+
+    @cached_property
+    def certauth_access(self) -> AccessPolicy:
+        return AccessPolicy.parse(read_json(self._path(IIS_ACCESS), IIS_ACCESS), IIS_ACCESS)
+
+    @cached_property
+    def clock(self) -> ClockReading:
+        return ClockReading.parse(read_json(self._path(CLOCK), CLOCK), CLOCK)
 
     @cached_property
     def https_probe(self) -> HttpsProbe | None:

@@ -23,6 +23,9 @@ class Cause(str, Enum):
     MITEL_ROOT_ITSELF = "X4"
     ISSUER_LIST_SIZE = "X5"
     CHAIN = "X6"
+    CLIENT_CERT_POLICY = "X7"
+    CLOCK = "X8"
+    REVOCATION = "X9"
 
     @property
     def headline(self) -> str:
@@ -47,6 +50,9 @@ _CAUSE_TITLES = {
     Cause.MITEL_ROOT_ITSELF: "Mitel HW root CA itself",
     Cause.ISSUER_LIST_SIZE: "trusted issuer list size",
     Cause.CHAIN: "server.crt chains to ca.crt",
+    Cause.CLIENT_CERT_POLICY: "certauth asks for the client cert",
+    Cause.CLOCK: "server clock vs the runner's",
+    Cause.REVOCATION: "client cert revocation check",
 }
 
 

@@ -15,6 +15,8 @@ import pytest
 from casgate.scenarios import craft
 
 REPO = Path(__file__).resolve().parents[1]
+CHECKS = sum(line.startswith("def test_") for path in (REPO / "tests_infra").glob("test_*.py") for line in path.read_text().splitlines())
+"""How many checks one host runs: what every whole-suite run must report per host."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from casgate import __version__
+from tests.conftest import CHECKS
 
 
 def _casgate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -30,7 +31,7 @@ def test_check_runs_the_bundled_gate_from_any_folder(empty: Path) -> None:
 
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stdout.rstrip().splitlines()[-1].startswith("GATE FAILED: 2 check(s) failed on 1 of 1 host(s); first: hq01 [cause 1a]")
-    assert len(json.loads((empty / "out" / "r.json").read_text())["results"]) == 16  # the checks, not the folder's test file
+    assert len(json.loads((empty / "out" / "r.json").read_text())["results"]) == CHECKS  # the checks, not the folder's test file
     assert sorted(p.name for p in empty.iterdir()) == ["out", "reports", "test_not_a_check.py"]  # no cache, no stray files
     assert len(list((empty / "reports").glob("casgate-*.html"))) == 1
 
@@ -39,7 +40,7 @@ def test_check_takes_causes_snapshot_folders_and_pytest_options(empty: Path, sce
     narrowed = _casgate("check", "hq01", "--cause", "1b,4", "--", "-q", cwd=empty)
     elsewhere = _casgate("check", "healthy", "--snapshots", str(scenarios_dir), "--html", "gate.html", cwd=empty)
 
-    assert narrowed.returncode == 0 and "PARTIAL: causes 1a, 1, 2, 3, X1, X2, X3, X4, X5, X6 not checked (--cause '1b,4')" in narrowed.stdout
+    assert narrowed.returncode == 0 and "PARTIAL: causes 1a, 1, 2, 3, X1, X2, X3, X4, X5, X6, X7, X8, X9 not checked (--cause '1b,4')" in narrowed.stdout
     assert elsewhere.returncode == 0 and (empty / "gate.html").is_file()
 
 

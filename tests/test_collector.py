@@ -154,6 +154,8 @@ def host_document(pki_der: dict[str, bytes]) -> dict:
         },
         "rebootPending": False,
         "w3svc": "Running",
+        "access": {"location": "Default Web Site/shoreauth", "sslFlags": "Ssl,SslNegotiateCert"},
+        "now": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",  # the server's clock: in step
     }
 
 
@@ -176,8 +178,13 @@ def _with_manifest(writer: SnapshotWriter) -> SnapshotWriter:
     return writer
 
 
+ROUND_TRIP = (datetime(2026, 11, 20, 6, 0, 1, tzinfo=timezone.utc), datetime(2026, 11, 20, 6, 0, 3, tzinfo=timezone.utc))
+
+
 def test_collector_json_becomes_a_readable_snapshot(tmp_path: Path, pki_der) -> None:
-    os_version = write_host_side(_with_manifest(SnapshotWriter(tmp_path)), host_document(pki_der), LOGS_DOCUMENT)
+    document = host_document(pki_der) | {"now": "2026-11-20T06:00:02.500Z", "access": {"location": "Default Web Site/shoreauth",
+                                                                                     "sslFlags": 40}}
+    os_version = write_host_side(_with_manifest(SnapshotWriter(tmp_path)), document, LOGS_DOCUMENT, ROUND_TRIP)
 
     snapshot = Snapshot(tmp_path)
     assert os_version.endswith("10.0.17763")
@@ -188,6 +195,17 @@ def test_collector_json_becomes_a_readable_snapshot(tmp_path: Path, pki_der) -> 
     assert snapshot.registry.value(r"HKLM\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002",
                                    "Functions") == ("TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_AES_128_GCM_SHA256")
     assert [f.label for f in snapshot.iis_logs] == ["iis/logs/u_ex261120.log"]
+    assert snapshot.certauth_access.flags == {"Ssl", "SslNegotiateCert"}  # the number a ConfigurationAttribute holds: 8 | 32
+    assert (snapshot.clock.skew, snapshot.clock.uncertainty) == (0.5, 1.0)
+
+
+@pytest.mark.parametrize("field", ["access", "now"])
+def test_host_evidence_without_the_policy_or_the_clock_is_a_collection_error(tmp_path: Path, pki_der, field: str) -> None:
+    document = host_document(pki_der)
+    del document[field]
+
+    with pytest.raises(CollectionError, match=f"host evidence: the collector's JSON has no usable '{field}'"):
+        write_host_side(SnapshotWriter(tmp_path), document, [], ROUND_TRIP)
 
 
 def test_a_private_key_from_the_keystore_is_never_written(tmp_path: Path, pki_der) -> None:
@@ -195,7 +213,7 @@ def test_a_private_key_from_the_keystore_is_never_written(tmp_path: Path, pki_de
     document["keystore"].append({"name": "server.crt", "data": base64.b64encode(b"-----BEGIN PRIVATE KEY-----\nAA\n").decode()})
 
     with pytest.raises(CollectionError, match="keystore/server.crt: contains a private key"):
-        write_host_side(SnapshotWriter(tmp_path), document, [])
+        write_host_side(SnapshotWriter(tmp_path), document, [], ROUND_TRIP)
     assert b"PRIVATE KEY" not in b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 
 from casgate.scenarios import SCENARIOS
-from tests.conftest import REPO
+from tests.conftest import CHECKS, REPO
 
 SCHEMA = json.loads((REPO / "docs" / "result.schema.json").read_text())
 AFTER_FAILS = {"test_tls10_enabled", "test_phone_cipher_profile_accepted", "test_https_binding_matches_keystore",
@@ -32,7 +32,7 @@ def test_json_result_follows_its_schema_and_carries_run_metadata(run_suite, tmp_
     doc = _results(tmp_path / "r.json")
     assert run.returncode == 1
     assert doc["gate"] == {"mode": "all", "passed": False, "state": "FAILED", "exit_code": 1, "verdict": doc["gate"]["verdict"],
-                           "judged": 14, "selected": 16, "selection": "", "not_checked": []}
+                           "judged": CHECKS - 2, "selected": CHECKS, "selection": "", "not_checked": []}
     assert doc["gate"]["verdict"].startswith("GATE FAILED: 2 check(s) failed on 1 of 1 host(s)")
     assert doc["hosts"] == [{"name": "hq01", "host_id": "hq01", "source": "recorded"}]
     root = next(r for r in doc["results"] if r["check_id"] == "test_root_store_is_self_signed")
@@ -52,7 +52,7 @@ def test_failure_beats_could_not_collect_and_errors_alone_exit_3(scenarios_dir: 
 
     assert both.returncode == 1
     assert outage.returncode == 3
-    assert "GATE INCOMPLETE: 15 of 16 check(s) judged on 1 host(s); not judged: 1 check(s) on down" in outage.output
+    assert f"GATE INCOMPLETE: {CHECKS - 1} of {CHECKS} check(s) judged on 1 host(s); not judged: 1 check(s) on down" in outage.output
 
 
 def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_gate_new_failures_passes_known_failures_and_fails_regressions(run_suite
     no_baseline = run_suite("--host", "hq01-after", "--gate", "new-failures")
 
     assert regression.returncode == 1 and "5 check(s) newly failing" in regression.output
-    assert accepted.returncode == 0 and "GATE PASSED: 16 of 16 check(s) judged on 1 host(s) (5 failure(s) already in the baseline)" in accepted.output
+    assert accepted.returncode == 0 and f"GATE PASSED: {CHECKS} of {CHECKS} check(s) judged on 1 host(s) (5 failure(s) already in the baseline)" in accepted.output
     assert no_baseline.returncode == 2 and "--gate new-failures needs --baseline" in no_baseline.output
 
 
@@ -152,7 +152,7 @@ def test_fleet_of_twenty_hosts_across_two_workers(scenarios_dir: Path, run_suite
     run = run_suite(f"--snapshots={fleet}", *hosts, "-n", "2", "--dist", "loadgroup", f"--json={tmp_path / 'fleet.json'}")
 
     doc = _results(tmp_path / "fleet.json")
-    assert len(doc["results"]) == 20 * 16
+    assert len(doc["results"]) == 20 * CHECKS
     for index in range(20):
         scenario = SCENARIOS[index % len(SCENARIOS)]
         name = f"hq{index:02d}-{scenario.name}"
@@ -169,7 +169,7 @@ def test_explicit_gateways_as_for_remote_runners(run_suite, tmp_path: Path) -> N
                     "--dist", "loadgroup", f"--json={tmp_path / 'tx.json'}")
 
     doc = _results(tmp_path / "tx.json")
-    assert len(doc["results"]) == 32
+    assert len(doc["results"]) == 2 * CHECKS
     assert {r["host"] for r in doc["results"] if r["outcome"] == "fail"} == {"hq01-after"}
     assert "created: 2/2 workers" in run.output
 
@@ -188,8 +188,8 @@ def test_a_snapshot_whose_manifest_skips_everything_can_never_pass(scenarios_dir
     empty = tmp_path / "snaps" / "empty"
     shutil.copytree(scenarios_dir / "healthy", empty)
     manifest = json.loads((empty / "manifest.json").read_text())
-    artifacts = ["certs/root/", "certs/my/", "keystore/", "iis/bindings.json", "iis/logs/", "registry/", "probes/dns.json",
-                 "probes/tls.json", "probes/https.json", "phone-logs/"]
+    artifacts = ["certs/root/", "certs/my/", "keystore/", "iis/bindings.json", "iis/access.json", "host/clock.json", "iis/logs/",
+                 "registry/", "probes/dns.json", "probes/tls.json", "probes/https.json", "phone-logs/"]
     manifest.update(collected=[], skipped={a: "not needed" for a in artifacts})
     (empty / "manifest.json").write_text(json.dumps(manifest))
 
@@ -197,7 +197,7 @@ def test_a_snapshot_whose_manifest_skips_everything_can_never_pass(scenarios_dir
 
     gate = _results(tmp_path / "r.json")["gate"]
     assert run.returncode == 3 and gate["state"] == "INCOMPLETE" and gate["judged"] == 0
-    assert "GATE INCOMPLETE: 0 of 16 check(s) judged on 1 host(s); not judged: 16 check(s) on empty" in run.output
+    assert f"GATE INCOMPLETE: 0 of {CHECKS} check(s) judged on 1 host(s); not judged: {CHECKS} check(s) on empty" in run.output
     assert "certs/root/: was not collected (not needed); the checks that need it cannot be judged" in run.output
 
 
@@ -206,8 +206,8 @@ def test_a_narrowed_run_names_the_causes_it_left_out(run_suite, tmp_path: Path) 
 
     gate = _results(tmp_path / "r.json")["gate"]
     assert run.returncode == 0 and gate["selection"] == "-k 'tls'"
-    assert gate["not_checked"] == ["1a", "1b", "1", "3", "X1", "X2", "X3", "X4", "X5", "X6"]  # -k tls also selects the phone-log TLS check (cause 2)
-    assert "; PARTIAL: causes 1a, 1b, 1, 3, X1, X2, X3, X4, X5, X6 not checked (-k 'tls')" in gate["verdict"]
+    assert gate["not_checked"] == ["1a", "1b", "1", "3", "X1", "X2", "X3", "X4", "X5", "X6", "X7", "X8", "X9"]  # -k tls also selects the phone-log TLS check (cause 2)
+    assert "; PARTIAL: causes 1a, 1b, 1, 3, X1, X2, X3, X4, X5, X6, X7, X8, X9 not checked (-k 'tls')" in gate["verdict"]
 
 
 def test_one_cause_waiver_covers_the_incident_and_misspelt_waivers_are_named(run_suite, tmp_path: Path) -> None:
@@ -234,6 +234,6 @@ def test_select_by_cause_with_markers_or_the_cause_option(run_suite) -> None:
 
     assert set(by_marker.outcomes("hq01")) == {"test_root_store_is_self_signed", "test_trust_mode_workaround_absent"}
     assert {r["cause"] for r in by_option.results} == {"1a", "2"}
-    assert "PARTIAL: causes 1b, 1, 3, 4, X1, X2, X3, X4, X5, X6 not checked (--cause '1A,2')" in by_option.output
+    assert "PARTIAL: causes 1b, 1, 3, 4, X1, X2, X3, X4, X5, X6, X7, X8, X9 not checked (--cause '1A,2')" in by_option.output
     assert by_option.output.rstrip().splitlines()[-1].startswith("GATE FAILED: ")  # the gate line is the last line
     assert wrong.returncode == 2 and "--cause 7: not a cause" in wrong.output

@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.conftest import REPO, SuiteRun, run_gate
+from tests.conftest import CHECKS, REPO, SuiteRun, run_gate
 
 VALIDITY, NAME, MITEL_ITSELF, ISSUER_LIST, CHAIN = ("test_served_certificate_is_valid", "test_served_certificate_names_hq_fqdn",
                                                     "test_mitel_root_ca_is_current", "test_trusted_issuer_list_fits",
@@ -29,15 +29,18 @@ MITEL = {"test_mitel_root_ca_is_trusted", MITEL_ITSELF}
 SERVER_CRT = {"test_https_binding_matches_keystore", VALIDITY, CHAIN}
 KEYSTORE = MITEL | SERVER_CRT
 BINDING = {"test_https_binding_matches_keystore", VALIDITY, NAME}
+REVOCATION = "test_certauth_not_refused_on_revocation"
 REGISTRY = {"test_trust_mode_workaround_absent", "test_certauth_not_rejected_in_iis_logs", "test_tls10_enabled", "test_phone_cipher_profile_accepted",
-            ISSUER_LIST}
-IIS = {"test_certauth_not_rejected_in_iis_logs"}
+            ISSUER_LIST, REVOCATION}
+IIS = {"test_certauth_not_rejected_in_iis_logs", REVOCATION}
 PHONES = {"test_phone_logs_show_no_tls_failure", "test_phone_logs_show_no_host_not_found"}
 DNS = {"test_fqdn_resolves_to_hq"}
 TLS = {"test_tls10_enabled", "test_phone_cipher_profile_accepted"}
 HTTPS = {"test_certauth_endpoint_answers"}
-STATE = {"test_tls10_enabled"}
-EVERY = ROOT | KEYSTORE | BINDING | REGISTRY | IIS | PHONES | DNS | TLS | HTTPS
+STATE = {"test_tls10_enabled", REVOCATION}
+ACCESS = {"test_certauth_asks_for_client_certificate"}
+CLOCK = {"test_server_clock_in_step"}
+EVERY = ROOT | KEYSTORE | BINDING | REGISTRY | IIS | PHONES | DNS | TLS | HTTPS | ACCESS | CLOCK
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,24 @@ DAMAGES = [
     Damage("https-not-json", _write("probes/https.json", b"\x00\x01"), frozenset(HTTPS)),
     # iis/state.json
     Damage("state-list", _json("iis/state.json", []), frozenset(STATE)),
-    Damage("state-string-flag", _json("iis/state.json", {"reboot_pending": "yes"}), frozenset(STATE)),
+    Damage("state-string-flag", _json("iis/state.json", {"reboot_pending": "yes"}), frozenset({"test_tls10_enabled"})),
+    Damage("state-sslcert-number", _json("iis/state.json", {"reboot_pending": False, "netsh_http_show_sslcert": 443}), frozenset({REVOCATION})),
+    # iis/access.json
+    Damage("access-missing", lambda s: (s / "iis/access.json").unlink(), frozenset(ACCESS)),
+    Damage("access-list", _json("iis/access.json", [{"sslFlags": "Ssl"}]), frozenset(ACCESS)),
+    Damage("access-no-flags", _json("iis/access.json", {"location": "Default Web Site/shoreauth"}), frozenset(ACCESS)),
+    Damage("access-unknown-flag", _json("iis/access.json", {"location": "x", "sslFlags": "Ssl, SslNegotiateCertificate"}), frozenset(ACCESS)),
+    Damage("access-object-name", _json("iis/access.json", {"location": "x", "sslFlags": "Microsoft.IIs.PowerShell.Framework.ConfigurationAttribute"}),
+           frozenset(ACCESS)),
+    Damage("access-unknown-bit", _json("iis/access.json", {"location": "x", "sslFlags": 4096}), frozenset(ACCESS)),
+    # host/clock.json
+    Damage("clock-missing", lambda s: (s / "host/clock.json").unlink(), frozenset(CLOCK)),
+    Damage("clock-no-zone", _edit("host/clock.json", lambda b: b.replace(b'.200Z"', b'.200"')), frozenset(CLOCK)),
+    Damage("clock-year-1", _json("host/clock.json", {"server_utc": "0001-01-01T00:00:00Z", "runner_before_utc": "2026-11-20T06:00:00Z",
+                                                     "runner_after_utc": "2026-11-20T06:00:01Z"}), frozenset(CLOCK)),
+    Damage("clock-runner-backwards", _json("host/clock.json", {"server_utc": "2026-11-20T06:00:00Z", "runner_before_utc": "2026-11-20T06:00:05Z",
+                                                               "runner_after_utc": "2026-11-20T06:00:01Z"}), frozenset(CLOCK)),
+    Damage("manifest-skips-clock", _manifest(lambda d: d.update(skipped={"host/clock.json": "collect.ps1"})), frozenset(CLOCK)),
     # manifest
     Damage("manifest-not-json", _write("manifest.json", "{"), frozenset(EVERY)),
     Damage("manifest-nested", _write("manifest.json", "[" * 100_000), frozenset(EVERY)),
@@ -265,7 +285,7 @@ def test_no_traceback_and_the_taxonomys_exit_status(hostile_run) -> None:
 def test_a_broken_artifact_never_passes_the_checks_that_read_it(hostile_run, damage: Damage) -> None:
     outcomes = hostile_run.outcomes(damage.name)
 
-    assert len(outcomes) == 16
+    assert len(outcomes) == CHECKS
     assert {c for c, o in outcomes.items() if o in ("pass", "skip")} == set(outcomes) - damage.checks, outcomes
     assert all(outcomes[c] in ("error", "fail", "warn") for c in damage.checks), outcomes
 

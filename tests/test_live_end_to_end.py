@@ -11,6 +11,7 @@ import pytest
 
 from casgate.certs import thumbprint
 from casgate.scenarios import Pki
+from tests.conftest import CHECKS
 from tests.servers import dns_server, tls_server, write_server_identity
 from tests.test_collector import LOGS_DOCUMENT, host_document, install_fake_powershell
 
@@ -149,6 +150,6 @@ def test_live_host_is_collected_once_when_two_workers_need_it(identity, tmp_path
 
     assert run.returncode == 0, run.output
     assert "created: 2/2 workers" in run.output
-    assert len(run.outcomes("hq")) == 16
+    assert len(run.outcomes("hq")) == CHECKS
     assert scripts.read_text().count("\n=====\n") == 2  # one collection: two round trips, whatever the workers
     assert (tmp_path / "rec" / "hq" / "manifest.json").is_file()

@@ -145,7 +145,7 @@ def test_every_certauth_rejection_is_named(tmp_path: Path, backend: str) -> None
         attribution.add_iis("", log)
         symptoms = {f.symptom: f.cause for f in attribution.findings()}
         assert len(symptoms) == expected
-    assert symptoms["403.13 client certificate revoked (2148204812 = 0x800B010C CERT_E_REVOKED)"] == "-"
+    assert symptoms["403.13 client certificate revoked or its revocation not checkable (2148204812 = 0x800B010C CERT_E_REVOKED)"] == "X9"
     assert symptoms["403.17 client certificate expired or not yet valid (2148204801 = 0x800B0101 CERT_E_EXPIRED)"] == "-"
     assert symptoms["403.7 client certificate required (SendTrustedIssuerList=1)"] == "1?"
 

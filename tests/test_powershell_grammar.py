@@ -26,7 +26,7 @@ HOST = InventoryHost("hq", "hq.example.com", "127.0.0.1", "local", ("127.0.0.1:5
 # host.ps1's own functions (their bodies are checked too); native commands with the words that say what they do.
 READ_ONLY = frozenset({
     "convertto-json", "foreach-object", "get-childitem", "get-ciminstance", "get-date", "get-item", "get-service",
-    "get-webbinding", "import-module", "join-path", "out-null", "out-string", "select-object", "select-string",
+    "get-webbinding", "get-webconfigurationproperty", "import-module", "join-path", "out-null", "out-string", "select-object", "select-string",
     "split-path", "test-path", "where-object", "write-output", "get-registrytree", "get-storeder",
     "netsh http show",
     # .NET: static methods by type, instance methods by name (registry keys, dates, strings, hashes, encodings)

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from casgate.scenarios import SCENARIOS
-from tests.conftest import REPO
+from tests.conftest import CHECKS, REPO
 
 
 def test_every_scenario_fails_exactly_its_checks(scenarios_dir: Path, run_suite) -> None:
@@ -16,7 +16,7 @@ def test_every_scenario_fails_exactly_its_checks(scenarios_dir: Path, run_suite)
     assert run.returncode == 1, run.output
     for scenario in SCENARIOS:
         outcomes = run.outcomes(scenario.name)
-        assert len(outcomes) == 16, (scenario.name, outcomes)
+        assert len(outcomes) == CHECKS, (scenario.name, outcomes)
         failed = {check for check, outcome in outcomes.items() if outcome == "fail"}
         warned = {check for check, outcome in outcomes.items() if outcome == "warn"}
         others = {outcome for check, outcome in outcomes.items() if check not in failed | warned}
@@ -33,7 +33,7 @@ def test_healthy_host_passes_and_exits_zero(scenarios_dir: Path, run_suite) -> N
     # its IIS log holds a 403.16 from three days before collection: history, not a failure
     [iis_row] = [r for r in run.results if r["check_id"] == "test_certauth_not_rejected_in_iis_logs"]
     assert iis_row["summary"] == "no certauth rejection in the window"
-    assert "GATE PASSED: 16 of 16 check(s) judged on 1 host(s)" in run.output
+    assert f"GATE PASSED: {CHECKS} of {CHECKS} check(s) judged on 1 host(s)" in run.output
 
 
 def test_masked_root_store_warns_and_strict_makes_it_fail(scenarios_dir: Path, run_suite) -> None:
@@ -71,7 +71,7 @@ def test_runs_without_pytest_xdist_installed(run_suite) -> None:
     run = run_suite("--host", "hq01", "-p", "no:xdist")
 
     assert run.returncode == 1, run.output
-    assert len(run.outcomes("hq01")) == 16
+    assert len(run.outcomes("hq01")) == CHECKS
 
 
 def test_several_hosts_in_one_run(scenarios_dir: Path, run_suite) -> None:

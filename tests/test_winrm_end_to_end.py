@@ -26,6 +26,7 @@ from tests.servers import dns_server, tls_server, write_server_identity
 from tests.test_collector import LOGS_DOCUMENT, host_document
 from tests.test_live_end_to_end import HOST_SIDE, _closed_port, _inventory
 from tests.winrm_server import Output, clixml_error, collector_answer, winrm_server
+from tests.conftest import CHECKS
 
 FQDN = "hq.example.com"
 USER = "CORP\\casgate-ro"
@@ -80,7 +81,7 @@ def _gate(run_suite, tmp_path: Path, probes: dict[str, object], connections: dic
 
 
 def _healthy(outcomes: dict[str, str]) -> bool:
-    return all(o == ("skip" if "phone_logs" in c else "pass") for c, o in outcomes.items()) and len(outcomes) == 16
+    return all(o == ("skip" if "phone_logs" in c else "pass") for c, o in outcomes.items()) and len(outcomes) == CHECKS
 
 
 @pytest.mark.parametrize("tls", [True, False], ids=["https", "http-sealed"])

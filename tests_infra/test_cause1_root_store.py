@@ -21,6 +21,6 @@ def test_trust_mode_workaround_absent(registry, gate):
     gate(judge_trust_mode(registry))
 
 
-@pytest.mark.cause("1", "IIS logs show no certauth rejection (403.16, 403.7, 403.13, 403.17) in the window")
+@pytest.mark.cause("1", "IIS logs show no certauth rejection (403.16, 403.7, 403.17) in the window")
 def test_certauth_not_rejected_in_iis_logs(iis_logs, registry, window, root_hint, gate):
     gate(judge_certauth_log(iis_logs, registry, window, root_hint))

@@ -1,10 +1,11 @@
-"""KB reason 1 as IIS sees it: /shoreauth/certauth answered 403.16 (or 403.7 in trust-list mode, 403.13, 403.17)."""
+"""KB reason 1 as IIS sees it: /shoreauth/certauth answered 403.16 (or 403.7 in trust-list mode, 403.17); 403.13
+(revocation) is X9's, from the same scan."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from casgate.logs.attribution import Attribution, describe, describe_history, not_judged
+from casgate.logs.attribution import REVOCATION, Attribution, Finding, describe, describe_history, not_judged
 from casgate.regfile import RegistryView
 from casgate.schannel import SCHANNEL, dword
 from casgate.snapshot import IIS_LOGS, LogFile
@@ -23,14 +24,28 @@ TRUST_LIST_REMEDIATION = (
     "  Restart-Service W3SVC"
 )
 
+RECOPY_PARTIAL = "Copy the IIS logs again once IIS has flushed them (a log still being written ends in a partial line)."
+
+
+def scan_certauth(logs: Iterable[LogFile], registry: RegistryView, window: Window) -> Attribution:
+    """Every certauth answer IIS logged, attributed to its cause; 403.7 counts only in trust-list mode."""
+    attribution = Attribution(window.start, trust_list_mode=dword(registry, "SendTrustedIssuerList") == 1)
+    for log in logs:
+        attribution.add_iis(log.label, log.path)
+    return attribution
+
+
+def of_cause(findings: Iterable[Finding], cause: str, wanted: bool = True) -> list[Finding]:
+    """The findings tied to `cause` (or, with wanted=False, all the others)."""
+    return [f for f in findings if (f.cause == cause) is wanted]
+
 
 def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: Window, root_hint: str) -> Verdict:
     """Fails on rejections in the window; "no rejection" only when every file and certauth line was understood."""
-    trust_list_mode = dword(registry, "SendTrustedIssuerList") == 1
-    attribution = Attribution(window.start, trust_list_mode=trust_list_mode)
-    for log in logs:
-        attribution.add_iis(log.label, log.path)
-    now, old, problems = attribution.findings(), attribution.history_findings(), attribution.problems()
+    attribution = scan_certauth(logs, registry, window)
+    trust_list_mode = attribution.trust_list_mode
+    now, old = of_cause(attribution.findings(), REVOCATION, False), of_cause(attribution.history_findings(), REVOCATION, False)
+    problems = attribution.problems()
     facts: Facts = {"rejected phones": tuple(sorted(f"{f.phone}: {f.symptom}" for f in now)),
                     "not judged": tuple(problems)}
     context = [f"window {window.describe()} over {attribution.files} IIS log file(s); "
@@ -50,7 +65,7 @@ def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: 
         return Verdict.warned(
             f"{len(attribution.partial)} log(s) end in a certauth line cut short; everything else shows no rejection",
             tuple(context),
-            "Copy the IIS logs again once IIS has flushed them (a log still being written ends in a partial line).",
+            RECOPY_PARTIAL,
             facts,
         )
     return Verdict.passed("no certauth rejection in the window", tuple(context), facts)

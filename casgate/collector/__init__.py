@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -24,7 +24,7 @@ import pytest
 from casgate.certs import refuse_private_key_bytes, thumbprint
 from casgate.errors import CasgateError, PrivateKeyRefused
 from casgate.inventory import InventoryHost
-from casgate.snapshot import BINDINGS, IIS_LOGS, IIS_STATE, KEYSTORE, MY_STORE, ROOT_STORE, SnapshotWriter
+from casgate.snapshot import BINDINGS, CLOCK, IIS_ACCESS, IIS_LOGS, IIS_STATE, KEYSTORE, MY_STORE, ROOT_STORE, SnapshotWriter
 
 SCRIPTS = Path(__file__).parent
 CMD_LIMIT = 8191  # cmd.exe's command-line limit; testinfra's winrm backend runs commands through cmd.exe
@@ -329,8 +329,13 @@ def _as_list(value: Any) -> list[Any]:
     return [] if value is None else value if isinstance(value, list) else [value]
 
 
-def write_host_side(writer: SnapshotWriter, evidence: Any, logs: Any) -> str:
-    """Write the collector's two documents as snapshot artifacts; returns the OS version."""
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def write_host_side(writer: SnapshotWriter, evidence: Any, logs: Any, round_trip: tuple[datetime, datetime]) -> str:
+    """Write the collector's two documents as snapshot artifacts, and the server's clock between the runner's
+    readings before and after the first round trip; returns the OS version."""
     what = "host evidence"
     for store, key in ((ROOT_STORE, "root"), (MY_STORE, "my")):
         for encoded in _as_list(_field(evidence, key, (list, str), what)):
@@ -347,6 +352,10 @@ def write_host_side(writer: SnapshotWriter, evidence: Any, logs: Any) -> str:
     writer.reg_tree("schannel.reg", _field(evidence, "registry", dict, what))
     writer.json(IIS_STATE, {"w3svc": evidence.get("w3svc"), "reboot_pending": evidence.get("rebootPending"),
                             "netsh_http_show_sslcert": evidence.get("sslcert")})
+    access = _field(evidence, "access", dict, what)
+    writer.json(IIS_ACCESS, {"location": access.get("location"), "sslFlags": access.get("sslFlags")})
+    writer.json(CLOCK, {"server_utc": _field(evidence, "now", str, what), "runner_before_utc": _utc(round_trip[0]),
+                        "runner_after_utc": _utc(round_trip[1])})
     for log in _as_list(logs):
         name = Path(_field(log, "name", str, "IIS logs")).name
         writer.text(f"{IIS_LOGS}{name}", "".join(f"{line}\n" for line in _as_list(log.get("lines"))))
@@ -379,8 +388,9 @@ def collect_host_side(config: pytest.Config) -> Callable[[InventoryHost, timedel
             remote, problem = _open(host, config)
         except CollectionError as exc:
             raise CollectionError(f"{host.name}: {exc} — host-side checks not judged") from None
-        documents = []
+        documents, round_trip = [], []
         for command, what in ((evidence_command, "host evidence"), (logs_command, "IIS logs")):
+            round_trip.append(datetime.now(timezone.utc))  # before each: the first two readings bracket the server's own
             try:
                 documents.append(_run_json(remote, command, what))
             except CollectionError:
@@ -388,7 +398,7 @@ def collect_host_side(config: pytest.Config) -> Callable[[InventoryHost, timedel
             except Exception as exc:  # transports raise what their libraries raise (pywinrm, requests, spnego)
                 raise CollectionError(f"{host.name}: {problem(exc)} — host-side checks not judged") from None
         try:
-            return write_host_side(writer, *documents)
+            return write_host_side(writer, *documents, (round_trip[0], round_trip[1]))
         except (ValueError, TypeError, KeyError) as exc:  # includes binascii.Error from bad base64
             raise CollectionError(f"the collector's JSON is malformed: {type(exc).__name__}: {exc}") from None
 

@@ -40,6 +40,7 @@ foreach ($store in 'root', 'my') {
 }
 foreach ($file in $evidence.keystore) { Write-Bytes "keystore\$($file.name)" ([Convert]::FromBase64String($file.data)) }
 Write-Text 'iis\bindings.json' (ConvertTo-Json -InputObject $evidence.bindings -Depth 3)
+Write-Text 'iis\access.json' (ConvertTo-Json -InputObject $evidence.access)
 foreach ($log in $logs) { Write-Text "iis\logs\$($log.name)" (($log.lines -join "`r`n") + "`r`n") }
 [void][IO.Directory]::CreateDirectory((Join-Path $Out 'registry'))
 reg export 'HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL' (Join-Path $Out 'registry\schannel.reg') /y | Out-Null
@@ -47,10 +48,11 @@ foreach ($key in $evidence.registry.Keys | Where-Object { $_ -like '*Cryptograph
     reg export $key (Join-Path $Out "registry\$($key.Split('\')[1].ToLower())-cipher-policy.reg") /y | Out-Null
 }
 $probes = 'collect.ps1 runs on the server; the DNS and TLS probes must run from the phones'' network (casgate live mode)'
+$clock = 'collect.ps1 runs on the server alone: there is no second clock to compare its clock with (casgate live mode)'
 Write-Text 'manifest.json' (ConvertTo-Json -Depth 3 -InputObject ([ordered]@{
     host = $env:COMPUTERNAME.ToLower(); fqdn = $Fqdn; address = $Address; os_version = $evidence.os
     collected_at = $collectedAt; source = 'live'; casgate_version = 'collect.ps1'
-    collected = @('certs/root/', 'certs/my/', 'keystore/', 'iis/bindings.json', 'iis/logs/', 'registry/')
-    skipped = [ordered]@{ 'probes/dns.json' = $probes; 'probes/tls.json' = $probes; 'probes/https.json' = $probes }
+    collected = @('certs/root/', 'certs/my/', 'keystore/', 'iis/bindings.json', 'iis/access.json', 'iis/logs/', 'registry/')
+    skipped = [ordered]@{ 'probes/dns.json' = $probes; 'probes/tls.json' = $probes; 'probes/https.json' = $probes; 'host/clock.json' = $clock }
 }))
 Write-Output "casgate snapshot written to $Out"

@@ -1,4 +1,5 @@
-# casgate collector, part 1 of 2: certificate stores, keystore, IIS binding, SCHANNEL registry, OS. Reads only.
+# casgate collector, part 1 of 2: certificate stores, keystore, IIS binding and client-certificate policy, SCHANNEL
+# registry, OS, the server's clock. Reads only.
 # Expects $ShorelineData; leaves the evidence in $result.
 $ErrorActionPreference = 'Stop'
 Import-Module WebAdministration
@@ -19,6 +20,9 @@ function Get-RegistryTree($paths) {
     $tree
 }
 $keystore = Join-Path $ShorelineData 'Keystore\certs'
+# sslFlags where the phones post, as IIS's configuration system resolves it (inheritance included); a string of flag
+# names, or a ConfigurationAttribute whose Value may be the number.
+$sslFlags = Get-WebConfigurationProperty -PSPath 'MACHINE/WEBROOT/APPHOST' -Location 'Default Web Site/shoreauth' -Filter 'system.webServer/security/access' -Name sslFlags
 $result = [ordered]@{
     os = (Get-CimInstance Win32_OperatingSystem | ForEach-Object { "$($_.Caption) $($_.Version)" })
     root = Get-StoreDer 'Root'
@@ -33,4 +37,6 @@ $result = [ordered]@{
         'HKLM:\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002')
     rebootPending = Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired'
     w3svc = "$((Get-Service W3SVC).Status)"
+    access = [ordered]@{ location = 'Default Web Site/shoreauth'; sslFlags = "$(if ($sslFlags -is [string]) { $sslFlags } else { $sslFlags.Value })" }
+    now = (Get-Date).ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'")
 }

@@ -16,6 +16,7 @@ from casgate.win32status import describe_win32_status
 CERTAUTH_STEM = "/shoreauth/certauth"
 SAMPLES = 3
 NO_CLIENT_IP = "(no c-ip field)"
+REVOCATION = "X9"  # the cause 403.13 is tied to: Schannel's revocation check of the phone's certificate
 _NOT_A_LOG = {None: "neither an IIS W3C log (#Software/#Fields header) nor an IP400 phone log",
               "phone": "not an IP400 phone log (its first lines do not start with an ISO 8601 time and the phone's name)"}
 
@@ -23,7 +24,7 @@ _NOT_A_LOG = {None: "neither an IIS W3C log (#Software/#Fields header) nor an IP
 _IIS = {
     ("403", "16"): ("1", "403.16 client certificate untrusted"),
     ("403", "7"): ("1", "403.7 client certificate required (SendTrustedIssuerList=1)"),
-    ("403", "13"): ("-", "403.13 client certificate revoked"),
+    ("403", "13"): (REVOCATION, "403.13 client certificate revoked or its revocation not checkable"),
     ("403", "17"): ("-", "403.17 client certificate expired or not yet valid"),
 }
 _PHONE = {

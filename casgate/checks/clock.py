@@ -1,0 +1,38 @@
+"""Beyond the KB (X8): the server's clock against the runner's at collection time."""
+
+from __future__ import annotations
+
+from casgate.evidence import ClockReading
+from casgate.verdict import Facts, Verdict
+
+MAX_SKEW = 300  # seconds: Windows' own limit for clock differences (Kerberos "Maximum tolerance for computer clock synchronization")
+
+REMEDIATION = (
+    "Beyond the KB (X8): a server clock that is off makes Schannel judge the phones' certificates at the wrong time "
+    "(403.17 'expired or not yet valid' once it passes their dates) and breaks Kerberos and WinRM sign-in. See where the "
+    "server takes its time from, then resynchronise it (this only corrects the clock):\n"
+    "  w32tm /query /status\n"
+    "  w32tm /query /source\n"
+    "  w32tm /resync /rediscover"
+)
+
+
+def judge_clock(reading: ClockReading, max_skew: int = MAX_SKEW) -> Verdict:
+    """X8, RFC 5280 4.1.2.5 (validity is judged against the verifier's clock) and Microsoft's Kerberos policy
+    "Maximum tolerance for computer clock synchronization" (5 minutes by default): fail when the server's clock is
+    surely more than `max_skew` seconds off the runner's (half the round trip allowed for), warn when it may be."""
+    skew, margin = reading.skew, reading.uncertainty
+    direction = "ahead of" if skew > 0 else "behind"
+    evidence = (f"server clock {reading.server:%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z, read while the runner's clock went from "
+                f"{reading.runner_before:%H:%M:%S.%f}"[:-3] + f" to {reading.runner_after:%H:%M:%S.%f}"[:-3] + " UTC",
+                f"server {abs(skew):,.1f} s {direction} the runner (± {margin:,.1f} s: half the round trip); limit {max_skew} s")
+    facts: Facts = {"clock": "off" if abs(skew) - margin > max_skew else "maybe off" if abs(skew) + margin > max_skew else "in step"}
+    if abs(skew) - margin > max_skew:
+        return Verdict.failed(f"the server's clock is {abs(skew):,.0f} s {direction} the runner's (limit {max_skew} s)",
+                              evidence, REMEDIATION, facts)
+    if abs(skew) + margin > max_skew:
+        return Verdict.warned(f"the server's clock may be more than {max_skew} s off the runner's: the round trip took "
+                              f"{2 * margin:,.1f} s, too long to tell", evidence,
+                              "Collect again when the WinRM round trip is quicker, or compare the clocks by hand (w32tm /stripchart).",
+                              facts)
+    return Verdict.passed(f"the server's clock is within {max_skew} s of the runner's ({skew:+,.1f} s ± {margin:,.1f} s)", evidence, facts)
