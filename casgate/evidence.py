@@ -260,6 +260,7 @@ class Handshake:
     cipher: str | None
     error: str | None
     reached: bool = True
+    certificate_thumbprint: str | None = None  # SHA-1 of the certificate the server presented
 
     def describe(self) -> str:
         if self.accepted:
@@ -296,6 +297,7 @@ class TlsProbe:
                 cipher=optional(item, "cipher", str, label, where),
                 error=optional(item, "error", str, label, where),
                 reached=reached is not False,
+                certificate_thumbprint=optional(item, "certificate_thumbprint", str, label, where),
             )
         port = required(doc, "port", int, label)
         if not 0 < port < 65536:

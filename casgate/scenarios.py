@@ -90,6 +90,7 @@ class Scenario:
     ssl_flags: str = "Ssl, SslNegotiateCert"  # sslFlags at Default Web Site/shoreauth, as applicationHost.config writes them
     clock_skew: float = 0.0  # seconds the server's clock is ahead of the runner's
     certauth_403_13: bool = False  # certauth refused on revocation: the server cannot reach the phones' CRL
+    wire_other_cert: bool = False  # what answers on 443 presents another certificate than IIS's binding names
     facts: HostFacts = field(default_factory=HostFacts)
 
 
@@ -109,6 +110,7 @@ NAME = "test_served_certificate_names_hq_fqdn"
 MITEL_ITSELF = "test_mitel_root_ca_is_current"
 ISSUER_LIST = "test_trusted_issuer_list_fits"
 CHAIN = "test_server_crt_chains_to_keystore_ca"
+WIRE = "test_certificate_served_on_443_is_server_crt"
 CLIENT_CERT = "test_certauth_asks_for_client_certificate"
 CLOCK_CHECK = "test_server_clock_in_step"
 REVOCATION = "test_certauth_not_refused_on_revocation"
@@ -122,8 +124,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("cause-1a-masked", "an intermediate CA in Root, masked by ClientAuthTrustMode=2", frozenset({ROOT}),
              frozenset({TRUST_MODE}), intermediate_in_root=True, trust_mode=2),
     Scenario("cause-2", "https/443 bound to another certificate than keystore server.crt (which does not name the HQ FQDN either)",
-             frozenset({BINDING, PHONE_TLS, NAME}),
+             frozenset({BINDING, WIRE, PHONE_TLS, NAME}),
              bound_to_other_cert=True, phone_symptom="tls"),
+    Scenario("cause-2-wire", "IIS is bound to server.crt, but HTTP.sys's own 0.0.0.0:443 binding still serves the old certificate",
+             frozenset({WIRE}), wire_other_cert=True),
     Scenario("cause-3-nxdomain", "the phones' DNS server answers NXDOMAIN for the HQ FQDN", frozenset({DNS}), dns_rcode="NXDOMAIN",
              dns_addresses=()),
     Scenario("cause-3-wrong-address", "the HQ FQDN resolves to another address", frozenset({DNS}), dns_addresses=("10.169.99.10",)),
@@ -171,7 +175,7 @@ _HQ01 = HostFacts(name="hq01", fqdn="hq01.example.com", collected_at=datetime(20
 UPGRADE_BEFORE = Scenario("hq01-before", "hq01 before the upgrade: every cause healthy", facts=_HQ01)
 UPGRADE_AFTER = Scenario(
     "hq01-after", "hq01 after the upgrade: TLS 1.0 disabled, Default Web Site re-bound to a new certificate",
-    frozenset({TLS10, CIPHERS, BINDING, PHONE_TLS, NAME}), bound_to_other_cert=True, phone_symptom="tls", tls10_registry=0,
+    frozenset({TLS10, CIPHERS, BINDING, WIRE, PHONE_TLS, NAME}), bound_to_other_cert=True, phone_symptom="tls", tls10_registry=0,
     tls10_handshake=False, phone_handshake=False, facts=replace(_HQ01, collected_at=datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)),
 )
 BUNDLED = (KB_INCIDENT, UPGRADE_BEFORE, UPGRADE_AFTER)
@@ -395,9 +399,11 @@ class _Crafter:
                                                    "ttl": 3600 if addresses else None, "error": None}]}
 
     def tls(self) -> dict[str, object]:
+        wrong = self.s.bound_to_other_cert or self.s.wire_other_cert
+        on_the_wire = self.pki.other_server if wrong else self.pki.served(self.s.served)
         def handshake(accepted: bool, version: str, cipher: str) -> dict[str, object]:
             if accepted:
-                return {"accepted": True, "version": version, "cipher": cipher, "certificate_thumbprint": thumbprint(self.pki.served(self.s.served)),
+                return {"accepted": True, "version": version, "cipher": cipher, "certificate_thumbprint": thumbprint(on_the_wire),
                         "error": None}
             return {"accepted": False, "version": None, "cipher": None, "certificate_thumbprint": None,
                     "error": "handshake failure (alert 40) from server"}

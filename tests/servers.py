@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import socketserver
 import ssl
@@ -27,18 +28,44 @@ IIS_403_16 = (
 )
 
 
-def write_server_identity(folder: Path, fqdn: str) -> tuple[Path, Path, bytes]:
-    """A self-signed RSA certificate and key for a test server (test-only files in a temp folder); returns DER too."""
+def _issue(subject: str, issuer: tuple[x509.Name, rsa.RSAPrivateKey] | None, ca: bool, san: str | None = None,
+           days: int = 30) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A certificate and its key, valid from yesterday for `days`; self-signed unless `issuer` (name, key) is given."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, fqdn)])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    issuer_name, signer = issuer or (name, key)
     now = datetime.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+               .not_valid_after(now + timedelta(days=days)))
+    if ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    if san:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+    return builder.sign(signer, hashes.SHA256()), key
+
+
+def _write_identity(folder: Path, cert: x509.Certificate, key: rsa.RSAPrivateKey) -> tuple[Path, Path]:
     cert_path, key_path = folder / "server.pem", folder / "server-key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return cert_path, key_path, cert.public_bytes(serialization.Encoding.DER)
+    return cert_path, key_path
+
+
+def write_server_identity(folder: Path, fqdn: str) -> tuple[Path, Path, bytes]:
+    """A self-signed RSA certificate and key for a test server (test-only files in a temp folder); returns DER too."""
+    cert, key = _issue(fqdn, None, False)
+    return (*_write_identity(folder, cert, key), cert.public_bytes(serialization.Encoding.DER))
+
+
+def write_hq_identity(folder: Path, fqdn: str, mitel_root: bytes) -> tuple[Path, Path, dict[str, bytes]]:
+    """The HQ server's TLS identity as its keystore holds it: server.crt (SAN = fqdn, valid a year) issued by the HQ's
+    own CA, its key for the loopback TLS server, and the DER the collector reports, keyed as host_document wants."""
+    ca, ca_key = _issue("Mitel Connect HQ Local CA", None, True, days=3650)
+    server, key = _issue(fqdn, (ca.subject, ca_key), False, san=fqdn, days=365)
+    der = server.public_bytes(serialization.Encoding.DER)
+    return (*_write_identity(folder, server, key), {"mitel": mitel_root, "hq_ca": ca.public_bytes(serialization.Encoding.DER),
+                                                   "server": der, "server_thumb": hashlib.sha1(der).hexdigest().upper().encode()})
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from casgate.checks.clock import judge_clock
 from casgate.checks.iis_log import judge_certauth_log
 from casgate.checks.revocation import OFFLINE_REMEDIATION, judge_revocation, revocation_settings
 from casgate.errors import CasgateError, EvidenceError
-from casgate.evidence import AccessPolicy, ClockReading, parse_ssl_flags, parse_sslcert
+from casgate.evidence import AccessPolicy, ClockReading, parse_sslcert
 from casgate.snapshot import LogFile
 from casgate.tomlfile import read_toml
 from casgate.verdict import Outcome

@@ -34,7 +34,7 @@ def test_good_night_becomes_the_baseline_of_the_next(tmp_path: Path) -> None:
     assert doc["gate"]["mode"] == "new-failures" and doc["baseline"].endswith("last-good.json")
     assert {r["check_id"] for r in doc["results"] if r["change"] == "newly failing"} == {
         "test_tls10_enabled", "test_phone_cipher_profile_accepted", "test_https_binding_matches_keystore",
-        "test_phone_logs_show_no_tls_failure", "test_served_certificate_names_hq_fqdn"}
+        "test_certificate_served_on_443_is_server_crt", "test_phone_logs_show_no_tls_failure", "test_served_certificate_names_hq_fqdn"}
     assert json.loads((out / "last-good.json").read_text())["hosts"][0]["name"] == "hq01-before"  # not overwritten
 
 

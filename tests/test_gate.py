@@ -17,7 +17,8 @@ from tests.conftest import CHECKS, REPO
 
 SCHEMA = json.loads((REPO / "docs" / "result.schema.json").read_text())
 AFTER_FAILS = {"test_tls10_enabled", "test_phone_cipher_profile_accepted", "test_https_binding_matches_keystore",
-               "test_phone_logs_show_no_tls_failure", "test_served_certificate_names_hq_fqdn"}
+               "test_certificate_served_on_443_is_server_crt", "test_phone_logs_show_no_tls_failure",
+               "test_served_certificate_names_hq_fqdn"}
 
 
 def _results(path: Path) -> dict:
@@ -98,8 +99,8 @@ def test_gate_new_failures_passes_known_failures_and_fails_regressions(run_suite
     accepted = run_suite("--host", "hq01-after", f"--baseline={known}", "--gate", "new-failures")
     no_baseline = run_suite("--host", "hq01-after", "--gate", "new-failures")
 
-    assert regression.returncode == 1 and "5 check(s) newly failing" in regression.output
-    assert accepted.returncode == 0 and f"GATE PASSED: {CHECKS} of {CHECKS} check(s) judged on 1 host(s) (5 failure(s) already in the baseline)" in accepted.output
+    assert regression.returncode == 1 and "6 check(s) newly failing" in regression.output
+    assert accepted.returncode == 0 and f"GATE PASSED: {CHECKS} of {CHECKS} check(s) judged on 1 host(s) (6 failure(s) already in the baseline)" in accepted.output
     assert no_baseline.returncode == 2 and "--gate new-failures needs --baseline" in no_baseline.output
 
 
@@ -137,7 +138,7 @@ def test_waivers_apply_until_expiry_and_until_the_evidence_changes(run_suite, tm
     assert "Waiver not applied: waiver was granted for evidence 0000000000000000" in run.output
     problems = _results(tmp_path / "w.json")["waiver_problems"]
     assert any("expired on" in p for p in problems) and any("malformed, not applied: needs justification" in p for p in problems)
-    assert run.returncode == 1 and "4 waived" in run.output
+    assert run.returncode == 1 and "5 waived" in run.output
 
 
 def test_fleet_of_twenty_hosts_across_two_workers(scenarios_dir: Path, run_suite, tmp_path: Path) -> None:

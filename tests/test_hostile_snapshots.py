@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,8 @@ VALIDITY, NAME, MITEL_ITSELF, ISSUER_LIST, CHAIN = ("test_served_certificate_is_
                                                     "test_server_crt_chains_to_keystore_ca")
 ROOT = {"test_root_store_is_self_signed", "test_mitel_root_ca_is_trusted", MITEL_ITSELF, ISSUER_LIST}
 MITEL = {"test_mitel_root_ca_is_trusted", MITEL_ITSELF}
-SERVER_CRT = {"test_https_binding_matches_keystore", VALIDITY, CHAIN}
+WIRE = "test_certificate_served_on_443_is_server_crt"
+SERVER_CRT = {"test_https_binding_matches_keystore", VALIDITY, CHAIN, WIRE}
 KEYSTORE = MITEL | SERVER_CRT
 BINDING = {"test_https_binding_matches_keystore", VALIDITY, NAME}
 REVOCATION = "test_certauth_not_refused_on_revocation"
@@ -35,7 +37,7 @@ REGISTRY = {"test_trust_mode_workaround_absent", "test_certauth_not_rejected_in_
 IIS = {"test_certauth_not_rejected_in_iis_logs", REVOCATION}
 PHONES = {"test_phone_logs_show_no_tls_failure", "test_phone_logs_show_no_host_not_found"}
 DNS = {"test_fqdn_resolves_to_hq"}
-TLS = {"test_tls10_enabled", "test_phone_cipher_profile_accepted"}
+TLS = {"test_tls10_enabled", "test_phone_cipher_profile_accepted", WIRE}
 HTTPS = {"test_certauth_endpoint_answers"}
 STATE = {"test_tls10_enabled", REVOCATION}
 ACCESS = {"test_certauth_asks_for_client_certificate"}
@@ -193,6 +195,10 @@ DAMAGES = [
     Damage("tls-no-handshakes", _json("probes/tls.json", {"address": "a", "port": 443}), frozenset(TLS)),
     Damage("tls-accepted-string", _edit("probes/tls.json", lambda b: b.replace(b'"accepted": true', b'"accepted": "yes"')), frozenset(TLS)),
     Damage("tls-port-string", _edit("probes/tls.json", lambda b: b.replace(b'"port": 443', b'"port": "443"')), frozenset(TLS)),
+    Damage("tls-thumbprint-not-sha1", _edit("probes/tls.json", lambda b: b.replace(b'"certificate_thumbprint": "', b'"certificate_thumbprint": "AB')),
+           frozenset({WIRE})),
+    Damage("tls-thumbprint-null", _edit("probes/tls.json", lambda b: re.sub(rb'"certificate_thumbprint": "\w+"', b'"certificate_thumbprint": null', b)),
+           frozenset({WIRE})),
     Damage("https-empty-list", _json("probes/https.json", []), frozenset(HTTPS)),
     Damage("https-null", _json("probes/https.json", None), frozenset(HTTPS)),
     Damage("https-status-string", _json("probes/https.json", {"url": "https://hq/shoreauth/certauth", "status": "403"}), frozenset(HTTPS)),

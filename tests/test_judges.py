@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from casgate.certs import Certificate, Store
-from casgate.checks.binding import judge_binding
+from casgate.checks.binding import judge_binding, judge_wire_certificate
 from casgate.checks.dns import judge_dns
 from casgate.checks.tls import judge_phone_ciphers, judge_tls10
 from casgate.errors import CasgateError, EvidenceError
@@ -170,3 +170,33 @@ def test_a_bound_certificate_cryptography_cannot_load_is_still_in_my_by_its_sha1
     verdict = judge_binding((Binding("https", "*", 443, "", "AABB", "My"),), _cert("AABB"), my)
 
     assert verdict.outcome is Outcome.PASS and verdict.facts["server.crt in My"] == "yes"
+
+
+def _served(*thumbs: str | None, reached: bool = True) -> TlsProbe:
+    """One accepted handshake per thumbprint (None: accepted, no thumbprint recorded), and one refused."""
+    handshakes = {f"tls1.{n}": Handshake(f"tls1.{n}", True, "TLSv1.2", "AES128-SHA", None, reached, t) for n, t in enumerate(thumbs)}
+    return TlsProbe("10.1.1.10:443 (SNI hq.example.com)", handshakes | {"tls1.3": Handshake("tls1.3", False, None, None, "alert 40")})
+
+
+SHA1, OTHER = "AB" * 20, "CD" * 20
+
+
+def test_the_certificate_served_on_443_is_compared_with_server_crt() -> None:
+    same = judge_wire_certificate(_served(SHA1, SHA1.lower()), _cert(SHA1), "probes/tls.json")
+    other = judge_wire_certificate(_served(SHA1, OTHER), _cert(SHA1), "probes/tls.json")
+
+    assert same.outcome is Outcome.PASS
+    assert other.outcome is Outcome.FAIL and f"presented {OTHER} on 443, not the keystore's server.crt ({SHA1})" in other.summary
+    assert "10.1.1.10:443 (SNI hq.example.com), tls1.1: served " + OTHER in other.evidence
+    assert other.remediation.index("netsh http show sslcert") < other.remediation.index("AddSslCertificate")
+
+
+@pytest.mark.parametrize(("probe", "error"), [
+    (_served(), "no handshake to 10.1.1.10:443 .* was accepted"),
+    (_served(SHA1, reached=False), "no handshake to 10.1.1.10:443 .* was accepted"),
+    (_served(SHA1, None), "handshake\\(s\\) tls1.1 recorded no certificate thumbprint"),
+    (_served(SHA1 + "00"), "handshake\\(s\\) tls1.0: the certificate thumbprint is not a SHA-1"),
+])
+def test_the_served_certificate_unknown_is_not_judged(probe: TlsProbe, error: str) -> None:
+    with pytest.raises(EvidenceError, match=f"probes/tls.json: {error}"):
+        judge_wire_certificate(probe, _cert(SHA1), "probes/tls.json")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from casgate.certs import thumbprint
 from casgate.scenarios import Pki
 from tests.conftest import CHECKS
-from tests.servers import dns_server, tls_server, write_server_identity
+from tests.servers import dns_server, tls_server, write_hq_identity
 from tests.test_collector import LOGS_DOCUMENT, host_document, install_fake_powershell
 
 FQDN = "hq.example.com"
@@ -38,7 +38,7 @@ def _inventory(path: Path, **hosts: dict[str, object]) -> Path:
 
 @pytest.fixture(scope="module")
 def identity(tmp_path_factory: pytest.TempPathFactory):
-    return write_server_identity(tmp_path_factory.mktemp("live-tls"), FQDN)
+    return write_hq_identity(tmp_path_factory.mktemp("live-tls"), FQDN, Pki(FQDN, datetime(2025, 1, 1, tzinfo=timezone.utc)).mitel_ca)
 
 
 def test_probes_only_hosts_live_then_replayed(identity, tmp_path: Path, run_suite) -> None:
@@ -77,9 +77,7 @@ def test_probes_only_hosts_live_then_replayed(identity, tmp_path: Path, run_suit
 
 
 def test_host_side_through_testinfra_local_backend(identity, tmp_path: Path, run_suite) -> None:
-    cert, key, _ = identity
-    pki = Pki(FQDN, __import__("datetime").datetime(2025, 1, 1, tzinfo=__import__("datetime").timezone.utc))
-    der = {"mitel": pki.mitel_ca, "hq_ca": pki.hq_ca, "server": pki.server, "server_thumb": thumbprint(pki.server).encode()}
+    cert, key, der = identity  # the TLS server presents the keystore's server.crt, as IIS would
     install_fake_powershell(tmp_path / "bin", host_document(der), LOGS_DOCUMENT, tmp_path / "scripts.log")
     with tls_server(cert, key, tls10=True) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns:
         inventory = _inventory(tmp_path / "inventory.toml", hq={"fqdn": FQDN, "address": "127.0.0.1", "connection": "local",
@@ -137,9 +135,7 @@ def test_broken_inventory_is_a_usage_error(tmp_path: Path, run_suite) -> None:
 
 
 def test_live_host_is_collected_once_when_two_workers_need_it(identity, tmp_path: Path, run_suite) -> None:
-    cert, key, _ = identity
-    pki = Pki(FQDN, __import__("datetime").datetime(2025, 1, 1, tzinfo=__import__("datetime").timezone.utc))
-    der = {"mitel": pki.mitel_ca, "hq_ca": pki.hq_ca, "server": pki.server, "server_thumb": thumbprint(pki.server).encode()}
+    cert, key, der = identity  # the TLS server presents the keystore's server.crt, as IIS would
     scripts = tmp_path / "scripts.log"
     install_fake_powershell(tmp_path / "bin", host_document(der), LOGS_DOCUMENT, scripts)
     with tls_server(cert, key) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns:

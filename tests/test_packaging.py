@@ -23,11 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from casgate.certs import thumbprint
 from casgate.collector import encoded_command
 from casgate.scenarios import Pki
 from tests.conftest import CHECKS, REPO
-from tests.servers import dns_server, tls_server, write_server_identity
+from tests.servers import dns_server, tls_server, write_hq_identity
 from tests.test_collector import LOGS_DOCUMENT, host_document, install_fake_powershell
 
 FQDN = "hq.example.com"
@@ -108,11 +107,9 @@ def test_the_wheel_carries_every_file_and_commands_come_from_it(installed: Insta
 def test_the_installed_gate_runs_live_and_on_a_generated_scenario(installed: Installed, tmp_path: Path) -> None:
     work = tmp_path / "empty"
     work.mkdir()
-    pki = Pki(FQDN, datetime(2025, 1, 1, tzinfo=timezone.utc))
-    der = {"mitel": pki.mitel_ca, "hq_ca": pki.hq_ca, "server": pki.server, "server_thumb": thumbprint(pki.server).encode()}
+    cert, key, der = write_hq_identity(tmp_path, FQDN, Pki(FQDN, datetime(2025, 1, 1, tzinfo=timezone.utc)).mitel_ca)
     sent = tmp_path / "sent.log"
     install_fake_powershell(tmp_path / "bin", host_document(der), LOGS_DOCUMENT, sent)
-    cert, key, _ = write_server_identity(tmp_path, FQDN)
     with tls_server(cert, key) as tls, dns_server({FQDN: ["127.0.0.1"]}) as dns:
         (work / "inventory.toml").write_text(f'[hosts.hq]\nfqdn = "{FQDN}"\naddress = "127.0.0.1"\nconnection = "local"\n'
                                              f'dns_servers = ["{dns.spec}"]\nhttps_port = {tls.port}\n')

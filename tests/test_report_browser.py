@@ -66,8 +66,8 @@ def test_report_leads_with_the_verdict_then_matrix_legend_diff_cards_provenance_
     shot = tmp_path / "report.png"
     subprocess.run([*chromium, "--window-size=1280,1600", f"--screenshot={shot}", url], capture_output=True, timeout=60, check=True)
 
-    assert re.search(r'<body>\s*<header>\s*<div id="casgate-verdict" class="verdict verdict-failed">GATE FAILED: 5 check\(s\) failed', dom)
-    assert re.search(r'<title id="head-title">GATE FAILED: 5 check\(s\) failed', dom)
+    assert re.search(r'<body>\s*<header>\s*<div id="casgate-verdict" class="verdict verdict-failed">GATE FAILED: 6 check\(s\) failed', dom)
+    assert re.search(r'<title id="head-title">GATE FAILED: 6 check\(s\) failed', dom)
     order = _order(dom, 'id="casgate-verdict"', 'id="casgate-matrix"', 'id="casgate-legend"', 'id="casgate-diff"', 'id="card-1"',
                    'id="casgate-provenance"', 'id="casgate-results"')
     assert order == sorted(order)
@@ -83,7 +83,7 @@ def test_report_leads_with_the_verdict_then_matrix_legend_diff_cards_provenance_
     provenance = dom[dom.index('id="casgate-provenance"'):dom.index('id="casgate-details"')]
     assert f"<code>{REPO / 'snapshots' / 'hq01-after'}</code>" in provenance
     assert "<td>hq01.example.com</td><td>2026-11-21 06:00:00</td><td>crafted</td><td>casgate 0.1.0</td>" in provenance
-    assert dom.count('<tr data-outcome="pass">') == CHECKS - 5 and dom.count('<tr data-outcome="fail">') == 5
+    assert dom.count('<tr data-outcome="pass">') == CHECKS - 6 and dom.count('<tr data-outcome="fail">') == 6
     assert "tests_infra/" not in dom.replace('title="tests_infra/', "")  # node ids only as a tooltip, never shown
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     if os.environ.get("CASGATE_README_SCREENSHOT"):
@@ -130,8 +130,8 @@ def test_every_outcome_has_a_card_or_a_row_a_working_filter_and_no_raw_text(chro
 
     dom, after_clicks = _dom(chromium, page), _dom(chromium, probed)
 
-    for outcome, label, count in (("fail", "failed", 4), ("error", "not judged", 25), ("warn", "warned", 1), ("waived", "waived", 1),
-                                  ("pass", "passed", 43), ("skip", "skipped", 2)):
+    for outcome, label, count in (("fail", "failed", 5), ("error", "not judged", 26), ("warn", "warned", 1), ("waived", "waived", 1),
+                                  ("pass", "passed", 45), ("skip", "skipped", 2)):
         assert re.search(rf'<input type="checkbox" data-outcome="{outcome}" checked=""> <b class="badge casgate-{outcome}">{label}</b> '
                          rf'<span class="count">{count}</span>', dom), outcome
         assert dom.count(f'<tr data-outcome="{outcome}">') == count, outcome
@@ -142,7 +142,7 @@ def test_every_outcome_has_a_card_or_a_row_a_working_filter_and_no_raw_text(chro
     assert '<b class="badge casgate-error">ERROR</b>+<b class="badge casgate-fail">FAIL</b>' in matrix
     assert "<th>masked</th>" in matrix and '<b class="badge casgate-warn">WARN</b>' in matrix
     cards = re.findall(r'<article class="card card-(\w+)"', dom)
-    assert sorted(cards) == sorted(["fail"] * 4 + ["warn", "waived"] + ["error"] * 25)
+    assert sorted(cards) == sorted(["fail"] * 5 + ["warn", "waived"] + ["error"] * 26)
     assert "Waived: binding/test_https_binding_matches_keystore until 2099-12-31: CHG-7: rebind in the maintenance window" in dom
     assert re.search(r"<th scope=\"row\">broken</th><td><code>[^<]*/snaps/broken</code></td>\s*<td colspan=\"4\" class=\"unreadable\">manifest "
                      r"unreadable: manifest.json: is not valid JSON", dom)

@@ -20,9 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from casgate.certs import thumbprint
 from casgate.scenarios import Pki
-from tests.servers import dns_server, tls_server, write_server_identity
+from tests.servers import dns_server, tls_server, write_hq_identity
 from tests.test_collector import LOGS_DOCUMENT, host_document
 from tests.test_live_end_to_end import HOST_SIDE, _closed_port, _inventory
 from tests.winrm_server import Output, clixml_error, collector_answer, winrm_server
@@ -38,14 +37,14 @@ NEED_HOST = HOST_SIDE | {"test_tls10_enabled", "test_phone_cipher_profile_accept
 
 
 @pytest.fixture(scope="module")
-def identity(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, bytes]:
-    return write_server_identity(tmp_path_factory.mktemp("winrm-e2e-tls"), FQDN)
+def identity(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, bytes]]:
+    return write_hq_identity(tmp_path_factory.mktemp("winrm-e2e-tls"), FQDN, Pki(FQDN, datetime(2025, 1, 1, tzinfo=timezone.utc)).mitel_ca)
 
 
 @pytest.fixture(scope="module")
-def der() -> dict[str, bytes]:
-    pki = Pki(FQDN, datetime(2025, 1, 1, tzinfo=timezone.utc))
-    return {"mitel": pki.mitel_ca, "hq_ca": pki.hq_ca, "server": pki.server, "server_thumb": thumbprint(pki.server).encode()}
+def der(identity: tuple[Path, Path, dict[str, bytes]]) -> dict[str, bytes]:
+    """What host.ps1 reports: the keystore's server.crt is the certificate the loopback TLS server presents."""
+    return identity[2]
 
 
 @pytest.fixture

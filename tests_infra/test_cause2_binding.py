@@ -2,14 +2,20 @@
 
 import pytest
 
-from casgate.checks.binding import judge_binding
+from casgate.checks.binding import judge_binding, judge_wire_certificate
 from casgate.checks.phone_log import judge_phone_logs
 from casgate.logs.phone import TLS_FAILURE
+from casgate.snapshot import TLS_PROBE
 
 
 @pytest.mark.cause("2", "Default Web Site https/443 is bound to keystore server.crt")
 def test_https_binding_matches_keystore(bindings, server_crt, my_store, gate):
     gate(judge_binding(bindings, server_crt, my_store))
+
+
+@pytest.mark.cause("2", "the certificate served on 443 (runner's TLS probe) is keystore server.crt")
+def test_certificate_served_on_443_is_server_crt(tls_probe, server_crt, gate):
+    gate(judge_wire_certificate(tls_probe, server_crt, TLS_PROBE))
 
 
 @pytest.mark.cause("2", "phone logs show no TLS handshake / CA failures")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from casgate.certs import Certificate, Store, normalise_thumbprint
-from casgate.evidence import Binding
+from casgate.errors import EvidenceError
+from casgate.evidence import Binding, TlsProbe
 from casgate.verdict import Facts, Verdict
 
 REMEDIATION = (
@@ -55,3 +56,38 @@ def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_sto
         remediation + (NOT_IN_MY if missing_from_my else ""),
         facts,
     )
+
+
+WIRE_REMEDIATION = (
+    "KB reason 2, seen from the phones' side: what answers on 443 presents another certificate than the keystore's "
+    "server.crt ({thumb}). Either HTTP.sys still holds an old certificate for the address (its own SSL binding, which "
+    "IIS Manager does not always update), or something else answers on that address (a load balancer, another server). "
+    "Compare HTTP.sys's binding with IIS's, then bind server.crt again, which rewrites HTTP.sys's binding:\n"
+    "  netsh http show sslcert ipport=0.0.0.0:443\n"
+    "  Get-WebBinding -Name 'Default Web Site' -Protocol https\n"
+    "  (Get-WebBinding -Name 'Default Web Site' -Protocol https -Port 443).AddSslCertificate('{thumb}', 'My')"
+)
+
+
+def judge_wire_certificate(probe: TlsProbe, server_crt: Certificate, label: str) -> Verdict:
+    """The certificate the runner's handshakes were served is the keystore's server.crt: what the phones get, whatever
+    the binding records say (KB reason 2)."""
+    accepted = [h for h in probe.handshakes.values() if h.reached and h.accepted]
+    if not accepted:
+        raise EvidenceError(label, f"no handshake to {probe.target} was accepted, so the certificate it serves is unknown")
+    unrecorded = [h.profile for h in accepted if not h.certificate_thumbprint]
+    if unrecorded:
+        raise EvidenceError(label, f"handshake(s) {', '.join(unrecorded)} recorded no certificate thumbprint; re-record the TLS probe")
+    served = {h.profile: normalise_thumbprint(h.certificate_thumbprint or "") for h in accepted}
+    malformed = [p for p, t in served.items() if len(t) != 40]
+    if malformed:
+        raise EvidenceError(label, f"handshake(s) {', '.join(malformed)}: the certificate thumbprint is not a SHA-1 (40 hex digits)")
+    evidence = (f"keystore: {server_crt.describe()}",
+                *(f"{probe.target}, {profile}: served {thumb}" for profile, thumb in served.items()))
+    facts: Facts = {"served on 443": tuple(sorted(set(served.values())))}
+    other = sorted({t for t in served.values() if t != server_crt.thumbprint})
+    if other:
+        return Verdict.failed(f"the server presented {', '.join(other)} on 443, not the keystore's server.crt "
+                              f"({server_crt.thumbprint}); the phones reject it", evidence,
+                              WIRE_REMEDIATION.replace("{thumb}", server_crt.thumbprint), facts)
+    return Verdict.passed(f"every accepted handshake was served server.crt ({server_crt.thumbprint})", evidence, facts)
