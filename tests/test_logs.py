@@ -16,6 +16,7 @@ import pytest
 from casgate.checks.iis_log import judge_certauth_log
 from casgate.errors import EvidenceError
 from casgate.logs import _search, iis, phone, sources
+from casgate.logs._lines import LineCounter
 from casgate.logs.attribution import Attribution
 from casgate.regfile import RegistryView, parse_reg
 from casgate.snapshot import LogFile
@@ -85,6 +86,32 @@ def test_the_kbs_copied_40316_line_and_a_truncated_last_line_are_malformed(tmp_p
     assert isinstance(items[1], iis.Entry) and items[1].line == 3
     assert items[2] == iis.Malformed("u_ex.log", 4, "last line cut short (log still being written?): 7 values where the #Fields: at u_ex.log:1 names 15")
     assert items[2].partial and not items[0].partial
+
+
+def test_directives_are_cited_by_their_own_line_numbers_counted_on_demand(tmp_path: Path, backend: str) -> None:
+    lacking = "#Fields: date time c-ip cs-uri-stem sc-status"  # no sc-substatus: a 403 on certauth cannot be judged
+    log = _write(tmp_path / "u_ex.log", "#Software: Microsoft Internet Information Services 10.0", FIELDS,
+                 KB_LINE.replace("403 16", "40316"), lacking, "2016-12-21 15:02:00 10.0.0.1 /shoreauth/certauth",
+                 "2016-12-21 15:03:00 10.0.0.1 /director/ 200", "2016-12-21 15:04:00 10.0.0.1 /shoreauth/certauth 403")
+    attribution = Attribution()
+
+    attribution.add_iis("u_ex.log", log)
+
+    # a directive's line is counted only when a message cites it: #Fields at 2 and 4 here, after line 3 was counted
+    assert attribution.problems() == ["1 certauth line(s) not judged: the #Fields: at u_ex.log:4 lacks sc-substatus",
+                                      "malformed: u_ex.log:3: 14 values where the #Fields: at u_ex.log:2 names 15",
+                                      "malformed: u_ex.log:5: 4 values where the #Fields: at u_ex.log:4 names 5"]
+
+
+def test_line_numbers_asked_in_any_order_within_a_block() -> None:
+    data = b"".join(b"x" * (i % 5) + b"\n" for i in range(200))
+    hay = _search.Haystack.of_bytes(data)
+    counter = LineCounter(base=10)
+    counter.enter(hay)
+    offsets = [data.find(b"\n", 0, n) + 1 if n else 0 for n in range(0, len(data), 37)]
+
+    for offset in offsets[::3] + offsets[::-1] + offsets[1::2]:
+        assert counter.line_of(offset) == 10 + data.count(b"\n", 0, offset) + 1
 
 
 def test_entry_before_any_fields_directive(tmp_path: Path, backend: str) -> None:

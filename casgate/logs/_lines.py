@@ -1,34 +1,41 @@
-"""Line numbers, counted only up to the lines that are cited: counting every newline would cost a full pass."""
+"""Line numbers, counted only for the lines that are cited: counting every newline would cost a full pass."""
 
 from __future__ import annotations
+
+from bisect import bisect_right
 
 from casgate.logs._search import Haystack
 
 
 class LineCounter:
-    """Line number of an offset; offsets must be asked in increasing order within a block."""
+    """Line number of an offset in the current block, counted from the nearest offset already counted before it,
+    so offsets may be asked in any order (a directive's line is counted only if a message cites it)."""
 
-    __slots__ = ("base", "_hay", "_pos", "_lines")
+    __slots__ = ("base", "_hay", "_offsets", "_lines")
 
     def __init__(self, base: int = 0) -> None:
         self.base = base
         self._hay: Haystack | None = None
-        self._pos = 0
-        self._lines = 0
+        self._offsets = [0]  # offsets counted so far, sorted, and the newlines before each
+        self._lines = [0]
 
     def enter(self, hay: Haystack) -> None:
-        self._hay, self._pos, self._lines = hay, 0, 0
+        self._hay, self._offsets, self._lines = hay, [0], [0]
 
     def line_of(self, offset: int) -> int:
-        assert self._hay is not None
-        self._lines += self._hay.count_newlines(self._pos, offset)
-        self._pos = offset
-        return self.base + self._lines + 1
+        assert self._hay is not None, "a line number asked outside its block"
+        nearest = bisect_right(self._offsets, offset) - 1
+        lines = self._lines[nearest] + self._hay.count_newlines(self._offsets[nearest], offset)
+        if self._offsets[nearest] != offset:
+            self._offsets.insert(nearest + 1, offset)
+            self._lines.insert(nearest + 1, lines)
+        return self.base + lines + 1
 
     def leave(self, block_last: bool) -> None:
         """After a block: the next block's lines follow this one's (skipped for the final block: nothing follows)."""
         if not block_last and self._hay is not None:
-            self.base += self._lines + self._hay.count_newlines(self._pos, self._hay.size)
+            self.base += self._lines[-1] + self._hay.count_newlines(self._offsets[-1], self._hay.size)
+        self._hay = None
 
 
 def line_bounds(hay: Haystack, at: int, end: int) -> tuple[int, int]:

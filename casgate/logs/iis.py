@@ -20,12 +20,28 @@ NO_FIELDS = "has no #Fields: directive: not an IIS W3C log, or not text"
 BLIND_WITHOUT = ("cs-uri-stem", "sc-status")
 
 
+class Place:
+    """A directive's file:line, its line counted the first time a message shows it (while its block is read):
+    counting up to every directive would cost a pass over the whole file."""
+
+    __slots__ = ("_source", "_counter", "_offset", "_text")
+
+    def __init__(self, source: str, counter: LineCounter, offset: int) -> None:
+        self._source, self._counter, self._offset = source, counter, offset
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = f"{self._source}:{self._counter.line_of(self._offset)}"
+        return self._text
+
+
 class Entry:
     """One parsed line: its values keyed by the field names then in force; `time` is UTC as IIS writes it."""
 
     __slots__ = ("source", "line", "time", "values", "text", "fields_at")
 
-    def __init__(self, source: str, time: datetime, values: dict[str, str], text: str, fields_at: str) -> None:
+    def __init__(self, source: str, time: datetime, values: dict[str, str], text: str, fields_at: Place | str) -> None:
         self.source, self.time, self.values, self.text, self.fields_at = source, time, values, text, fields_at
         self.line: int | None = None
 
@@ -62,18 +78,19 @@ class _State:
 
     def __init__(self) -> None:
         self.fields: list[str] | None = None
-        self.fields_at = ""
+        self.fields_at: Place | str = ""
         self.date: str | None = None
         self.problem = "entry before any #Fields: directive"
         self.seen_fields = False
 
-    def apply(self, directive: str, where: str) -> None:
+    def apply(self, directive: str, where: Place) -> None:
         if directive.startswith("#Fields:"):
             names = directive[len("#Fields:"):].split()
             twice = sorted({n for n in names if names.count(n) > 1})
             self.seen_fields, self.fields_at = True, where
             self.fields = None if twice or not names else names
-            self.problem = f"the #Fields: at {where} names {', '.join(twice)} twice" if twice else f"the #Fields: at {where} is empty"
+            if self.fields is None:
+                self.problem = f"the #Fields: at {where} names {', '.join(twice)} twice" if twice else f"the #Fields: at {where} is empty"
         elif directive.startswith("#Date:"):
             words = directive[len("#Date:"):].split()
             self.date = words[0] if words else None
@@ -131,11 +148,10 @@ def scan_file(source: str, blocks: Iterable[Block], wants_line: Callable[[Entry]
                 continue
             text = text_of(hay, start, stop).lstrip("\ufeff\x00")
             if text.startswith("#"):
-                line = counter.line_of(start)
-                state.apply(text, f"{source}:{line}")
+                state.apply(text, Place(source, counter, start))
                 blind = text.startswith("#Fields:") and state.blind()
                 if blind:
-                    yield Malformed(source, line, blind)
+                    yield Malformed(source, counter.line_of(start), blind)
                 continue
             item = _parse(text, source, state, lambda: counter.line_of(start), partial=block.last and stop == end)
             if isinstance(item, Entry) and wants_line(item):
