@@ -5,11 +5,10 @@ others are decoded a block at a time). Damaged archives and endless lines are an
 from __future__ import annotations
 
 import codecs
-import zipfile
+import io
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from casgate.errors import EvidenceError
 from casgate.logs._search import Haystack
@@ -18,8 +17,9 @@ BLOCK = 8 << 20
 MAX_LINE = 1 << 20  # no IIS or phone log line comes near this; a longer one is never buffered whole
 MAX_RATIO = 500  # text logs compress 10-50x; past 64 MiB, more than this is a decompression bomb
 MAX_EXPANDED = 8 << 30  # and no single log is read past 8 GiB
-# damaged, truncated, encrypted or unsupported archives (BadGzipFile is an OSError; encrypted zips: RuntimeError)
-_UNREADABLE = (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error, ValueError, zipfile.BadZipFile)
+# damaged, truncated, encrypted or unsupported archives (BadGzipFile is an OSError; encrypted zips: RuntimeError);
+# zip archives add zipfile.BadZipFile (zipfile is imported only for them: it costs ~5 ms of start-up)
+_UNREADABLE = (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error, ValueError)
 
 
 class Block:
@@ -43,7 +43,7 @@ def utf16_codec(head: bytes) -> str | None:
     return None
 
 
-def _stream_blocks(opener: Callable[[], Any], label: str, stored: int) -> Iterator[Block]:
+def _stream_blocks(opener: Callable[[], io.BufferedIOBase], label: str, stored: int) -> Iterator[Block]:
     """Blocks of whole lines from a binary stream (file, gzip or zip member of `stored` bytes on disk), UTF-16
     re-encoded as UTF-8; memory stays flat and a bomb stops at its ratio or size limit."""
     with opener() as stream:
@@ -87,13 +87,14 @@ def _file_blocks(path: Path, label: str) -> Iterator[Block]:
         hay.close()
 
 
-def _guarded(label: str, blocks: Callable[[], Iterator[Block]]) -> Callable[[], Iterator[Block]]:
+def _guarded(label: str, blocks: Callable[[], Iterator[Block]],
+             unreadable: tuple[type[Exception], ...] = _UNREADABLE) -> Callable[[], Iterator[Block]]:
     """The same blocks, with a damaged file or archive raised as an EvidenceError naming it."""
 
     def read() -> Iterator[Block]:
         try:
             yield from blocks()
-        except _UNREADABLE as exc:
+        except unreadable as exc:
             raise EvidenceError(label, f"cannot be read ({type(exc).__name__}: {exc})") from None
 
     return read
@@ -118,10 +119,13 @@ def log_files(path: Path, label: str) -> Iterator[tuple[str, Callable[[], Iterat
 
 
 def _zip_members(path: Path, label: str) -> Iterator[tuple[str, Callable[[], Iterator[Block]]]]:
+    import zipfile
+
+    unreadable = (*_UNREADABLE, zipfile.BadZipFile)
     try:
         with zipfile.ZipFile(path) as archive:
             members = sorted(m for m in archive.namelist() if not m.endswith("/"))
-    except _UNREADABLE as exc:
+    except unreadable as exc:
         error = EvidenceError(label, f"is not a readable zip archive ({type(exc).__name__}: {exc})")
 
         def broken() -> Iterator[Block]:
@@ -130,11 +134,13 @@ def _zip_members(path: Path, label: str) -> Iterator[tuple[str, Callable[[], Ite
         yield label, broken
         return
     for member in members:
-        yield f"{label}!{member}", _guarded(f"{label}!{member}", _zip_member(path, member, f"{label}!{member}"))
+        yield f"{label}!{member}", _guarded(f"{label}!{member}", _zip_member(path, member, f"{label}!{member}"), unreadable)
 
 
 def _zip_member(path: Path, member: str, label: str) -> Callable[[], Iterator[Block]]:
     def blocks() -> Iterator[Block]:
+        import zipfile
+
         with zipfile.ZipFile(path) as archive:
             yield from _stream_blocks(lambda: archive.open(member), label, archive.getinfo(member).compress_size)
 
