@@ -75,8 +75,11 @@ class TlsServer:
 
 
 @contextmanager
-def tls_server(cert: Path, key: Path, tls10: bool = True, ciphers: str = "DEFAULT:@SECLEVEL=0") -> Iterator[TlsServer]:
-    """An HTTPS server on 127.0.0.1 that answers every request like IIS answers certauth without a client cert."""
+def tls_server(cert: Path, key: Path, tls10: bool = True, ciphers: str = "DEFAULT:@SECLEVEL=0", together: int = 1,
+               opened: list[int] | None = None) -> Iterator[TlsServer]:
+    """An HTTPS server on 127.0.0.1 that answers every request like IIS answers certauth without a client cert.
+    `together` > 1: no handshake starts until that many connections are open at once (else, after 3 s, none does);
+    `opened` gets the number of connections open at each accept."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     with warnings.catch_warnings():
@@ -85,6 +88,20 @@ def tls_server(cert: Path, key: Path, tls10: bool = True, ciphers: str = "DEFAUL
     context.set_ciphers(ciphers)
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
+    gate = threading.Barrier(together, timeout=3) if together > 1 else None
+    open_now = [0]
+    lock = threading.Lock()
+
+    def answer(raw: socket.socket) -> None:
+        try:
+            if gate is not None:
+                gate.wait()
+            _answer(context, raw)
+        except threading.BrokenBarrierError:
+            raw.close()
+        finally:
+            with lock:
+                open_now[0] -= 1
 
     def serve() -> None:
         listener.settimeout(0.2)
@@ -93,7 +110,11 @@ def tls_server(cert: Path, key: Path, tls10: bool = True, ciphers: str = "DEFAUL
                 raw, _ = listener.accept()
             except OSError:
                 continue
-            threading.Thread(target=_answer, args=(context, raw), daemon=True).start()
+            with lock:
+                open_now[0] += 1
+                if opened is not None:
+                    opened.append(open_now[0])
+            threading.Thread(target=answer, args=(raw,), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

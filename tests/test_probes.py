@@ -56,6 +56,45 @@ def test_cipher_list_without_the_phone_suites(identity) -> None:
     assert not shakes["phone-profile"]["accepted"]
 
 
+def test_all_five_handshakes_run_at_once_and_are_listed_in_a_fixed_order(identity) -> None:
+    cert, key, der = identity
+    opened: list[int] = []
+    # the server holds every handshake until five connections are open: one after the other, none would finish
+    with tls_server(cert, key, tls10=True, together=5, opened=opened) as server:
+        result = probe_tls(server.address, server.port, FQDN, DEFAULT_PHONE_PROFILE, timeout=10)
+
+    shakes = result["handshakes"]
+    assert list(shakes) == ["tls1.0", "tls1.1", "tls1.2", "tls1.3", "phone-profile"]
+    assert [shakes[n]["version"] for n in list(shakes)[:4]] == ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+    assert all(s["accepted"] and s["certificate_thumbprint"] == thumbprint(der) for s in shakes.values())
+    assert max(opened) == 5
+
+
+def test_versions_refused_beside_versions_accepted_keep_their_own_records(identity) -> None:
+    cert, key, _ = identity
+    with tls_server(cert, key, tls10=False, together=5) as server:
+        shakes = probe_tls(server.address, server.port, FQDN, DEFAULT_PHONE_PROFILE, timeout=10)["handshakes"]
+
+    refused, accepted = ("tls1.0", "tls1.1", "phone-profile"), ("tls1.2", "tls1.3")
+    assert all(shakes[n]["reached"] and not shakes[n]["accepted"] and shakes[n]["error"] for n in refused)
+    assert all(shakes[n]["accepted"] and shakes[n]["error"] is None for n in accepted)
+    assert {shakes[n]["certificate_thumbprint"] for n in accepted} == {thumbprint(identity[2])}
+
+
+def test_a_host_name_is_looked_up_once_for_all_handshakes(identity) -> None:
+    cert, key, _ = identity
+    with tls_server(cert, key, tls10=True) as server:
+        shakes = probe_tls("localhost", server.port, FQDN, DEFAULT_PHONE_PROFILE, timeout=3)["handshakes"]
+
+    assert all(s["accepted"] for s in shakes.values())
+
+
+def test_an_unexpected_error_in_a_handshake_is_raised_not_lost(identity) -> None:
+    cert, key, _ = identity
+    with tls_server(cert, key) as server, pytest.raises(ValueError, match="idna"):
+        probe_tls(server.address, server.port, ".hq.example.com", DEFAULT_PHONE_PROFILE, timeout=3)
+
+
 def test_certauth_answers_403_like_iis(identity) -> None:
     cert, key, _ = identity
     with tls_server(cert, key) as server:

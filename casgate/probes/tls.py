@@ -1,14 +1,17 @@
 """TLS handshakes to the HQ address with the FQDN as SNI: one per protocol version and one with the phones'
-TLS 1.0 cipher profile. The stdlib ssl module speaks TLS 1.0 once OpenSSL's security level is 0."""
+TLS 1.0 cipher profile, all at once (ssl releases the GIL while it waits for the server). The stdlib ssl module
+speaks TLS 1.0 once OpenSSL's security level is 0."""
 
 from __future__ import annotations
 
 import socket
 import ssl
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 
-from casgate.certs import thumbprint
+from casgate.der import thumbprint
 from casgate.profile import TLS10_SUITES
 
 _VERSIONS = {
@@ -22,7 +25,9 @@ _VERSIONS = {
 _ANY_SUITE = "ALL:@SECLEVEL=0"
 
 
+@lru_cache(maxsize=16)
 def _context(version: str, ciphers: str) -> ssl.SSLContext:
+    """One context per profile for the whole process (a fleet's hosts share them; wrap_socket is thread-safe)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # we record the server's certificate; the phones' trust is judged elsewhere
@@ -36,8 +41,33 @@ def _context(version: str, ciphers: str) -> ssl.SSLContext:
     return context
 
 
-def handshake(address: str, port: int, sni: str, version: str, ciphers: str, timeout: float) -> dict[str, Any]:
-    """One handshake as stored in probes/tls.json; `reached` tells a refused handshake from an unreachable server."""
+def _resolve(address: str, port: int) -> list[tuple[Any, ...]] | OSError:
+    """The address's socket addresses, looked up once for all handshakes (an IP address needs no lookup)."""
+    try:
+        return socket.getaddrinfo(address, port, 0, socket.SOCK_STREAM)
+    except OSError as exc:
+        return exc
+
+
+def _connect(targets: list[tuple[Any, ...]], timeout: float) -> socket.socket:
+    """socket.create_connection over addresses already resolved: each in turn, the last error raised."""
+    error: OSError = OSError("getaddrinfo returns an empty list")
+    for family, kind, proto, _, sockaddr in targets:
+        raw = socket.socket(family, kind, proto)
+        try:
+            raw.settimeout(timeout)
+            raw.connect(sockaddr)
+            return raw
+        except OSError as exc:
+            raw.close()
+            error = exc
+    raise error
+
+
+def handshake(address: str, port: int, sni: str, version: str, ciphers: str, timeout: float,
+              targets: list[tuple[Any, ...]] | OSError | None = None) -> dict[str, Any]:
+    """One handshake as stored in probes/tls.json; `reached` tells a refused handshake from an unreachable server.
+    `targets`: the address already resolved (or the error resolving it), else it is looked up here."""
     record: dict[str, Any] = {"reached": False, "accepted": False, "version": None, "cipher": None,
                               "certificate_thumbprint": None, "error": None}
     try:
@@ -46,7 +76,10 @@ def handshake(address: str, port: int, sni: str, version: str, ciphers: str, tim
         record["error"] = f"this runner's OpenSSL cannot offer it: {exc}"
         return record
     try:
-        raw = socket.create_connection((address, port), timeout=timeout)
+        resolved = _resolve(address, port) if targets is None else targets
+        if isinstance(resolved, OSError):
+            raise resolved
+        raw = _connect(resolved, timeout)
     except OSError as exc:
         record["error"] = f"cannot connect to {address}:{port}: {exc.strerror or exc}"
         return record
@@ -65,7 +98,13 @@ def handshake(address: str, port: int, sni: str, version: str, ciphers: str, tim
 
 
 def probe_tls(address: str, port: int, sni: str, phone_suites: tuple[str, ...], timeout: float) -> dict[str, Any]:
-    handshakes = {name: handshake(address, port, sni, version, _ANY_SUITE, timeout) for name, version in _VERSIONS.items()}
+    """Every profile's handshake in its own thread, on its own connection; the record lists them in a fixed order,
+    and an exception in any one of them is raised here, never lost."""
     phone_ciphers = ":".join(TLS10_SUITES[s] for s in phone_suites) + ":@SECLEVEL=0"
-    handshakes["phone-profile"] = handshake(address, port, sni, "TLSv1", phone_ciphers, timeout)
+    profiles = {**{name: (version, _ANY_SUITE) for name, version in _VERSIONS.items()}, "phone-profile": ("TLSv1", phone_ciphers)}
+    targets = _resolve(address, port)
+    with ThreadPoolExecutor(max_workers=len(profiles), thread_name_prefix="casgate-tls") as pool:
+        running = {name: pool.submit(handshake, address, port, sni, version, ciphers, timeout, targets)
+                   for name, (version, ciphers) in profiles.items()}
+        handshakes = {name: future.result() for name, future in running.items()}
     return {"address": address, "port": port, "sni": sni, "handshakes": handshakes}
