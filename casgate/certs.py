@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
 
-from casgate.der import CertificateParts, DerError, certificate_parts, is_pkcs12
+from casgate.der import CertificateParts, DerError, certificate_parts, is_pkcs12, thumbprint  # noqa: F401 - thumbprint is used here and by callers
 from casgate.errors import EvidenceError, PrivateKeyRefused
 
 _KEY_SUFFIXES = {".pfx", ".p12", ".key", ".pvk"}
@@ -77,13 +77,6 @@ class Store:
 
     def thumbprints(self) -> set[str]:
         return {c.thumbprint for c in self.certificates} | {u.thumbprint for u in self.unreadable}
-
-
-def thumbprint(der: bytes) -> str:
-    """The SHA-1 thumbprint as Windows shows it: upper-case hex, no separators."""
-    digest = hashes.Hash(hashes.SHA1())
-    digest.update(der)
-    return digest.finalize().hex().upper()
 
 
 def normalise_thumbprint(value: str) -> str:
