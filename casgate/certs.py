@@ -17,8 +17,9 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
 
-from casgate.der import CertificateParts, DerError, certificate_parts, is_pkcs12, thumbprint  # noqa: F401 - thumbprint is used here and by callers
+from casgate.der import CertificateParts, DerError, certificate_parts, is_pkcs12
 from casgate.errors import EvidenceError, PrivateKeyRefused
+from casgate.thumbprint import thumbprint  # noqa: F401 - used here and imported from here by callers
 
 _KEY_SUFFIXES = {".pfx", ".p12", ".key", ".pvk"}
 _PVK_MAGIC = (0xB0B5F11E).to_bytes(4, "little")  # the header of a PVK private key file (pvk2pfx, makecert -sv)

@@ -4,7 +4,6 @@ key without a password."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 SEQUENCE = 0x30
@@ -14,12 +13,6 @@ OID = 0x06
 _VERSION_TAG = 0xA0  # [0] EXPLICIT version in a TBSCertificate
 _PKCS7_DATA = bytes.fromhex("2a864886f70d010701")  # 1.2.840.113549.1.7.1
 _PKCS7_SIGNED = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
-
-
-def thumbprint(der: bytes) -> str:
-    """The SHA-1 thumbprint as Windows shows it: upper-case hex, no separators (an identifier, not a signature;
-    here rather than in casgate.certs so the TLS probe does not import cryptography's X.509 for it)."""
-    return hashlib.sha1(der, usedforsecurity=False).hexdigest().upper()
 
 
 class DerError(ValueError):

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from typing import Any
 
-from casgate.der import thumbprint
+from casgate.thumbprint import thumbprint
 from casgate.profile import TLS10_SUITES
 
 _VERSIONS = {
@@ -75,10 +76,10 @@ def handshake(address: str, port: int, sni: str, version: str, ciphers: str, tim
     except (ssl.SSLError, ValueError) as exc:
         record["error"] = f"this runner's OpenSSL cannot offer it: {exc}"
         return record
+    resolved = _resolve(address, port) if targets is None else targets
     try:
-        resolved = _resolve(address, port) if targets is None else targets
         if isinstance(resolved, OSError):
-            raise resolved
+            raise OSError(resolved.errno, resolved.strerror or str(resolved))  # a copy: five threads raise it
         raw = _connect(resolved, timeout)
     except OSError as exc:
         record["error"] = f"cannot connect to {address}:{port}: {exc.strerror or exc}"
@@ -98,13 +99,35 @@ def handshake(address: str, port: int, sni: str, version: str, ciphers: str, tim
 
 
 def probe_tls(address: str, port: int, sni: str, phone_suites: tuple[str, ...], timeout: float) -> dict[str, Any]:
-    """Every profile's handshake in its own thread, on its own connection; the record lists them in a fixed order,
-    and an exception in any one of them is raised here, never lost."""
+    """Every profile's handshake on its own connection, all at once; listed in a fixed order."""
     phone_ciphers = ":".join(TLS10_SUITES[s] for s in phone_suites) + ":@SECLEVEL=0"
     profiles = {**{name: (version, _ANY_SUITE) for name, version in _VERSIONS.items()}, "phone-profile": ("TLSv1", phone_ciphers)}
     targets = _resolve(address, port)
-    with ThreadPoolExecutor(max_workers=len(profiles), thread_name_prefix="casgate-tls") as pool:
-        running = {name: pool.submit(handshake, address, port, sni, version, ciphers, timeout, targets)
-                   for name, (version, ciphers) in profiles.items()}
-        handshakes = {name: future.result() for name, future in running.items()}
+    handshakes = _at_once({name: partial(handshake, address, port, sni, version, ciphers, timeout, targets)
+                           for name, (version, ciphers) in profiles.items()})
     return {"address": address, "port": port, "sni": sni, "handshakes": handshakes}
+
+
+def _at_once(calls: dict[str, Callable[[], dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Each call in its own thread; results in the calls' order, and once all have ended, the first failed call's
+    exception (in that order) raised here, never lost. (Plain threads: concurrent.futures would import logging.)"""
+    outcomes: dict[str, tuple[bool, Any]] = {}
+
+    def run(name: str, call: Callable[[], dict[str, Any]]) -> None:
+        try:
+            outcomes[name] = (True, call())
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the caller's thread below
+            outcomes[name] = (False, exc)
+
+    threads = [threading.Thread(target=run, args=item, name=f"casgate-tls-{item[0]}", daemon=True) for item in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results = {}
+    for name in calls:
+        done, value = outcomes[name]
+        if not done:
+            raise value
+        results[name] = value
+    return results
