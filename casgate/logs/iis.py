@@ -12,8 +12,11 @@ from casgate.logs._lines import LineCounter, line_bounds, text_of
 from casgate.logs.sources import Block
 
 CERTAUTH = b"certauth"
-_DIRECTIVE = b"\n#"
-_PADDED_DIRECTIVE = b"\x00#"  # after a crash IIS leaves NUL padding and writes its next header straight after it
+# A directive is a '#' that starts a line, or follows NUL padding (after a crash IIS writes its next header straight
+# after it). One search for '#' and a look at the byte before each (a '#' inside a line is rare in IIS logs) costs
+# one pass over the file instead of two for "\n#" and "\x00#".
+_HASH = b"#"
+_BEFORE_DIRECTIVE = (b"\n", b"\x00")
 _BOM = b"\xef\xbb\xbf"
 MAX_LINE = 64 << 10  # IIS lines are a few KB; a longer one is reported by number, never copied into a report
 NO_FIELDS = "has no #Fields: directive: not an IIS W3C log, or not text"
@@ -118,8 +121,9 @@ def _parse(text: str, source: str, state: _State, line_of: Callable[[], int], pa
     return Entry(source, moment, named, text, state.fields_at)
 
 
-def _directive_starts(block: Block, newline_hashes: list[int], padded: list[int]) -> list[int]:
-    starts = sorted(p + 1 for p in newline_hashes + padded)
+def _directive_starts(block: Block, hashes: list[int]) -> list[int]:
+    """Offsets of the '#'s that start a directive, in order."""
+    starts = [at for at in hashes if at and block.hay.slice(at - 1, at) in _BEFORE_DIRECTIVE]
     head = block.hay.slice(0, 4)
     if head.startswith(b"#"):
         starts.insert(0, 0)
@@ -135,8 +139,8 @@ def scan_file(source: str, blocks: Iterable[Block], wants_line: Callable[[Entry]
     for block in blocks:
         hay, end = block.hay, block.hay.size
         counter.enter(hay)
-        directives, padded, candidates = hay.positions((_DIRECTIVE, _PADDED_DIRECTIVE, CERTAUTH), end, frozenset({CERTAUTH}))
-        events = heapq.merge(((p, 0) for p in _directive_starts(block, directives, padded)), ((p, 1) for p in candidates))
+        hashes, candidates = hay.positions((_HASH, CERTAUTH), end, frozenset({CERTAUTH}))
+        events = heapq.merge(((p, 0) for p in _directive_starts(block, hashes)), ((p, 1) for p in candidates))
         last_start = -1
         for at, _kind in events:
             start, stop = line_bounds(hay, at, end)
