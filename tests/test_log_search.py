@@ -46,7 +46,12 @@ elif mode == "raises":
 hay = _search.Haystack.of_file(path)
 found = hay.positions((b"\n#", b"\x00#", b"certauth"), hay.size, frozenset({b"certauth"}))
 hay.close()
-print(json.dumps({"found": found, "forks": len(forks), "ranges": ranges, "size": os.path.getsize(path)}))
+try:
+    os.waitpid(-1, os.WNOHANG)
+    reaped = False
+except ChildProcessError:  # no child left, not even a zombie
+    reaped = True
+print(json.dumps({"found": found, "forks": len(forks), "ranges": ranges, "size": os.path.getsize(path), "reaped": reaped}))
 '''
 
 
@@ -92,7 +97,7 @@ def test_split_search_finds_every_offset_whatever_the_child_does(tmp_path: Path,
     middle = run["size"] // 2
     assert run["found"] == _expected(path)
     assert any(at < middle < at + 8 for at in run["found"][2])  # the straddling match, found once
-    assert run["forks"] == 1
+    assert run["forks"] == 1 and run["reaped"]
     # a good answer spares the parent the second half; a bad one makes the parent search it itself
     assert run["ranges"] == ([[0, middle]] if mode == "answers" else [[0, middle], [middle, run["size"]]])
 

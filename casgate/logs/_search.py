@@ -28,7 +28,7 @@ _POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22) if sys.platform.startsw
 class Haystack:
     """Read-only bytes with find, rfind, count and slicing, whichever backend holds them."""
 
-    __slots__ = ("_data", "_mapped", "_view", "_handle", "size")
+    __slots__ = ("_data", "_mapped", "_view", "_handle", "_children", "size")
 
     def __init__(self, data: object, size: int, mapped: mmap.mmap | None = None, view: memoryview | None = None,
                  handle: object = None) -> None:
@@ -36,6 +36,7 @@ class Haystack:
         self._mapped = mapped
         self._view = view
         self._handle = handle
+        self._children: list[int] = []  # forked searches, reaped at close(): their exit overlaps the parsing
         self.size = size
 
     @classmethod
@@ -99,8 +100,8 @@ class Haystack:
 
     def _split_positions(self, needles: tuple[bytes, ...], end: int, uncased: frozenset[bytes]) -> list[list[int]]:
         """positions() with the second half searched by a forked child at the same time, its offsets sent back
-        through a pipe; if the child fails in any way (exit status, short or malformed answer) this process
-        searches that half itself, so the result never depends on the child."""
+        through a pipe; if the child fails in any way (no answer, a short or malformed one) this process searches
+        that half itself, so the result never depends on the child. The child is reaped at close()."""
         mid = end // 2
         reader, writer = os.pipe()
         try:
@@ -119,13 +120,11 @@ class Haystack:
             finally:
                 os._exit(code)
         os.close(writer)
-        try:
+        self._children.append(pid)
+        with open(reader, "rb") as pipe:  # closed on any error too: a child still writing then gets EPIPE and exits
             first = self._positions(needles, 0, mid, end, uncased)
-            with open(reader, "rb") as pipe:
-                answer = pipe.read()
-        finally:
-            _, status = os.waitpid(pid, 0)
-        second = _decode(answer, len(needles), mid, end) if status == 0 else None
+            answer = pipe.read()
+        second = _decode(answer, len(needles), mid, end)
         if second is None:
             second = self._positions(needles, mid, end, end, uncased)
         return [a + b for a, b in zip(first, second)]
@@ -157,6 +156,9 @@ class Haystack:
         return hits
 
     def close(self) -> None:
+        for pid in self._children:
+            os.waitpid(pid, 0)
+        self._children = []
         self._data = b""  # a stringzilla view of the mapping must not outlive it
         if self._view is not None:
             self._view.release()
