@@ -1,10 +1,12 @@
 """Benchmark: casgate's log attribution against `grep -F -c certauth` (the floor) and a naive per-line parser.
 
-    python bench/log_scan.py [--mb 200] [--runs 5] [--dir DIR]
+    python bench/log_scan.py [--mb 200] [--runs 11] [--dir DIR] [--python PYTHON]
 
 Generates a realistic IIS log (several #Fields changes, ~0.1 % certauth 403.16 lines among ordinary traffic) and a
-phone-log bundle, warms the page cache, then times whole processes (Python start-up included), best of --runs,
-and prints times, ratios against grep measured in the same run, and peak memory."""
+phone-log bundle, warms the page cache, then times whole processes (Python start-up included) in interleaved
+rounds, and prints wall times (median, best), CPU times (user + system, the child's fork included), the median of
+each round's ratio to grep, and peak memory. --python: the interpreter of another venv (e.g. a non-editable
+`pip install .[fast]`); the output says whether its casgate is an editable install."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import argparse
 import json
 import os
 import random
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +44,10 @@ print(hits)
 '''
 
 MEASURED = r'''
-import sys
+import os, sys
+if os.environ.get("BENCH_ONE_PROCESS"):
+    from casgate.logs import _search
+    _search._SPLIT = 1 << 62  # never fork: the one-process search
 from casgate.logs.__main__ import main
 code = main(sys.argv[1:])
 status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
@@ -85,22 +92,47 @@ def write_phone_bundle(folder: Path, phones: int = 40, lines: int = 20_000) -> N
                 out.write(f"2026-11-20T05:{i // 60 % 60:02d}:{i % 60:02d}.000-07:00 P1057{p:04d} p8[240]: {msg}\n")
 
 
-def timed(command: list[str], env: dict[str, str] | None = None, runs: int = 5) -> tuple[float, str, str]:
-    """Best wall time of `runs` whole-process runs, and the last run's stdout and stderr."""
-    best, out, err = float("inf"), "", ""
-    for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        best = min(best, time.perf_counter() - started)
-        out, err = done.stdout, done.stderr
-    return best, out, err
+EDITABLE = r'''
+import json
+from importlib.metadata import distribution
+url = distribution("casgate").read_text("direct_url.json")
+print("editable" if url and json.loads(url).get("dir_info", {}).get("editable") else "not editable")
+'''
+
+
+class Runs:
+    """Whole-process runs of several commands, interleaved round by round (the machine's load hits all alike)."""
+
+    def __init__(self, commands: dict[str, tuple[list[str], dict[str, str] | None]], cwd: Path) -> None:
+        self.commands, self.cwd = commands, cwd  # not the checkout: `python -c` would import casgate from there
+        self.wall: dict[str, list[float]] = {name: [] for name in commands}
+        self.cpu: dict[str, list[float]] = {name: [] for name in commands}
+        self.out: dict[str, tuple[str, str]] = {}
+
+    def run(self, rounds: int) -> None:
+        for _ in range(rounds):
+            for name, (command, env) in self.commands.items():
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=self.cwd)
+                self.wall[name].append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                self.cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+                self.out[name] = (done.stdout, done.stderr)
+
+    def row(self, name: str, anchor: str) -> str:
+        wall, cpu, base = self.wall[name], self.cpu[name], self.wall[anchor]
+        ratio = statistics.median(w / b for w, b in zip(wall, base))
+        return (f"  {name:<40} wall median {statistics.median(wall):6.3f} s  best {min(wall):6.3f} s   "
+                f"cpu median {statistics.median(cpu):6.3f} s   ratio to grep: median {ratio:5.2f}, best/best {min(wall) / min(base):5.2f}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--dir", type=Path)
+    parser.add_argument("--python", default=sys.executable, help="interpreter whose casgate is measured")
     args = parser.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="casgate-bench-"))
     big, small, phones = folder / "u_ex261120.log", folder / "u_ex261119.log", folder / "phones"
@@ -112,30 +144,42 @@ def main() -> int:
         write_phone_bundle(phones)
     for path in (big, small):
         path.read_bytes()  # warm the page cache
-    python = sys.executable
+    python = args.python
     env_fast, env_pure = dict(os.environ), dict(os.environ, CASGATE_PURE_PYTHON="1")
-    grep = timed(["sh", "-c", f"grep -F -c certauth {big} | cat"], runs=args.runs)
-    rows = [
-        ("grep -F -c certauth (floor)", grep),
-        ("naive per-line Python parser", timed([python, "-c", NAIVE, str(big)], runs=max(1, args.runs // 2))),
-        ("casgate (stringzilla)", timed([python, "-c", MEASURED, str(big), "--json"], env_fast, args.runs)),
-        ("casgate (pure Python fallback)", timed([python, "-c", MEASURED, str(big), "--json"], env_pure, args.runs)),
-        ("python -c pass (start-up only)", timed([python, "-c", "pass"], runs=args.runs)),
-    ]
-    small_run = timed([python, "-c", MEASURED, str(small), "--json"], env_fast, args.runs)
-    phone_run = timed([python, "-c", MEASURED, str(phones), "--json"], env_fast, args.runs)
-    print(f"\n{big.stat().st_size / 1e6:.0f} MB IIS log, page cache warm, best of {args.runs}, whole process:")
-    for name, (seconds, _, _) in rows:
-        print(f"  {name:<34} {seconds:7.3f} s   ratio to grep {seconds / grep[0]:6.2f}")
-    casgate, naive = rows[2][1][0], rows[1][1][0]
+    env_one = dict(os.environ, BENCH_ONE_PROCESS="1")
+    grep = "grep -F -c certauth (floor)"
+    runs = Runs({
+        grep: (["sh", "-c", f"grep -F -c certauth {big} | cat"], None),
+        "casgate (stringzilla, split search)": ([python, "-c", MEASURED, str(big), "--json"], env_fast),
+        "casgate (stringzilla, one process)": ([python, "-c", MEASURED, str(big), "--json"], env_one),
+        "casgate (pure Python fallback)": ([python, "-c", MEASURED, str(big), "--json"], env_pure),
+        "python -c pass (start-up only)": ([python, "-c", "pass"], None),
+    }, folder)
+    load_before = os.getloadavg()[0]
+    runs.run(args.runs)
+    naive = Runs({grep: runs.commands[grep], "naive per-line Python parser": ([python, "-c", NAIVE, str(big)], None)}, folder)
+    naive.run(max(1, args.runs // 4))
+    extra = Runs({"small": ([python, "-c", MEASURED, str(small), "--json"], env_fast),
+                  "phones": ([python, "-c", MEASURED, str(phones), "--json"], env_fast)}, folder)
+    extra.run(3)
+    install = subprocess.run([python, "-c", EDITABLE], capture_output=True, text=True, check=False, cwd=folder).stdout.strip()
+    print(f"\n{big.stat().st_size / 1e6:.0f} MB IIS log, page cache warm, {args.runs} interleaved rounds, whole processes, "
+          f"Python {sys.version.split()[0]}, casgate {install or 'not found'} ({python}); load average "
+          f"{load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the search forks only with a core free):")
+    for name in runs.commands:
+        print(runs.row(name, grep))
+    print(naive.row("naive per-line Python parser", grep))
+    casgate = min(runs.wall["casgate (stringzilla, split search)"])
     expected = (folder / "certauth-403.16-lines").read_text()
-    found = sum(f["count"] for f in json.loads(rows[2][1][1])["findings"])
-    print(f"  lines found: grep {grep[1].strip()} (any certauth), naive {rows[1][1][1].strip()}, casgate {found}, written {expected}")
-    print(f"  casgate is {naive / casgate:.1f}x faster than the naive parser; pure-Python fallback {naive / rows[3][1][0]:.1f}x")
+    found = {name: sum(f["count"] for f in json.loads(runs.out[name][0])["findings"]) for name in list(runs.commands)[1:4]}
+    print(f"  lines found: grep {runs.out[grep][0].strip()} (any certauth), naive {naive.out['naive per-line Python parser'][0].strip()}, "
+          f"casgate {sorted(set(found.values()))}, written {expected}")
+    print(f"  casgate is {min(naive.wall['naive per-line Python parser']) / casgate:.1f}x faster than the naive parser")
     print("memory (kernel's peak RSS includes the mapped log's page-cache pages; RssAnon is the process's own heap):")
-    print(f"  {small.stat().st_size / 1e6:.0f} MB log: {small_run[2].strip()}")
-    print(f"  {big.stat().st_size / 1e6:.0f} MB log: {rows[2][1][2].strip()}")
-    print(f"  phone bundle ({sum(p.stat().st_size for p in phones.iterdir()) / 1e6:.0f} MB, 40 files): {phone_run[0]:.3f} s, {phone_run[2].strip()}")
+    print(f"  {small.stat().st_size / 1e6:.0f} MB log: {extra.out['small'][1].strip()}")
+    print(f"  {big.stat().st_size / 1e6:.0f} MB log: {runs.out['casgate (stringzilla, split search)'][1].strip()}")
+    print(f"  phone bundle ({sum(p.stat().st_size for p in phones.iterdir()) / 1e6:.0f} MB, 40 files): "
+          f"{min(extra.wall['phones']):.3f} s, {extra.out['phones'][1].strip()}")
     return 0
 
 

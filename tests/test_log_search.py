@@ -24,6 +24,7 @@ import json, os, sys
 from casgate.logs import _search
 mode, path = sys.argv[1], sys.argv[2]
 _search._SPLIT, _search._WINDOW = 1, 64
+_search._idle_core = lambda: True  # the machine's load must not decide what this test exercises
 forks, ranges = [], []
 real_fork, real_positions = os.fork, _search.Haystack._positions
 def fork():
@@ -146,7 +147,8 @@ def test_a_malformed_answer_from_the_child_is_refused(answer: bytes, why: str) -
 def test_the_command_gives_the_same_json_split_or_not_on_the_real_world_corpus(tmp_path: Path) -> None:
     """Full attribution of the real-world IIS corpus, every file searched split and every file in one process."""
     script = ("import atexit, os, sys; from casgate.logs import _search; from casgate.logs.__main__ import main; "
-              "_search._SPLIT, _search._WINDOW = int(sys.argv[1]), 256; forks = []; real = os.fork; "
+              "_search._SPLIT, _search._WINDOW = int(sys.argv[1]), 256; _search._idle_core = lambda: True; "
+              "forks = []; real = os.fork; "
               "os.fork = lambda: forks.append(1) or real(); atexit.register(lambda: print(len(forks), file=sys.stderr)); "
               "sys.exit(main(sys.argv[2:]))")
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -160,3 +162,18 @@ def test_the_command_gives_the_same_json_split_or_not_on_the_real_world_corpus(t
     (split, forks), (whole, none) = command(1), command(1 << 62)
     assert split == whole and json.loads(split)["files"] >= 13
     assert forks >= 13 and none == 0
+
+
+def test_a_busy_machine_keeps_the_search_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _log(tmp_path)
+    monkeypatch.setattr(_search, "_SPLIT", 1)
+    monkeypatch.setattr(_search, "_idle_core", lambda: False)
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked with no core free"), raising=False)
+
+    hay = _search.Haystack.of_file(str(path))
+    try:
+        found = hay.positions(NEEDLES, hay.size, frozenset({b"certauth"}))
+    finally:
+        hay.close()
+
+    assert found == _expected(path)
