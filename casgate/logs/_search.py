@@ -21,8 +21,6 @@ _FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvw
 _COUNT_STEP = 1 << 20  # the fallback counts newlines a megabyte at a time: memory stays flat
 _WINDOW = 1 << 20  # positions() searches every needle in one window before moving on (fits in L2/L3)
 _SPLIT = 32 << 20  # from this size a mapped file's second half is searched by a forked child (a fork costs ~1 ms)
-# Linux 5.14+: map a window's pages in one call instead of one page fault per 64 KB; elsewhere (or refused) a no-op
-_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22) if sys.platform.startswith("linux") else None
 
 
 class Haystack:
@@ -86,7 +84,6 @@ class Haystack:
         found: list[list[int]] = [[] for _ in needles]
         for start in range(lo, hi, _WINDOW):
             stop = min(hi, start + _WINDOW)
-            self._populate(start, stop)
             for needle, hits in zip(needles, found):
                 limit = min(end, stop + len(needle) - 1)  # a match may straddle the window's end
                 if needle in uncased:
@@ -128,15 +125,6 @@ class Haystack:
         if second is None:
             second = self._positions(needles, mid, end, end, uncased)
         return [a + b for a, b in zip(first, second)]
-
-    def _populate(self, start: int, stop: int) -> None:
-        if self._mapped is None or _POPULATE_READ is None:
-            return
-        aligned = start - start % mmap.PAGESIZE
-        try:
-            self._mapped.madvise(_POPULATE_READ, aligned, stop - aligned)
-        except OSError:
-            pass  # an older kernel: the search faults the pages in itself
 
     def _uncased(self, needle: bytes, start: int, stop: int, limit: int) -> list[int]:
         """Offsets in [start, stop) of `needle` in any ASCII letter case: stringzilla's case-folding search, or
