@@ -118,17 +118,19 @@ def test_without_fork_one_process_searches_everything(tmp_path: Path, monkeypatc
     assert found == _expected(path)
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX-only")
 def test_a_thread_running_beside_the_search_keeps_it_in_one_process() -> None:
-    import threading
+    """A Python thread, and a thread Python does not know of (the interpreter's faulthandler watchdog, a C thread)."""
+    script = ("import faulthandler, sys, threading, time; from casgate.logs import _search; alone = _search._can_fork(); "
+              "stop = threading.Event(); t = threading.Thread(target=stop.wait); t.start(); python_thread = _search._can_fork(); "
+              "stop.set(); t.join(); faulthandler.dump_traceback_later(60); time.sleep(0.1); c_thread = _search._can_fork(); "
+              "faulthandler.cancel_dump_traceback_later(); print(alone, python_thread, c_thread)")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(REPO)))
 
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert not _search._can_fork()
-    finally:
-        stop.set()
-        thread.join()
+    alone, python_thread, c_thread = run.stdout.split()
+    assert (alone, python_thread) == ("True", "False")
+    assert c_thread == ("False" if Path("/proc/self/task").is_dir() else "True")
 
 
 @pytest.mark.parametrize(("answer", "why"), [

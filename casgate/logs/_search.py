@@ -157,9 +157,15 @@ class Haystack:
 
 
 def _can_fork() -> bool:
-    """fork() exists (POSIX) and no other Python thread runs here (a fork then is safe; pytest-xdist workers have one)."""
+    """fork() exists (POSIX) and this process runs no other thread, Python's or a library's (a fork then is safe,
+    and Python 3.12+ has no DeprecationWarning to raise; pytest-xdist workers have threads)."""
     threading = sys.modules.get("threading")
-    return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc (macOS, BSD): Python's own threads were counted above
+        return True
 
 
 def _idle_core() -> bool:
