@@ -12,8 +12,8 @@ from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
 
-from casgate.thumbprint import thumbprint
 from casgate.profile import TLS10_SUITES
+from casgate.thumbprint import thumbprint
 
 _VERSIONS = {
     "tls1.0": "TLSv1",
