@@ -4,10 +4,12 @@ Every evidence-derived string passes casgate.sanitize (controls, bidi, length) a
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
 from importlib.resources import files
+from typing import NamedTuple
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -130,17 +132,31 @@ def cell_outcomes(rows: Iterable[Row]) -> tuple[Outcome, ...]:
     return tuple(notable or found[:1])
 
 
+HOSTS_UNFOLDED = 20
+"""Up to this many hosts the matrix and the provenance table have a row per host; past it, hosts whose matrix cells
+are all the same share one row, the worst first (1,000 healthy hosts are one line), and the provenance table folds."""
+
+
 def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:
     """The host x cause matrix with its legend, and the waivers that were not applied; the KB's causes come first, the
-    related ones after a separator (`causes` is in that order: the enum lists the KB's first)."""
+    related ones after a separator (`causes` is in that order: the enum lists the KB's first). Each row is a list of
+    hosts: one, or past HOSTS_UNFOLDED all those with the same cells."""
     grouped: dict[str, dict[Cause, list[Row]]] = {}
     for row in rows:
         grouped.setdefault(row.host, {}).setdefault(row.cause, []).append(row)
-    matrix = [(host, [(cell_outcomes(of), "; ".join(f"{r.check}: {r.outcome.value}" for r in of))
-                      for of in (cells.get(cause, []) for cause in Cause)])
-              for host, cells in grouped.items()]
+    shown = {host: tuple((cell_outcomes(of), "; ".join(f"{r.check}: {r.outcome.value}" for r in of))
+                         for of in (cells.get(cause, []) for cause in Cause))
+             for host, cells in grouped.items()}
+    if len(shown) <= HOSTS_UNFOLDED:
+        matrix = [([host], cells) for host, cells in shown.items()]
+    else:
+        alike: dict[tuple[tuple[tuple[Outcome, ...], str], ...], list[str]] = {}
+        for host, cells in shown.items():
+            alike.setdefault(cells, []).append(host)
+        matrix = sorted(((hosts, cells) for cells, hosts in alike.items()),
+                        key=lambda m: (-max((o.severity for outcomes, _ in m[1] for o in outcomes), default=-1), -len(m[0])))
     return _render("matrix.html.j2", causes=list(Cause), kb_causes=KB_CAUSES, related=RELATED_CAUSES, matrix=matrix, outcomes=OUTCOMES,
-                   meaning=OUTCOME_MEANING, waiver_problems=waiver_problems)
+                   meaning=OUTCOME_MEANING, waiver_problems=waiver_problems, grouped=len(shown) > HOSTS_UNFOLDED, unfolded=HOSTS_UNFOLDED)
 
 
 def diff_html(rows: list[Row]) -> str:
@@ -169,15 +185,54 @@ def cards(rows: list[Row], texts: Mapping[str, str]) -> list[Card]:
     return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation)) for n, r in enumerate(shown, 1)]
 
 
+PAGE_ROWS = 200
+"""Rows of the every-check table the HTML holds as markup. The rest ride along as JSON that the page's script shows
+a page at a time: a browser lays out 200 rows, not 16,000, when it opens a 1,000-host report."""
+
+
+class Line(NamedTuple):
+    """One row of the every-check table as it is shown, in the markup and in the JSON alike."""
+
+    outcome: str
+    host: str
+    cause: str
+    check: str
+    nodeid: str
+    summary: str
+    time: str
+    card: str  # the anchor of the row's card, "" when it has none
+
+
+def lines(rows: list[Row], anchors: Mapping[str, str]) -> list[Line]:
+    return [Line(r.outcome.value, one_line(r.host), r.cause.value, one_line(r.check), one_line(r.nodeid), one_line(r.summary),
+                 f"{r.duration * 1000:.0f} ms", anchors.get(r.nodeid, "")) for r in rows]
+
+
+_SCRIPT_SAFE = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})
+"""JSON inside <script> must never hold `</script>` or `<!--` (the HTML parser would end or nest the element), nor the
+line separators old script engines took for line ends: JSON's own \\u escapes, which JSON.parse reads back."""
+
+
+def lines_json(shown: list[Line]) -> Markup:
+    """Every row for the page's script: the distinct strings once (1,000 hosts repeat few strings but the node ids),
+    each row as their indexes in Line's order; safe to inline in a <script> element."""
+    strings: dict[str, int] = {}
+    packed = [[strings.setdefault(value, len(strings)) for value in line] for line in shown]
+    text = json.dumps({"columns": Line._fields, "strings": list(strings), "rows": packed}, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.translate(_SCRIPT_SAFE))
+
+
 def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[str, str], provenance: list[Provenance],
                 waiver_problems: tuple[str, ...], baseline: bool, meta: Mapping[str, str]) -> str:
     """The whole self-contained report: verdict, matrix and legend, baseline diff, a card per finding, provenance,
-    then every host x check with filters; print-ready. No network: style and script are inline."""
+    then every host x check with filters (its first PAGE_ROWS rows as markup, all of them as JSON); print-ready. No
+    network: style and script are inline."""
     found = cards(rows, texts)
+    shown = lines(rows, {c.row.nodeid: c.anchor for c in found})
     resources = files("casgate") / "templates"
     return _render(
-        "report.html.j2", headline=headline, meta=meta, provenance=provenance, cards=found, rows=rows,
-        anchors={c.row.nodeid: c.anchor for c in found}, outcomes=OUTCOMES, counted=OUTCOME_COUNTED,
+        "report.html.j2", headline=headline, meta=meta, provenance=provenance, cards=found, lines=shown, page=PAGE_ROWS,
+        lines_json=lines_json(shown), hosts=len({r.host for r in rows}), unfolded=HOSTS_UNFOLDED, outcomes=OUTCOMES, counted=OUTCOME_COUNTED,
         counts={o: sum(1 for r in rows if r.outcome is o) for o in Outcome},
         verdict=Markup(verdict_banner_html(state == "PASSED", headline, incomplete=state == "INCOMPLETE")),
         matrix=Markup(matrix_html(rows, waiver_problems)), diff=Markup(diff_html(rows)) if baseline else "",

@@ -96,20 +96,26 @@ def plant(root: Path) -> tuple[Path, Path]:
 
 
 class Markup(HTMLParser):
-    """The elements (tag, attributes) an HTML text really holds, as a browser's tokenizer sees them; its text; and
-    the code of its scripts."""
+    """The elements (tag, attributes) an HTML text really holds, as a browser's tokenizer sees them; its text; the
+    code of its scripts; and the content of its data blocks (<script type="application/json">, never run)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.elements: list[tuple[str, dict[str, str]]] = []
         self.text: list[str] = []
         self.scripts: list[str] = []
+        self.data: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.elements.append((tag, {name: value or "" for name, value in attrs}))
 
     def handle_data(self, data: str) -> None:
-        (self.scripts if self.cdata_elem == "script" else self.text).append(data)
+        if self.cdata_elem != "script":
+            self.text.append(data)
+        elif self.elements[-1][1].get("type") == "application/json":
+            self.data.append(data)
+        else:
+            self.scripts.append(data)
 
 
 def markup(html: str) -> Markup:
