@@ -32,6 +32,12 @@ TOKEN_SCRIPTS = (
     "\"><img/src=x/onerror=document.title=/pwned/.source//>",
     "javascript:document.title=/pwned/.source",
 )
+BREAKOUTS = (
+    "</script><script>document.title='pwned'</script>",
+    "<!--<script>document.title='pwned'</script>",
+    "\u2028\u2029</SCRIPT ><img src=x onerror=\"document.title='pwned'\">",
+)
+"""Text that would end or nest a <script> data block raw: the report's rows ride in one as JSON."""
 TERMINAL = "\x1b[2J\x1b]0;owned-title\x07\x9b31m\u202eevil\u202c\u2066\u200f\x00"
 LONG = 60_000  # a User-Agent IIS lines can carry (casgate reads lines up to 64 KiB): capped in every report
 HUGE = 10_000_000  # a User-Agent past what casgate reads: named by line number, never copied

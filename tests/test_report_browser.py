@@ -5,6 +5,7 @@ hostile evidence, test ids and host names in it stay text and run no script."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -15,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from casgate.render import OUTCOME_MEANING, diff_html, matrix_html, verdict_banner_html
+from casgate.render import OUTCOME_MEANING, PAGE_ROWS, Provenance, diff_html, matrix_html, report_html, verdict_banner_html
 from casgate.snapshot import MANIFEST, PHONE_LOGS, REGISTRY
 from casgate.verdict import Cause, Outcome, Row
-from tests.conftest import CHECKS, REPO
-from tests.payloads import HOST, PWNED, SCRIPTS, TOKEN_SCRIPTS, markup, plant
+from tests.conftest import CHECKS, REPO, fleet_rows
+from tests.payloads import BREAKOUTS, HOST, PWNED, SCRIPTS, TOKEN_SCRIPTS, markup, plant
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Without these, Chromium tries to reach Google's services from a closed network at every start.
@@ -227,3 +228,89 @@ def test_test_ids_and_host_names_are_text_in_the_report(chromium: list[str], tmp
     assert ids_dom.count('class="col-result">Failed</td>') == len(ids)
     assert "test_host[&lt;script&gt;document.title=/pwned/.source&lt;/script&gt;]" in ids_dom
     assert "<th>&lt;svg/onload=document.title=/pwned/.source&gt;</th>" in parts_dom
+
+
+def _fleet_report(folder: Path, hosts: int) -> Path:
+    """A report of `hosts` hosts rendered straight from rows (no run): the last host's name would end a <script>
+    raw and it fails 1a; h0150 is not judged on 3; every 60th host fails 2."""
+    names = [*(f"h{n:04d}" for n in range(1, hosts)), BREAKOUTS[0]]
+    findings = {names[-1]: (Cause.UNTRUSTED_ROOT_STORE, Outcome.FAIL), "h0150": (Cause.DNS, Outcome.ERROR),
+                **{f"h{n:04d}": (Cause.BINDING_MISMATCH, Outcome.FAIL) for n in range(60, hosts, 60)}}
+    page = folder / "fleet.html"
+    page.write_text(report_html(state="FAILED", headline="GATE FAILED: a fleet", rows=fleet_rows(names, findings), texts={},
+                                provenance=[Provenance(h, f"/snaps/{h}") for h in names], waiver_problems=(), baseline=False,
+                                meta={"version": "test", "started": "2026-11-27 00:00:00", "command": "pytest"}), encoding="utf-8")
+    return page
+
+
+_FLEET_PROBE = """<script>
+const rows = () => [...document.querySelectorAll('#casgate-results tbody tr')];
+const state = () => [rows().length, rows()[0].cells[1].textContent, rows().at(-1).cells[1].textContent,
+                     document.getElementById('casgate-shown').textContent].join(' | ');
+const hosts = () => [...new Set(rows().map(r => r.cells[1].textContent))].join(',');
+const go = (to) => document.querySelector(`#casgate-pager [data-go="${to}"]`).click();
+const click = (o) => document.querySelector(`#casgate-filters input[data-outcome="${o}"]`).click();
+const name = (text) => { const box = document.getElementById('casgate-host'); box.value = text; box.dispatchEvent(new Event('input')); };
+const served = rows().map(r => r.outerHTML).join('');
+const lines = [state()];
+go('next'); lines.push(state());
+go('last'); lines.push(state());
+go('first'); lines.push(rows().map(r => r.outerHTML).join('') === served ? 'first page as served' : 'first page differs');
+['pass', 'skip'].forEach(click); lines.push(state() + ' | ' + hosts());
+['pass', 'skip'].forEach(click); name('H0299'); lines.push(state() + ' | ' + hosts());
+name(''); dispatchEvent(new Event('beforeprint'));
+lines.push(state() + ' | folded: ' + [...document.querySelectorAll('details')].filter(d => !d.open).length);
+dispatchEvent(new Event('afterprint')); lines.push(state());
+go('all'); lines.push(state());
+const probe = document.createElement('pre'); probe.id = 'probe'; probe.textContent = lines.join('\\n'); document.body.append(probe);
+</script></body>"""
+
+
+def test_a_fleet_report_serves_one_page_of_rows_and_filters_pages_and_prints_every_row(chromium: list[str], tmp_path: Path) -> None:
+    page = _fleet_report(tmp_path, 300)
+    served = page.read_text(encoding="utf-8")
+    probed = tmp_path / "probed.html"
+    probed.write_text(served.replace("</body>", _FLEET_PROBE), encoding="utf-8")
+
+    dom = _dom(chromium, probed)
+
+    assert served.count("<tr data-outcome=") == PAGE_ROWS  # the other 3,400 rows are data until asked for
+    hostile = BREAKOUTS[0]
+    probe = html.unescape(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)[1]).split("\n")  # type: ignore[index]
+    assert probe == [
+        "200 | h0001 | h0017 | The first 200 of 3,600 checks. The page's script shows every one, a page at a time, and prints them all; "
+        "without script, --json holds them.",
+        "200 | h0017 | h0034 | Checks 201–400 of 3,600",
+        f"200 | h0284 | {hostile} | Checks 3,401–3,600 of 3,600",
+        "first page as served",  # the script builds a row exactly as the template writes it
+        f"6 | h0060 | {hostile} | Checks 1–6 of 6 matching the filters (3,600 checks in all) | h0060,h0120,h0150,h0180,h0240,{hostile}",
+        "12 | h0299 | h0299 | Checks 1–12 of 12 matching the filters (3,600 checks in all) | h0299",
+        f"3600 | h0001 | {hostile} | All 3,600 checks, whatever the filters. | folded: 0",
+        "200 | h0001 | h0017 | Checks 1–200 of 3,600",
+        f"3600 | h0001 | {hostile} | Checks 1–3,600 of 3,600",
+    ]
+    _assert_no_script_ran(dom, "GATE FAILED")
+    assert dom.count(f"<td>{html.escape(hostile, quote=False)}</td>") == 12  # its rows, built by the script, as text
+    matrix = dom[dom.index('id="casgate-matrix"'):dom.index('id="casgate-legend"')]
+    assert re.findall(r"<tr><th>(?:<details class=\"hosts\"[^>]*><summary>)?([^<]*)<", matrix) == [
+        "host", "h0150", "4 hosts", html.escape(hostile, quote=False), "150 hosts", "144 hosts"]
+    assert '<details class="hosts" open=""><summary>4 hosts</summary>h0060, h0120, h0180, h0240</details>' in matrix  # opened to print
+    assert "<summary>300 hosts: the snapshot or live target of each</summary>" in dom
+
+
+def test_a_fleet_report_prints_every_row(chromium: list[str], tmp_path: Path) -> None:
+    """Printing runs the page's script: every row goes to paper, not the first page; without script, the first page
+    and the note saying where the rest are."""
+    page = _fleet_report(tmp_path, 100)
+    unscripted = tmp_path / "unscripted.html"
+    unscripted.write_text(re.sub(r"<script>.*?</script>", "", page.read_text(encoding="utf-8"), flags=re.S), encoding="utf-8")
+
+    def pages(html_file: Path) -> int:
+        pdf = html_file.with_suffix(".pdf")
+        subprocess.run([*chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html_file.as_uri()], capture_output=True, timeout=120,
+                       check=True)
+        return len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
+
+    every_row, first_page = pages(page), pages(unscripted)
+
+    assert every_row >= 3 * first_page, (every_row, first_page)  # 1,200 rows against 200 (here 31 pages against 6)

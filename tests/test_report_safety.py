@@ -4,6 +4,7 @@ test_report_browser.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -11,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from casgate.logs.__main__ import main as logs_main
-from casgate.render import diff_html, escape_test_id, matrix_html, matrix_text, verdict_banner_html, verdict_text
+from casgate.render import (HOSTS_UNFOLDED, Line, Provenance, diff_html, escape_test_id, lines_json, matrix_html, matrix_text, report_html,
+                            verdict_banner_html, verdict_text)
 from casgate.sanitize import LINE_LIMIT, for_terminal, one_line
 from casgate.snapshot import IIS_LOGS
 from casgate.verdict import Cause, Outcome, Row, Verdict
-from tests.conftest import REPO
-from tests.payloads import HOST, SCRIPTS, TERMINAL, TOKEN_SCRIPTS, markup, plant
+from tests.conftest import REPO, fleet_rows
+from tests.payloads import BREAKOUTS, HOST, PWNED, SCRIPTS, TERMINAL, TOKEN_SCRIPTS, markup, plant
 
 # What must never reach a terminal raw: C0 but tab and newline, DEL, C1, bidi marks/embeddings/overrides/isolates.
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
@@ -117,6 +119,43 @@ def test_casgate_html_holds_every_evidence_field_as_text(payload: str) -> None:
     assert {name for _, attrs in found.elements for name in attrs} <= {"id", "class", "style", "title"}  # no on*, src or href
     assert sum(payload in chunk for chunk in found.text) >= 6  # banner, host, check, summary, change, waiver problem
     _assert_terminal_safe("\n".join(found.text))  # each element's text one safe line of at most LINE_LIMIT
+
+
+@pytest.mark.parametrize("payload", [*BREAKOUTS, *SCRIPTS, *TOKEN_SCRIPTS])
+def test_the_rows_json_cannot_end_or_nest_its_script_element_and_reads_back_exactly(payload: str) -> None:
+    """lines_json is the last line of defence: even text one_line never saw (raw U+2028 here) leaves it escaped."""
+    line = Line("fail", payload, "1a", payload, f"t.py::test[{payload}]", f"{payload}\u2028\u2029 & {payload}", "3 ms", "card-1")
+
+    text = str(lines_json([line]))
+
+    assert not set(text) & set("<>&\u2028\u2029")
+    data = json.loads(text)
+    assert [data["strings"][i] for i in data["rows"][0]] == list(line) and data["columns"] == list(Line._fields)
+
+
+def test_a_fleet_report_holds_hostile_rows_as_safe_data_and_its_folded_matrix_as_text() -> None:
+    hostile = [*BREAKOUTS, *SCRIPTS, *TOKEN_SCRIPTS, f"hq{TERMINAL}"]
+    names = [*hostile, *(f"h{n:03d}" for n in range(HOSTS_UNFOLDED))]
+    rows = fleet_rows(names, {name: (Cause.DNS, Outcome.FAIL) for name in hostile})
+
+    page = report_html(state="FAILED", headline="GATE FAILED", rows=rows, texts={}, provenance=[Provenance(h, h) for h in names],
+                       waiver_problems=(), baseline=False, meta={"version": "test", "started": "now", "command": "pytest"})
+
+    found = markup(page)
+    assert [tag for tag, _ in found.elements].count("script") == 2  # the rows' data block and the report's own script
+    assert len(found.scripts) == len(found.data) == 1 and PWNED not in found.scripts[0]
+    data = json.loads(found.data[0])
+    assert len(data["rows"]) == len(rows)
+    shown = [data["strings"][row[data["columns"].index("host")]] for row in data["rows"][::len(Cause)]]
+    assert shown == [one_line(name) for name in names]  # every string as the markup shows it: one safe, capped line
+    _assert_terminal_safe("\n".join(data["strings"]))
+    assert not {tag for tag, _ in found.elements} & {"img", "svg", "iframe", "object", "embed"}
+    assert {name for _, attrs in found.elements for name in attrs if name.startswith("on")} == set()
+    assert {value for _, attrs in found.elements for name, value in attrs.items() if name in ("href", "src")} <= {
+        f"#card-{n}" for n in range(1, len(hostile) + 1)}
+    matrix = page[page.index('id="casgate-matrix"'):page.index('id="casgate-legend"')]
+    assert sorted(int(n) for n in re.findall(r"<summary>(\d+) hosts</summary>", matrix)) == [5, 6, 10, 10]  # hostile or not, X1 skipped or not
+    assert all(one_line(h) in found.text for h in hostile)  # each host name one text chunk (the provenance table's)
 
 
 def test_pytest_html_test_id_cell_is_escaped_and_other_cells_kept() -> None:
