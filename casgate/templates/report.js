@@ -60,7 +60,7 @@
     if (shown) shown.textContent = status;
   }
 
-  function count(n) { return n.toLocaleString("en-US"); }
+  function count(n) { return String(n).replace(/\B(?=(\d{3})+$)/g, ","); }  // 3,600 (toLocaleString first loads ICU: 30-90 ms)
 
   function matching() {
     var wanted = {}, name = hostBox ? hostBox.value.trim().toLowerCase() : "";
