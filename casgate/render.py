@@ -204,6 +204,7 @@ class Line(NamedTuple):
 
 
 def lines(rows: list[Row], anchors: Mapping[str, str]) -> list[Line]:
+    """The rows as the table shows them, each text one safe, capped line here: the JSON never meets Jinja's finalize."""
     return [Line(r.outcome.value, one_line(r.host), r.cause.value, one_line(r.check), one_line(r.nodeid), one_line(r.summary),
                  f"{r.duration * 1000:.0f} ms", anchors.get(r.nodeid, "")) for r in rows]
 

@@ -84,19 +84,14 @@
     draw();
   }
 
-  var moves = {
-    first: function () { return 0; },
-    previous: function () { return page - 1; },
-    next: function () { return page + 1; },
-    last: function () { return Infinity; }
-  };
   boxes.forEach(function (box) { box.addEventListener("change", refilter); });
   if (hostBox) hostBox.addEventListener("input", refilter);
   pager.hidden = total <= size;
   pager.addEventListener("click", function (event) {
     var go = event.target.dataset ? event.target.dataset.go : undefined;
+    var to = {first: 0, previous: page - 1, next: page + 1, last: Infinity}[go];
     if (go === "all") paged = !paged;
-    else if (moves[go]) page = moves[go]();
+    else if (to !== undefined) page = to;
     else return;
     draw();
   });
