@@ -274,23 +274,28 @@ def test_a_fleet_report_serves_one_page_of_rows_and_filters_pages_and_prints_eve
 
     dom = _dom(chromium, probed)
 
-    assert served.count("<tr data-outcome=") == PAGE_ROWS  # the other 3,400 rows are data until asked for
     hostile = BREAKOUTS[0]
+    total, last = 300 * len(Cause), (300 * len(Cause) - 1) // PAGE_ROWS * PAGE_ROWS  # rows; the last page's first row
+
+    def host(row: int) -> str:
+        return hostile if row // len(Cause) == 299 else f"h{row // len(Cause) + 1:04d}"
+
+    assert served.count("<tr data-outcome=") == PAGE_ROWS  # the other rows are data until asked for
     probe = html.unescape(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)[1]).split("\n")  # type: ignore[index]
     assert probe == [
-        "200 | h0001 | h0017 | The first 200 of 3,600 checks. The page's script shows every one, a page at a time, and prints them all; "
-        "without script, --json holds them.",
-        "200 | h0017 | h0034 | Checks 201–400 of 3,600",
-        f"200 | h0284 | {hostile} | Checks 3,401–3,600 of 3,600",
+        f"200 | h0001 | {host(199)} | The first 200 of {total:,} checks. The page's script shows every one, a page at a time, and prints "
+        "them all; without script, --json holds them.",
+        f"200 | {host(200)} | {host(399)} | Checks 201–400 of {total:,}",
+        f"{total - last} | {host(last)} | {hostile} | Checks {last + 1:,}–{total:,} of {total:,}",
         "first page as served",  # the script builds a row exactly as the template writes it
-        f"6 | h0060 | {hostile} | Checks 1–6 of 6 matching the filters (3,600 checks in all) | h0060,h0120,h0150,h0180,h0240,{hostile}",
-        "12 | h0299 | h0299 | Checks 1–12 of 12 matching the filters (3,600 checks in all) | h0299",
-        f"3600 | h0001 | {hostile} | All 3,600 checks, whatever the filters. | folded: 0",
-        "200 | h0001 | h0017 | Checks 1–200 of 3,600",
-        f"3600 | h0001 | {hostile} | Checks 1–3,600 of 3,600",
+        f"6 | h0060 | {hostile} | Checks 1–6 of 6 matching the filters ({total:,} checks in all) | h0060,h0120,h0150,h0180,h0240,{hostile}",
+        f"{len(Cause)} | h0299 | h0299 | Checks 1–{len(Cause)} of {len(Cause)} matching the filters ({total:,} checks in all) | h0299",
+        f"{total} | h0001 | {hostile} | All {total:,} checks, whatever the filters. | folded: 0",
+        f"200 | h0001 | {host(199)} | Checks 1–200 of {total:,}",
+        f"{total} | h0001 | {hostile} | Checks 1–{total:,} of {total:,}",
     ]
     _assert_no_script_ran(dom, "GATE FAILED")
-    assert dom.count(f"<td>{html.escape(hostile, quote=False)}</td>") == 12  # its rows, built by the script, as text
+    assert dom.count(f"<td>{html.escape(hostile, quote=False)}</td>") == len(Cause)  # its rows, built by the script, as text
     matrix = dom[dom.index('id="casgate-matrix"'):dom.index('id="casgate-legend"')]
     assert re.findall(r"<tr><th>(?:<details class=\"hosts\"[^>]*><summary>)?([^<]*)<", matrix) == [
         "host", "h0150", "4 hosts", html.escape(hostile, quote=False), "150 hosts", "144 hosts"]
@@ -313,4 +318,4 @@ def test_a_fleet_report_prints_every_row(chromium: list[str], tmp_path: Path) ->
 
     every_row, first_page = pages(page), pages(unscripted)
 
-    assert every_row >= 3 * first_page, (every_row, first_page)  # 1,200 rows against 200 (here 31 pages against 6)
+    assert every_row >= 3 * first_page, (every_row, first_page)  # 100 x len(Cause) rows against 200 (with 12 causes: 31 pages, 6)
