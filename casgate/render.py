@@ -3,6 +3,7 @@ Every evidence-derived string passes casgate.sanitize (controls, bidi, length) a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -204,12 +205,14 @@ class Line(NamedTuple):
 
 
 def lines(rows: list[Row], anchors: Mapping[str, str]) -> list[Line]:
-    """The rows as the table shows them, each text one safe, capped line here: the JSON never meets Jinja's finalize."""
-    return [Line(r.outcome.value, one_line(r.host), r.cause.value, one_line(r.check), one_line(r.nodeid), one_line(r.summary),
+    """The rows as the table shows them, each text one safe, capped line here: the JSON never meets Jinja's finalize.
+    A fleet repeats its checks' titles and summaries: each distinct text is made safe once."""
+    safe = functools.cache(one_line)
+    return [Line(r.outcome.value, safe(r.host), r.cause.value, safe(r.check), safe(r.nodeid), safe(r.summary),
                  f"{r.duration * 1000:.0f} ms", anchors.get(r.nodeid, "")) for r in rows]
 
 
-_SCRIPT_SAFE = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})
+_SCRIPT_SAFE = tuple((c, f"\\u{ord(c):04x}") for c in "<>&\u2028\u2029")
 """JSON inside <script> must never hold `</script>` or `<!--` (the HTML parser would end or nest the element), nor the
 line separators old script engines took for line ends: JSON's own \\u escapes, which JSON.parse reads back."""
 
@@ -220,7 +223,9 @@ def lines_json(shown: list[Line]) -> Markup:
     strings: dict[str, int] = {}
     packed = [[strings.setdefault(value, len(strings)) for value in line] for line in shown]
     text = json.dumps({"columns": Line._fields, "strings": list(strings), "rows": packed}, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.translate(_SCRIPT_SAFE))
+    for char, escaped in _SCRIPT_SAFE:  # str.replace: translate() with a table took 0.19 s on 2 MB of rows, 10-50x longer
+        text = text.replace(char, escaped)
+    return Markup(text)
 
 
 def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[str, str], provenance: list[Provenance],
