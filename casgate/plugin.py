@@ -93,20 +93,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   "(default 300)", default="300")
 
 
-def expiry_warning_days(config: pytest.Config) -> int:
-    """The ini option casgate_expiry_warning_days: a whole number of days, or a usage error."""
-    value = str(config.getini("casgate_expiry_warning_days")).strip()
-    if not value.isdigit() or int(value) > 3650:
-        usage_error(f"casgate_expiry_warning_days = {value[:40]!r}: give a whole number of days, 0 to 3650")
+def _whole_number(config: pytest.Config, name: str, unit: str, low: int, high: int) -> int:
+    """An ini option that is a whole number from `low` to `high`, or a usage error naming it."""
+    value = str(config.getini(name)).strip()
+    if not value.isdigit() or not low <= int(value) <= high:
+        usage_error(f"{name} = {value[:40]!r}: give a whole number of {unit}, {low} to {high}")
     return int(value)
+
+
+def expiry_warning_days(config: pytest.Config) -> int:
+    return _whole_number(config, "casgate_expiry_warning_days", "days", 0, 3650)
 
 
 def clock_skew_seconds(config: pytest.Config) -> int:
-    """The ini option casgate_clock_skew_seconds: a whole number of seconds, or a usage error."""
-    value = str(config.getini("casgate_clock_skew_seconds")).strip()
-    if not value.isdigit() or not 0 < int(value) <= 86400:
-        usage_error(f"casgate_clock_skew_seconds = {value[:40]!r}: give a whole number of seconds, 1 to 86400")
-    return int(value)
+    return _whole_number(config, "casgate_clock_skew_seconds", "seconds", 1, 86400)
 
 
 def snapshot_root(config: pytest.Config) -> Path:

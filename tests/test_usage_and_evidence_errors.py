@@ -45,6 +45,18 @@ def test_bad_since_is_a_usage_error(run_suite) -> None:
     assert "--since 'yesterday'" in run.output
 
 
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("casgate_clock_skew_seconds", "0", "give a whole number of seconds, 1 to 86400"),
+    ("casgate_clock_skew_seconds", "5m", "give a whole number of seconds, 1 to 86400"),
+    ("casgate_expiry_warning_days", "-1", "give a whole number of days, 0 to 3650"),
+])
+def test_a_bad_threshold_in_the_ini_is_a_usage_error(run_suite, option: str, value: str, said: str) -> None:
+    run = run_suite("--host", "hq01", "-o", f"{option}={value}")
+
+    assert run.returncode == 2
+    assert f"{option} = {value!r}: {said}" in run.output
+
+
 def test_report_goes_to_reports_folder_by_default(run_suite) -> None:
     before = set((REPO / "reports").glob("casgate-*.html"))
     run = run_suite("--host", "hq01", "--html=")
