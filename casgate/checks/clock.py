@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from casgate.evidence import ClockReading
 from casgate.verdict import Facts, Verdict
 
@@ -17,14 +19,18 @@ REMEDIATION = (
 )
 
 
+def _ms(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+
+
 def judge_clock(reading: ClockReading, max_skew: int = MAX_SKEW) -> Verdict:
     """X8, RFC 5280 4.1.2.5 (validity is judged against the verifier's clock) and Microsoft's Kerberos policy
     "Maximum tolerance for computer clock synchronization" (5 minutes by default): fail when the server's clock is
     surely more than `max_skew` seconds off the runner's (half the round trip allowed for), warn when it may be."""
     skew, margin = reading.skew, reading.uncertainty
     direction = "ahead of" if skew > 0 else "behind"
-    evidence = (f"server clock {reading.server:%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z, read while the runner's clock went from "
-                f"{reading.runner_before:%H:%M:%S.%f}"[:-3] + f" to {reading.runner_after:%H:%M:%S.%f}"[:-3] + " UTC",
+    evidence = (f"server clock {_ms(reading.server)}Z, read while the runner's clock went from {_ms(reading.runner_before)[11:]} "
+                f"to {_ms(reading.runner_after)[11:]} UTC",
                 f"server {abs(skew):,.1f} s {direction} the runner (± {margin:,.1f} s: half the round trip); limit {max_skew} s")
     facts: Facts = {"clock": "off" if abs(skew) - margin > max_skew else "maybe off" if abs(skew) + margin > max_skew else "in step"}
     if abs(skew) - margin > max_skew:
