@@ -213,17 +213,24 @@ def pytest_configure(config: pytest.Config) -> None:
         _no_host(config)
     if config.getoption("gate_mode") == "new-failures" and not config.getoption("baseline"):
         usage_error("--gate new-failures needs --baseline=RESULT.json (the --json of the run before the upgrade)")
+    given, report = config.getoption("htmlpath", None), None
     if config.stash[_HOSTS]:
-        if not config.getoption("htmlpath", None):
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            reports = config.rootpath / "reports"  # the checkout's reports/; from `casgate check`, the working folder's
-            reports = reports if reports.is_dir() else config.invocation_params.dir / "reports"
-            config.option.htmlpath = str(reports / f"casgate-{stamp}.html")
-        config.option.self_contained_html = True  # one file an administrator can mail or attach to a change
+        # casgate writes the report itself; pytest-html, which lends it --html, stays idle rather than build one of its
+        # own report by report and keep every test report of the run in memory
+        config.option.htmlpath = None
+        if controller:
+            report = Path(given) if given else _default_report(config)
     hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded", "snapshot": str(h.snapshot or ""),
               "target": f"{h.live.fqdn} ({h.live.address}) via {h.live.connection}" if h.live else ""} for h in config.stash[_HOSTS]]
-    book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS])
+    book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS], report, own_name=not given)
     config.pluginmanager.register(book, "casgate-results")
+
+
+def _default_report(config: pytest.Config) -> Path:
+    """reports/casgate-<UTC time>.html: the checkout's reports/, or from `casgate check` the working folder's."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    reports = config.rootpath / "reports"
+    return (reports if reports.is_dir() else config.invocation_params.dir / "reports") / f"casgate-{stamp}.html"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

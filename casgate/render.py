@@ -90,7 +90,8 @@ OUTCOME_MEANING = {
 OUTCOME_COUNTED = {Outcome.ERROR: "not judged", Outcome.FAIL: "failed", Outcome.WARN: "warned", Outcome.WAIVED: "waived",
                    Outcome.PASS: "passed", Outcome.SKIP: "skipped"}
 
-_CARDED = (Outcome.FAIL, Outcome.ERROR, Outcome.WARN, Outcome.WAIVED)
+CARDED = (Outcome.FAIL, Outcome.ERROR, Outcome.WARN, Outcome.WAIVED)
+"""The outcomes the report gives a card, with the check's text as its evidence."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def remediation_blocks(remediation: str) -> tuple[tuple[bool, tuple[str, ...]], 
 
 def cards(rows: list[Row], texts: Mapping[str, str]) -> list[Card]:
     """A card per check that failed, warned, was waived or could not be judged, most severe first."""
-    shown = sorted((r for r in rows if r.outcome in _CARDED), key=lambda r: -r.outcome.severity)
+    shown = sorted((r for r in rows if r.outcome in CARDED), key=lambda r: -r.outcome.severity)
     return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation)) for n, r in enumerate(shown, 1)]
 
 

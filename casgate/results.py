@@ -8,7 +8,7 @@ import json
 import re
 import shlex
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +19,7 @@ import pytest
 from casgate import __version__
 from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
 from casgate.errors import CasgateError
-from casgate.render import Provenance, escape_test_id, matrix_text, report_html
+from casgate.render import CARDED, Provenance, escape_test_id, matrix_text, report_html
 from casgate.sanitize import for_terminal, one_line
 from casgate.snapshot import Snapshot
 from casgate.verdict import Cause, Outcome, Row, facts_json
@@ -175,14 +175,6 @@ def claim(path: Path) -> Path:
             n += 1
 
 
-def _own_report_name(config: pytest.Config) -> None:
-    """The report name casgate chose (reports/casgate-<UTC>.html, to the second) never overwrites another run's
-    report; a --html the user gave is theirs to overwrite."""
-    path = config.getoption("htmlpath", None)
-    if path and not getattr(config.known_args_namespace, "htmlpath", None) and not hasattr(config, "workerinput"):
-        config.option.htmlpath = str(claim(Path(path)))
-
-
 def provenance(host: Mapping[str, str]) -> Provenance:
     """Where a host's evidence came from, its manifest read now; a manifest that cannot be read is said, never raised."""
     if not host["snapshot"]:
@@ -195,25 +187,14 @@ def provenance(host: Mapping[str, str]) -> Provenance:
                       f"casgate {manifest.casgate_version}")
 
 
-class HtmlReport:
-    """casgate's own HTML report, written over pytest-html's once pytest-html has written it (its sessionfinish is trylast)."""
-
-    def __init__(self, book: ResultBook) -> None:
-        self.book = book
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_sessionfinish(self) -> Generator[None, None, None]:
-        result = yield
-        self.book.write_html()
-        return result
-
-
 class ResultBook:
     """Gathers rows; at the end of the session compares, decides, and reports."""
 
     def __init__(self, config: pytest.Config, hosts: list[dict[str, str]], baseline: dict[tuple[str, str], dict[str, Any]] | None,
-                 mode: str, waivers: WaiverBook) -> None:
+                 mode: str, waivers: WaiverBook, html: Path | None, own_name: bool) -> None:
         self.config = config
+        self.html = html  # where the controller writes the report (pytest-html only lends its --html option)
+        self.own_name = own_name  # a name casgate chose never overwrites another run's report; a --html given is the user's
         self.hosts = hosts
         self.baseline = baseline
         self.mode = mode
@@ -224,8 +205,6 @@ class ResultBook:
         self.verdict: GateVerdict | None = None
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
-        _own_report_name(config)
-        config.pluginmanager.register(HtmlReport(self), "casgate-html")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -236,7 +215,8 @@ class ResultBook:
             if hasattr(self.config, "workerinput"):
                 return  # a worker forwards its reports; only the controller keeps rows, so workers' memory stays flat
             self.rows[row.nodeid] = row
-            self.texts[row.nodeid] = "\n".join([report.longreprtext, *(text for header, text in report.sections if header.startswith("casgate "))])
+            if row.outcome in CARDED:  # only a card shows the text; a fleet's passes keep none
+                self.texts[row.nodeid] = "\n".join([report.longreprtext, *(text for header, text in report.sections if header.startswith("casgate "))])
 
     def sorted_rows(self) -> list[Row]:
         return sorted(self.rows.values(), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))
@@ -262,6 +242,7 @@ class ResultBook:
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(json.dumps(self.document(), indent=2) + "\n", encoding="utf-8")
+        self.write_html()
 
     def document(self) -> dict[str, Any]:
         assert self.verdict is not None
@@ -302,6 +283,8 @@ class ResultBook:
                     write(f"    {line}")
             if not moved:
                 write("no check changed outcome")
+        if self.html is not None:  # written by now (sessionfinish)
+            terminalreporter.write_sep("-", one_line(f"Generated html report: {self.html.resolve().as_uri()}"))
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """The gate line is the last line of the run, after pytest's own counts: what a person and a log tail read."""
@@ -310,12 +293,14 @@ class ResultBook:
             terminal.write_line(one_line(self.verdict.headline), bold=True, red=not self.verdict.passed, green=self.verdict.passed)
 
     def write_html(self) -> None:
-        path = self.config.getoption("htmlpath", None)
-        if not path or self.verdict is None:
+        if self.html is None or self.verdict is None:
             return
         meta = {"version": __version__, "started": f"{self.started:%Y-%m-%d %H:%M:%S}",
                 "command": shlex.join(["pytest", *self.config.invocation_params.args])}
-        Path(path).write_text(report_html(state=self.verdict.state, headline=self.verdict.headline, rows=self.sorted_rows(), texts=self.texts,
+        if self.own_name:
+            self.html = claim(self.html)
+        self.html.parent.mkdir(parents=True, exist_ok=True)
+        self.html.write_text(report_html(state=self.verdict.state, headline=self.verdict.headline, rows=self.sorted_rows(), texts=self.texts,
                                           provenance=[provenance(h) for h in self.hosts], waiver_problems=self.waiver_problems,
                                           baseline=self.baseline is not None, meta=meta), encoding="utf-8")
 
@@ -327,10 +312,11 @@ def _defuse(report: pytest.TestReport) -> None:
     """A check's failure text and sections as every reporter will print them: controls and bidi escaped, lines
     capped. Text already safe (verdict_text's) is left as it is; anything else, e.g. an evidence error quoting a
     file, is replaced by its safe rendering."""
-    text = report.longreprtext
     if isinstance(report.longrepr, tuple):  # a skip: (file, line, reason)
         path, line, reason = report.longrepr
         report.longrepr = (path, line, for_terminal(reason))
-    elif text and for_terminal(text) != text:
-        report.longrepr = for_terminal(text)
+    elif report.longrepr is not None:  # a pass has none (rendering nothing costs a terminal writer per report)
+        text = report.longreprtext
+        if text and for_terminal(text) != text:
+            report.longrepr = for_terminal(text)
     report.sections = [(one_line(header), for_terminal(content)) for header, content in report.sections]
