@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -61,25 +62,25 @@ class Snapshot:
         self.folder = folder
         self._keystore: dict[str, Certificate] = {}  # read once per host, though several checks use server.crt
 
-    @cached_property
-    def _links_outside(self) -> dict[str, str]:
-        """Links in the snapshot that lead outside it, to where they lead: nothing outside a snapshot is ever read
-        (or quoted in a report). Linked folders are listed, not entered."""
-        root, found = self.folder.resolve(), {}
-        for folder, dirs, files in os.walk(self.folder):
-            for name in (*dirs, *files):
-                path = Path(folder, name)
-                if path.is_symlink() and not path.resolve().is_relative_to(root):
-                    found[path.relative_to(self.folder).as_posix()] = str(path.resolve())
-        return found
+    def _link_outside(self, relative: str) -> tuple[str, str] | None:
+        """A link at the artifact, at a folder above it or, for a folder artifact, anywhere in it, that leads outside the
+        snapshot, and where it leads: nothing outside a snapshot is ever read (or quoted in a report). Only the
+        artifact's own paths are looked at (the controller reads a fleet's manifests); linked folders are not entered."""
+        root, parts = self.folder.resolve(), relative.rstrip("/").split("/")
+        above = (Path(self.folder, *parts[:n]) for n in range(1, len(parts) + 1))
+        inside = (Path(folder, name) for folder, dirs, files in os.walk(self.folder / relative) for name in (*dirs, *files))
+        for path in itertools.chain(above, inside if relative.endswith("/") else ()):  # a folder is walked once no link leads above it
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                return path.relative_to(self.folder).as_posix(), str(path.resolve())
+        return None
 
     def _path(self, relative: str) -> Path:
         """The artifact's path, unless it leads outside the snapshot, or the manifest says it was skipped or could
         not be collected."""
-        for link, target in self._links_outside.items():
-            inside = link.startswith(relative) if relative.endswith("/") else link == relative  # in the artifact's folder, or it
-            if inside or link == relative.rstrip("/") or relative.startswith(link + "/"):  # the artifact, or a folder above it
-                raise EvidenceError(relative, f"{link} is a link to {target}, outside the snapshot; casgate reads nothing outside it")
+        outside = self._link_outside(relative)
+        if outside is not None:
+            link, target = outside
+            raise EvidenceError(relative, f"{link} is a link to {target}, outside the snapshot; casgate reads nothing outside it")
         if relative != MANIFEST:
             manifest = self.manifest
             if relative in manifest.skipped:

@@ -125,3 +125,17 @@ def test_a_link_beside_an_artifact_is_not_taken_for_it(scenarios_dir: Path, tmp_
     (snapshot / "certs" / "root" / "x.cer").symlink_to("/etc/hostname")
     with pytest.raises(EvidenceError, match="certs/root/x.cer is a link to /etc/hostname"):
         Snapshot(snapshot).root_store
+
+
+def test_a_link_inside_a_folder_reached_through_a_link_is_found(scenarios_dir: Path, tmp_path: Path) -> None:
+    from casgate.errors import EvidenceError
+    from casgate.snapshot import Snapshot
+
+    snapshot = tmp_path / "snap"
+    shutil.copytree(scenarios_dir / "healthy", snapshot)
+    (snapshot / "certs" / "root").rename(snapshot / "roots-moved")
+    (snapshot / "certs" / "root").symlink_to(snapshot / "roots-moved", target_is_directory=True)  # inside the snapshot
+    (snapshot / "roots-moved" / "x.cer").symlink_to("/etc/hostname")
+
+    with pytest.raises(EvidenceError, match="certs/root/x.cer is a link to /etc/hostname"):
+        Snapshot(snapshot).root_store
