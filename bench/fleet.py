@@ -1,11 +1,11 @@
 """Benchmark: the gate over a fleet of recorded snapshots, serial and with pytest-xdist, against bare pytest.
 
-    python bench/fleet.py [--hosts 1000] [--snapshot snapshots/hq01-before] [--workers 2] [--runs 1] [--dir DIR]
+    python bench/fleet.py [--hosts 1000] [--snapshot snapshots/hq01-before] [--workers 2] [--dist load] [--runs 1] [--dir DIR]
 
 Copies one bundled snapshot N times (each manifest's host renamed, so every host is its own), then times whole
-processes: the gate in one process and with `-n W --dist loadgroup` (pytest-html's report and --json written), and,
-in the same run, bare pytest (no plugins but xdist) on N x 16 trivial parametrised tests, serial and with -n W.
-Prints wall time (median of --runs), the peak RSS of the largest process, and ratios."""
+processes: the gate in one process and with `-n W --dist D` (its HTML report and --json written), and, in the same
+run, bare pytest (no plugins but xdist) on N x 16 trivial parametrised tests, serial and with -n W; the four kinds of
+run interleaved, --runs times. Prints wall time (median of --runs), the peak RSS of the largest process, and ratios."""
 
 from __future__ import annotations
 
@@ -53,18 +53,25 @@ def write_anchor(folder: Path, tests: int) -> Path:
     return folder
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str], runs: int) -> tuple[float, float]:
-    """Median wall time (s) of `runs` whole-process runs, and the largest peak RSS (MB) among them."""
-    walls, peaks = [], []
-    for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", MEASURED, *command], cwd=cwd, env=env, capture_output=True, text=True, check=True)
-        walls.append(time.perf_counter() - started)
-        peak, status = done.stdout.split()
-        if status not in ("0", "1"):  # the gate fails hq01-before on no check; bare pytest passes
-            raise SystemExit(f"{' '.join(command[:6])} ... exited {status}")
-        peaks.append(int(peak) / 1024)
-    return statistics.median(walls), max(peaks)
+def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall time (s) of one whole-process run, and the peak RSS (MB) of its largest process."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", MEASURED, *command], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - started
+    peak, status = done.stdout.split()
+    if status not in ("0", "1"):  # the gate fails hq01-before on no check; bare pytest passes
+        raise SystemExit(f"{' '.join(command[:6])} ... exited {status}")
+    return wall, int(peak) / 1024
+
+
+def timed(runs: dict[str, tuple[list[str], Path, dict[str, str]]], rounds: int) -> dict[str, tuple[float, float]]:
+    """Per named run: the median wall time of `rounds` and the largest peak RSS; the runs interleaved round by round, so
+    a neighbour's load on a shared machine falls on all of them alike."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, (command, cwd, env) in runs.items():
+            samples[name].append(run_once(command, cwd, env))
+    return {name: (statistics.median(w for w, _ in got), max(p for _, p in got)) for name, got in samples.items()}
 
 
 def main() -> int:
@@ -72,6 +79,7 @@ def main() -> int:
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--snapshot", type=Path, default=REPO / "snapshots" / "hq01-before")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dist", default="load", help="xdist's distribution mode (load, its default; loadgroup; worksteal)")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--dir", type=Path)
     args = parser.parse_args()
@@ -84,13 +92,13 @@ def main() -> int:
     base = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     gate = [*base, f"--snapshots={folder / 'fleet'}", f"--html={folder / 'report.html'}", f"--json={folder / 'result.json'}",
             *(f"--host={name}" for name in names)]
-    parallel = ["-n", str(args.workers), "--dist", "loadgroup"]
-    results = {
-        "gate, one process": timed(gate, REPO, env, args.runs),
-        f"gate, -n {args.workers} --dist loadgroup": timed([*gate, *parallel], REPO, env, args.runs),
-        "bare pytest, one process": timed([*base, "-p", "xdist.plugin", str(anchor)], anchor, bare, args.runs),
-        f"bare pytest, -n {args.workers}": timed([*base, "-p", "xdist.plugin", "-n", str(args.workers), str(anchor)], anchor, bare, args.runs),
-    }
+    parallel = ["-n", str(args.workers), "--dist", args.dist]
+    results = timed({
+        "gate, one process": (gate, REPO, env),
+        f"gate, -n {args.workers} --dist {args.dist}": ([*gate, *parallel], REPO, env),
+        "bare pytest, one process": ([*base, "-p", "xdist.plugin", str(anchor)], anchor, bare),
+        f"bare pytest, -n {args.workers}": ([*base, "-p", "xdist.plugin", "-n", str(args.workers), str(anchor)], anchor, bare),
+    }, args.runs)
     (gate_1, _), (gate_n, _), (bare_1, _), (bare_n, _) = results.values()
     print(f"\n{args.hosts} hosts ({args.hosts * CHECKS_PER_HOST} checks), whole processes, median of {args.runs}:")
     print(f"  {'':<34} {'wall':>8}  {'peak RSS':>9}  ratio to bare pytest, same mode")

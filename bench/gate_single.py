@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fleet import REPO, timed, write_anchor  # noqa: E402  (a script beside this one, not a package)
+from fleet import REPO, run_once, write_anchor  # noqa: E402  (a script beside this one, not a package)
 
 
 def main() -> int:
@@ -35,7 +35,7 @@ def main() -> int:
 
 def best(command: list[str], cwd: Path, env: dict[str, str], runs: int) -> float:
     """The fastest of `runs` whole-process runs."""
-    return min(timed(command, cwd, env, 1)[0] for _ in range(runs))
+    return min(run_once(command, cwd, env)[0] for _ in range(runs))
 
 
 if __name__ == "__main__":

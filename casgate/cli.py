@@ -39,7 +39,7 @@ def _check_args(args: argparse.Namespace, passthrough: list[str]) -> list[str]:
             argv.append(f"{dest}={Path(value).resolve() if option in _PATHS else value}")
     argv += [flag for flag in ("--live", "--replay", "--strict") if getattr(args, flag[2:], False)]
     if getattr(args, "workers", None):
-        argv += ["-n", args.workers, "--dist", "loadgroup"]
+        argv += ["-n", args.workers]  # xdist's own `load`: consecutive chunks, so a host's checks mostly share a worker
     return argv + passthrough
 
 

@@ -150,7 +150,7 @@ def test_fleet_of_twenty_hosts_across_two_workers(scenarios_dir: Path, run_suite
         shutil.copytree(scenarios_dir / scenario.name, fleet / name)
         hosts += ["--host", name]
 
-    run = run_suite(f"--snapshots={fleet}", *hosts, "-n", "2", "--dist", "loadgroup", f"--json={tmp_path / 'fleet.json'}")
+    run = run_suite(f"--snapshots={fleet}", *hosts, "-n", "2", f"--json={tmp_path / 'fleet.json'}")
 
     doc = _results(tmp_path / "fleet.json")
     assert len(doc["results"]) == 20 * CHECKS
