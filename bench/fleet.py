@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CHECKS_PER_HOST = 16
 
 MEASURED = r'''
 import resource, subprocess, sys
@@ -86,10 +85,13 @@ def main() -> int:
     folder = (args.dir or Path(tempfile.mkdtemp(prefix="casgate-fleet-"))).resolve()
     print(f"copying {args.snapshot.name} {args.hosts} times into {folder} ...", flush=True)
     names = make_fleet(args.snapshot.resolve(), folder / "fleet", args.hosts)
-    anchor = write_anchor(folder / "anchor", args.hosts * CHECKS_PER_HOST)
     python, env = sys.executable, dict(os.environ)
     bare = dict(env, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     base = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    listed = subprocess.run([*base, "--collect-only", f"--snapshots={folder / 'fleet'}", f"--host={names[0]}"], cwd=REPO, env=env,
+                            capture_output=True, text=True, check=False).stdout
+    checks = sum(1 for line in listed.splitlines() if "::" in line)  # the gate's checks per host, as collected now
+    anchor = write_anchor(folder / "anchor", args.hosts * checks)
     gate = [*base, f"--snapshots={folder / 'fleet'}", f"--html={folder / 'report.html'}", f"--json={folder / 'result.json'}",
             *(f"--host={name}" for name in names)]
     parallel = ["-n", str(args.workers), "--dist", args.dist]
@@ -100,7 +102,7 @@ def main() -> int:
         f"bare pytest, -n {args.workers}": ([*base, "-p", "xdist.plugin", "-n", str(args.workers), str(anchor)], anchor, bare),
     }, args.runs)
     (gate_1, _), (gate_n, _), (bare_1, _), (bare_n, _) = results.values()
-    print(f"\n{args.hosts} hosts ({args.hosts * CHECKS_PER_HOST} checks), whole processes, median of {args.runs}:")
+    print(f"\n{args.hosts} hosts ({args.hosts * checks} checks), whole processes, median of {args.runs}:")
     print(f"  {'':<34} {'wall':>8}  {'peak RSS':>9}  ratio to bare pytest, same mode")
     for (name, (wall, peak)), anchor_wall in zip(results.items(), (bare_1, bare_n, bare_1, bare_n)):
         print(f"  {name:<34} {wall:7.1f} s  {peak:6.0f} MB  {wall / anchor_wall:6.2f}")

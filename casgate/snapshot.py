@@ -65,7 +65,7 @@ class Snapshot:
     def _link_outside(self, relative: str) -> tuple[str, str] | None:
         """A link at the artifact, at a folder above it or, for a folder artifact, anywhere in it, that leads outside the
         snapshot, and where it leads: nothing outside a snapshot is ever read (or quoted in a report). Only the
-        artifact's own paths are looked at (the controller reads a fleet's manifests); linked folders are not entered."""
+        artifact's own paths are looked at (the controller reads a fleet's manifests); links inside the folder are not entered."""
         root, parts = self.folder.resolve(), relative.rstrip("/").split("/")
         above = (Path(self.folder, *parts[:n]) for n in range(1, len(parts) + 1))
         inside = (Path(folder, name) for folder, dirs, files in os.walk(self.folder / relative) for name in (*dirs, *files))
