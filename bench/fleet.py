@@ -4,8 +4,8 @@
 
 Copies one bundled snapshot N times (each manifest's host renamed, so every host is its own), then times whole
 processes: the gate in one process and with `-n W --dist D` (its HTML report and --json written), and, in the same
-run, bare pytest (no plugins but xdist) on as many trivial parametrised tests as the gate has checks (N x checks per host), serial and with -n W; the four kinds of
-run interleaved, --runs times. Prints wall time (median of --runs), the peak RSS of the largest process, and ratios."""
+run, bare pytest (no plugins but xdist) on as many trivial parametrised tests as the gate has checks (N x checks per
+host), serial and with -n W; the four kinds of run interleaved, --runs times. Prints wall time (median of --runs), the peak RSS of the largest process, and ratios."""
 
 from __future__ import annotations
 
