@@ -157,8 +157,14 @@ def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
             close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1)
             hint = f"; did you mean {next(k for k in known if k.lower() == close[0])!r}?" if close else ""
             usage_error(f"unknown host {name!r}: not in the inventory and no snapshot {folder}/manifest.json "
-                        f"(known hosts: {', '.join(known) or 'none'}){hint}")
+                        f"(known hosts: {_listed(known)}){hint}")
     return targets
+
+
+def _listed(names: list[str], shown: int = 20) -> str:
+    """Names for a message: a fleet's thousand hosts would fill the screen; `casgate hosts` lists them all."""
+    more = f", and {len(names) - shown} more (casgate hosts lists them)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more if names else "none"
 
 
 def shard_of(targets: list[HostTarget], shard: str) -> list[HostTarget]:

@@ -25,6 +25,16 @@ def test_unknown_host_is_a_usage_error_naming_the_known_ones(run_suite) -> None:
     assert "Traceback" not in run.output
 
 
+def test_an_unknown_host_among_a_fleet_lists_twenty_known_ones(run_suite, tmp_path: Path) -> None:
+    for n in range(25):
+        shutil.copytree(REPO / "snapshots" / "hq01", tmp_path / f"hq{n:03}")
+    run = run_suite(f"--snapshots={tmp_path}", "--host", "hq25")
+
+    assert run.returncode == 2
+    assert "(known hosts: hq000, hq001, " in run.output and "hq019, and 5 more (casgate hosts lists them))" in run.output
+    assert "hq020" not in run.output
+
+
 @pytest.mark.parametrize("option", ["--snapshots", "--inventory", "--host", "--waivers", "--baseline"])
 def test_a_path_option_given_with_a_space_never_runs_the_wrong_tests(run_suite, tmp_path: Path, option: str) -> None:
     """pytest picks its root folder before casgate's options are known: a separate path value must be caught."""
