@@ -52,8 +52,21 @@ RELATED_CAUSES = tuple(c for c in Cause if not c.in_kb)
 """The matrix shows the KB's causes first, then, past a separator, the related ones."""
 
 
+HOSTS_UNFOLDED = 20
+"""Up to this many hosts the matrices and the provenance table have a row per host; past it, hosts whose matrix cells
+are all the same share one row, the worst first (1,000 healthy hosts are one line), and the provenance table folds."""
+
+
 def matrix_text(rows: list[Row]) -> list[str]:
+    """The terminal's host x cause matrix; past HOSTS_UNFOLDED hosts, one line per set of hosts with the same cells
+    ("h0001 and 998 alike"), the worst first."""
     matrix = {one_line(host): cells for host, cells in fold(rows).items()}
+    if len(matrix) > HOSTS_UNFOLDED:
+        alike: dict[tuple[tuple[Cause, Outcome], ...], list[str]] = {}
+        for host, cells in matrix.items():
+            alike.setdefault(tuple(sorted(cells.items())), []).append(host)
+        worst_first = sorted(alike.items(), key=lambda group: (-max((o.severity for _, o in group[0]), default=-1), -len(group[1])))
+        matrix = {hosts[0] + (f" and {len(hosts) - 1:,} alike" if len(hosts) > 1 else ""): dict(cells) for cells, hosts in worst_first}
     width = max([len("host")] + [len(h) for h in matrix])
 
     def line(label: str, shown: Callable[[Cause], str]) -> str:
@@ -132,11 +145,6 @@ def cell_outcomes(rows: Iterable[Row]) -> tuple[Outcome, ...]:
     found = sorted({r.outcome for r in rows}, key=lambda o: o.severity, reverse=True)
     notable = [o for o in found if o.severity > Outcome.PASS.severity]
     return tuple(notable or found[:1])
-
-
-HOSTS_UNFOLDED = 20
-"""Up to this many hosts the matrix and the provenance table have a row per host; past it, hosts whose matrix cells
-are all the same share one row, the worst first (1,000 healthy hosts are one line), and the provenance table folds."""
 
 
 def matrix_html(rows: list[Row], waiver_problems: tuple[str, ...] = ()) -> str:

@@ -108,6 +108,18 @@ def test_matrix_text_shows_a_hostile_host_escaped_and_aligned() -> None:
     assert lines[1].startswith(f"hq{one_line(TERMINAL)}  ") and len({len(line) for line in lines}) == 1
 
 
+def test_matrix_text_of_a_fleet_is_a_line_per_kind_of_host_worst_first() -> None:
+    healthy = [_row(host=f"h{n:04}", outcome=Outcome.PASS) for n in range(1, 999)]
+    rows = [*healthy, _row(host="h0999", outcome=Outcome.ERROR), _row(host="h1000", summary=f"fails {TERMINAL}")]
+
+    lines = matrix_text(rows)
+    few = matrix_text(healthy[:HOSTS_UNFOLDED])
+
+    assert [line.split("  ")[0] for line in lines] == ["host", "h0999", "h1000", "h0001 and 997 alike"]
+    assert "ERROR" in lines[1] and "FAIL" in lines[2] and "PASS" in lines[3]
+    assert len(few) == HOSTS_UNFOLDED + 1  # up to twenty hosts, a line each
+
+
 @pytest.mark.parametrize("payload", [*SCRIPTS, *TOKEN_SCRIPTS])
 def test_casgate_html_holds_every_evidence_field_as_text(payload: str) -> None:
     rows = [_row(host=payload, check=payload, summary=payload + TERMINAL, change="newly failing", changes=(payload, "y" * 50_000))]
