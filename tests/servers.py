@@ -151,6 +151,22 @@ class DnsServer:
         return f"{self.address}:{self.port}"
 
 
+class _TcpServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True  # a port number whose last connection is still in TIME_WAIT
+
+
+def _udp_and_tcp(udp_handler: type, tcp_handler: type) -> tuple[socketserver.ThreadingUDPServer, socketserver.ThreadingTCPServer]:
+    """A UDP and a TCP server on one port number, as DNS serves both: the TCP twin of a free UDP port may be taken
+    by another test's connection, so another UDP port is tried."""
+    for _ in range(50):
+        udp = socketserver.ThreadingUDPServer(("127.0.0.1", 0), udp_handler)
+        try:
+            return udp, _TcpServer(("127.0.0.1", udp.server_address[1]), tcp_handler)
+        except OSError:
+            udp.server_close()
+    raise OSError("no port number on 127.0.0.1 was free for both UDP and TCP in 50 tries")
+
+
 @contextmanager
 def dns_server(records: dict[str, list[str]], silent: bool = False) -> Iterator[DnsServer]:
     """A DNS server on 127.0.0.1 (UDP and TCP): A records from `records`, NXDOMAIN for other names;
@@ -183,9 +199,8 @@ def dns_server(records: dict[str, list[str]], silent: bool = False) -> Iterator[
             if answer is not None:
                 self.request.sendall(len(answer).to_bytes(2, "big") + answer)
 
-    udp = socketserver.ThreadingUDPServer(("127.0.0.1", 0), Udp)
+    udp, tcp = _udp_and_tcp(Udp, Tcp)
     port = udp.server_address[1]
-    tcp = socketserver.ThreadingTCPServer(("127.0.0.1", port), Tcp)
     servers = [udp, tcp]
     threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True) for s in servers]
     for thread in threads:
