@@ -66,6 +66,16 @@ def test_iis_that_never_asks_for_the_certificate_fails_x7_with_a_backed_up_fix(v
     assert "-Location 'Default Web Site/shoreauth'" in verdict.remediation
 
 
+@pytest.mark.parametrize("location", ["Default Web Site", "Default Web Site/director", "", "x"])
+def test_sslflags_of_another_location_are_not_evidence_for_shoreauth(location: str) -> None:
+    access = AccessPolicy.parse({"location": location, "sslFlags": "Ssl, SslNegotiateCert"}, "iis/access.json")
+
+    with pytest.raises(EvidenceError, match=f"iis/access.json: describes {location!r}, not 'Default Web Site/shoreauth'"):
+        judge_client_cert_policy(access)
+    assert judge_client_cert_policy(_access("Ssl, SslNegotiateCert")).outcome is Outcome.PASS
+    assert judge_client_cert_policy(AccessPolicy("default web site/SHOREAUTH/", frozenset({"SslNegotiateCert"}), "32")).outcome is Outcome.PASS
+
+
 def _reading(skew: float, round_trip: float = 0.4) -> ClockReading:
     return ClockReading(AT + timedelta(seconds=round_trip / 2 + skew), AT, AT + timedelta(seconds=round_trip))
 

@@ -215,6 +215,8 @@ DAMAGES = [
     Damage("access-unknown-flag", _json("iis/access.json", {"location": "x", "sslFlags": "Ssl, SslNegotiateCertificate"}), frozenset(ACCESS)),
     Damage("access-object-name", _json("iis/access.json", {"location": "x", "sslFlags": "Microsoft.IIs.PowerShell.Framework.ConfigurationAttribute"}),
            frozenset(ACCESS)),
+    Damage("access-other-location", _json("iis/access.json", {"location": "Default Web Site", "sslFlags": "Ssl, SslNegotiateCert"}),
+           frozenset(ACCESS)),
     Damage("access-unknown-bit", _json("iis/access.json", {"location": "x", "sslFlags": 4096}), frozenset(ACCESS)),
     # host/clock.json
     Damage("clock-missing", lambda s: (s / "host/clock.json").unlink(), frozenset(CLOCK)),

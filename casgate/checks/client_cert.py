@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from casgate.errors import EvidenceError
 from casgate.evidence import AccessPolicy
+from casgate.snapshot import IIS_ACCESS
 from casgate.verdict import Facts, Verdict
 
 LOCATION = "Default Web Site/shoreauth"
@@ -24,6 +26,8 @@ def judge_client_cert_policy(access: AccessPolicy) -> Verdict:
     """X7, Microsoft Learn "Access Security <access>" (https://learn.microsoft.com/en-us/iis/configuration/
     system.webserver/security/access): sslFlags SslNegotiateCert accepts a client certificate, SslRequireCert requires
     one; with neither IIS never asks the client for one, and certauth, which authenticates the phone by it, fails."""
+    if access.location.strip("/").lower() != LOCATION.lower():  # IIS's configuration paths ignore letter case
+        raise EvidenceError(IIS_ACCESS, f"describes {access.location[:80]!r}, not {LOCATION!r} where the phones post")
     evidence = (access.describe(),)
     facts: Facts = {"sslFlags": tuple(sorted(access.flags)) or ("None",)}
     asks = sorted(access.flags & ASKS)
