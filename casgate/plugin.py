@@ -16,10 +16,12 @@ from _pytest.junitxml import xml_key as junit_xml_key
 
 from casgate.baseline import load_baseline
 from casgate.certs import Certificate, Store
+from casgate.checks.iis_log import scan_certauth
 from casgate.checks.root_store import root_cause_hint
 from casgate.errors import CasgateError, NotCollected
 from casgate.evidence import AccessPolicy, Binding, ClockReading, DnsProbe, HttpsProbe, Manifest, TlsProbe
 from casgate.inventory import InventoryHost, check_host_name, load_inventory
+from casgate.logs.attribution import Attribution
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
 from casgate.render import verdict_text
@@ -408,11 +410,6 @@ def registry_if_collected(evidence: Snapshot) -> RegistryView | None:
 
 
 @pytest.fixture
-def iis_logs(evidence: Snapshot) -> tuple[LogFile, ...]:
-    return evidence.iis_logs
-
-
-@pytest.fixture
 def phone_logs(evidence: Snapshot) -> tuple[LogFile, ...]:
     logs = evidence.phone_logs
     if logs is None:
@@ -478,10 +475,21 @@ def https_probe(evidence: Snapshot) -> HttpsProbe:
     return probe
 
 
+def _window_of(manifest: Manifest, config: pytest.Config) -> Window:
+    """The --since window ending at the snapshot's collection time."""
+    return Window.before(manifest.collected_at, parse_since(config.getoption("since")))
+
+
 @pytest.fixture
 def window(manifest: Manifest, pytestconfig: pytest.Config) -> Window:
-    """The --since window ending at the snapshot's collection time."""
-    return Window.before(manifest.collected_at, parse_since(pytestconfig.getoption("since")))
+    return _window_of(manifest, pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def certauth_scan(evidence: Snapshot, pytestconfig: pytest.Config) -> Attribution:
+    """The host's IIS logs read once, every certauth answer attributed, for the checks of cause 1 and X9; released
+    with the host's evidence."""
+    return scan_certauth(evidence.iis_logs, evidence.registry, _window_of(evidence.manifest, pytestconfig))
 
 
 @pytest.fixture

@@ -11,15 +11,14 @@ import pytest
 
 from casgate.checks.client_cert import judge_client_cert_policy
 from casgate.checks.clock import judge_clock
-from casgate.checks.iis_log import judge_certauth_log
+from casgate.checks.iis_log import judge_certauth_log, scan_certauth
 from casgate.checks.revocation import OFFLINE_REMEDIATION, judge_revocation, revocation_settings
 from casgate.errors import CasgateError, EvidenceError
 from casgate.evidence import AccessPolicy, ClockReading, parse_sslcert
 from casgate.snapshot import LogFile
 from casgate.tomlfile import read_toml
 from casgate.verdict import Outcome
-from casgate.window import Window, parse_since
-from tests.test_logs import FIELDS, _registry
+from tests.test_logs import DAY, FIELDS, _registry
 
 CORPUS = Path(__file__).parent / "realworld" / "iis-config"
 ENTRIES = read_toml(CORPUS / "corpus.toml", "corpus", CasgateError)
@@ -122,7 +121,6 @@ def test_revocation_settings_name_only_the_bindings_on_443() -> None:
 
 # A real 403.16 line of the KB with its status changed to what IIS logs when the revocation check fails.
 LINE = "2016-12-21 15:01:37 10.169.24.10 POST /shoreauth/certauth - 443 - 10.169.24.139 Mozilla/5.0 - 403 13 {win32} 730"
-DAY = Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d"))
 
 
 def _logs(tmp_path: Path, *lines: str) -> list[LogFile]:
@@ -139,8 +137,9 @@ def _logs(tmp_path: Path, *lines: str) -> list[LogFile]:
 def test_403_13_fails_x9_not_cause_1(tmp_path: Path, win32: str, said: str, fix: str) -> None:
     logs = _logs(tmp_path, LINE.format(win32=win32))
 
-    revocation = judge_revocation(logs, _registry(), DAY, None)
-    cause_1 = judge_certauth_log(logs, _registry(), DAY, "hint")
+    scan = scan_certauth(logs, _registry(), DAY)
+    revocation = judge_revocation(scan, DAY, None)
+    cause_1 = judge_certauth_log(scan, DAY, "hint")
 
     assert revocation.outcome is Outcome.FAIL and said in revocation.summary and fix in revocation.remediation
     assert any("[cause X9] 10.169.24.139: 1 x 403.13" in line for line in revocation.evidence)
@@ -152,9 +151,9 @@ def test_the_binding_is_backed_up_before_it_is_deleted() -> None:
 
 
 def test_x9_passes_only_on_logs_it_read(tmp_path: Path) -> None:
-    clean = judge_revocation(_logs(tmp_path, LINE.format(win32="0").replace("403 13", "200 0")), _registry(), DAY, None)
+    clean = judge_revocation(scan_certauth(_logs(tmp_path, LINE.format(win32="0").replace("403 13", "200 0")), _registry(), DAY), DAY, None)
     assert clean.outcome is Outcome.PASS and "1 certauth line(s) read" in clean.evidence[0]
 
     (tmp_path / "u_ex161221.log").write_bytes(b"\x00\x01binary\xff" * 100)
     with pytest.raises(EvidenceError, match="cannot conclude 'no certauth 403.13'"):
-        judge_revocation([LogFile("iis/logs/u_ex161221.log", tmp_path / "u_ex161221.log")], _registry(), DAY, None)
+        judge_revocation(scan_certauth([LogFile("iis/logs/u_ex161221.log", tmp_path / "u_ex161221.log")], _registry(), DAY), DAY, None)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from casgate.checks.iis_log import judge_certauth_log
+from casgate.checks.iis_log import judge_certauth_log, scan_certauth
 from casgate.errors import EvidenceError
 from casgate.logs import _search, iis, phone, sources
 from casgate.logs._lines import LineCounter
@@ -28,6 +28,7 @@ FIELDS = ("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-
           "cs(Referer) sc-status sc-substatus sc-win32-status time-taken")
 FIELDS_REORDERED = "#Fields: time date c-ip cs-uri-stem sc-status sc-substatus sc-win32-status"
 KB_LINE = "2016-12-21 15:01:37 10.169.24.10 POST /shoreauth/certauth - 443 - 10.169.24.139 Mozilla/5.0 - 403 16 2148204809 730"
+DAY = Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d"))  # the KB's incident day, to its end
 KB_PHONE_LINE = (
     "2018-12-03T10:40:16.156-07:00 P105709FW16424D2D8B p8[240]: 342246.5 pri 0000,sl 01165,sf src/networkaccessmanager.cpp,"
     "msg [0x45bff490] NetworkAccessManager::handleRequestFinished: ERROR ON REPLY qreply (0x156a980), reply (0x169f010), "
@@ -188,7 +189,8 @@ def test_window_boundary_counts_lines_at_its_start_and_mentions_older_ones(tmp_p
     end = datetime(2016, 12, 22, 15, 1, 37, tzinfo=timezone.utc)
     log = LogFile("iis/logs/u_ex161221.log", _write(tmp_path / "u_ex161221.log", FIELDS, KB_LINE.replace("15:01:37", "15:01:36"), KB_LINE))
 
-    verdict = judge_certauth_log([log], _registry(), Window.before(end, parse_since("24h")), "hint")
+    window = Window.before(end, parse_since("24h"))
+    verdict = judge_certauth_log(scan_certauth([log], _registry(), window), window, "hint")
 
     assert verdict.outcome is Outcome.FAIL
     assert verdict.evidence[0].startswith("[cause 1] 10.169.24.139: 1 x 403.16 client certificate untrusted")
@@ -201,8 +203,8 @@ def test_repaired_server_passes_and_403_7_needs_trust_list_mode(tmp_path: Path, 
     later = Window.before(datetime(2016, 12, 25, tzinfo=timezone.utc), parse_since("24h"))
     now = Window.before(datetime(2016, 12, 21, 16, tzinfo=timezone.utc), parse_since("1h"))
 
-    assert judge_certauth_log([log], _registry(), later, "hint").outcome is Outcome.PASS
-    trust_list = judge_certauth_log([log], _registry(SendTrustedIssuerList=1), now, "hint")
+    assert judge_certauth_log(scan_certauth([log], _registry(), later), later, "hint").outcome is Outcome.PASS
+    trust_list = judge_certauth_log(scan_certauth([log], _registry(SendTrustedIssuerList=1), now), now, "hint")
     assert "403.7 client certificate required" in "\n".join(trust_list.evidence)
     assert "SendTrustedIssuerList -Value 0" in trust_list.remediation
 
@@ -212,13 +214,13 @@ def test_malformed_certauth_line_alone_is_not_judged(tmp_path: Path, backend: st
 
     with pytest.raises(EvidenceError, match=r"iis/logs/: cannot conclude 'no certauth rejection': malformed: iis/logs/u_ex.log:2: "
                                             r"14 values where the #Fields: at iis/logs/u_ex.log:1 names 15"):
-        judge_certauth_log([log], _registry(), Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d")), "h")
+        judge_certauth_log(scan_certauth([log], _registry(), DAY), DAY, "h")
 
 
 def test_a_certauth_line_cut_short_at_the_end_only_warns(tmp_path: Path, backend: str) -> None:
     log = LogFile("iis/logs/u_ex.log", _write(tmp_path / "u_ex.log", FIELDS, KB_LINE[:70], last_newline=False))
 
-    verdict = judge_certauth_log([log], _registry(), Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d")), "h")
+    verdict = judge_certauth_log(scan_certauth([log], _registry(), DAY), DAY, "h")
 
     assert verdict.outcome is Outcome.WARN and "cut short" in verdict.summary
 

@@ -9,27 +9,24 @@ import json
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from casgate.checks.iis_log import judge_certauth_log
+from casgate.checks.iis_log import judge_certauth_log, scan_certauth
 from casgate.errors import EvidenceError
 from casgate.logs.attribution import NO_CLIENT_IP
 from casgate.snapshot import LogFile
 from casgate.verdict import Outcome
-from casgate.window import Window, parse_since
 from tests.conftest import REPO
-from tests.test_logs import FIELDS, KB_LINE, KB_PHONE_LINE, _registry, backend  # noqa: F401 - backend is a fixture
+from tests.test_logs import DAY, FIELDS, KB_LINE, KB_PHONE_LINE, _registry, backend  # noqa: F401 - backend is a fixture
 
-DAY = Window.before(datetime(2016, 12, 22, tzinfo=timezone.utc), parse_since("1d"))
 HEADER = ("#Software: Microsoft Internet Information Services 8.5", "#Version: 1.0", "#Date: 2016-12-21 00:00:00", FIELDS)
 
 
 def _judge(tmp_path: Path, data: bytes, name: str = "u_ex161221.log"):
     (tmp_path / name).write_bytes(data)
-    return judge_certauth_log([LogFile(f"iis/logs/{name}", tmp_path / name)], _registry(), DAY, "hint")
+    return judge_certauth_log(scan_certauth([LogFile(f"iis/logs/{name}", tmp_path / name)], _registry(), DAY), DAY, "hint")
 
 
 def _log(*lines: str) -> bytes:
@@ -102,7 +99,7 @@ def test_findings_still_fail_when_other_files_are_unreadable(tmp_path: Path, bac
     (tmp_path / "u_ex2.log.gz").write_bytes(gzip.compress(_log(*HEADER, KB_LINE))[:40])
     logs = [LogFile(f"iis/logs/{p.name}", p) for p in sorted(tmp_path.iterdir())]
 
-    verdict = judge_certauth_log(logs, _registry(), DAY, "hint")
+    verdict = judge_certauth_log(scan_certauth(logs, _registry(), DAY), DAY, "hint")
 
     assert verdict.outcome is Outcome.FAIL
     assert any(line.startswith("not judged: iis/logs/u_ex2.log.gz: cannot be read (EOFError") for line in verdict.evidence)

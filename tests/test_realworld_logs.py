@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from casgate.checks.iis_log import judge_certauth_log
+from casgate.checks.iis_log import judge_certauth_log, scan_certauth
 from casgate.errors import EvidenceError
 from casgate.logs.attribution import NO_CLIENT_IP
 from casgate.errors import CasgateError
@@ -25,7 +25,7 @@ EVER = Window(datetime(1990, 1, 1, tzinfo=timezone.utc), datetime(2030, 1, 1, tz
 
 
 def _judge(path: Path):
-    return judge_certauth_log([LogFile(path.name, path)], _registry(), EVER, "hint")
+    return judge_certauth_log(scan_certauth([LogFile(path.name, path)], _registry(), EVER), EVER, "hint")
 
 
 def _per_phone(evidence: tuple[str, ...]) -> dict[str, int]:

@@ -22,5 +22,5 @@ def test_trust_mode_workaround_absent(registry, gate):
 
 
 @pytest.mark.cause("1", "IIS logs show no certauth rejection (403.16, 403.7, 403.17) in the window")
-def test_certauth_not_rejected_in_iis_logs(iis_logs, registry, window, root_hint, gate):
-    gate(judge_certauth_log(iis_logs, registry, window, root_hint))
+def test_certauth_not_rejected_in_iis_logs(certauth_scan, window, root_hint, gate):
+    gate(judge_certauth_log(certauth_scan, window, root_hint))

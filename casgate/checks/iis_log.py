@@ -40,9 +40,9 @@ def of_cause(findings: Iterable[Finding], cause: str, wanted: bool = True) -> li
     return [f for f in findings if (f.cause == cause) is wanted]
 
 
-def judge_certauth_log(logs: Iterable[LogFile], registry: RegistryView, window: Window, root_hint: str) -> Verdict:
-    """Fails on rejections in the window; "no rejection" only when every file and certauth line was understood."""
-    attribution = scan_certauth(logs, registry, window)
+def judge_certauth_log(attribution: Attribution, window: Window, root_hint: str) -> Verdict:
+    """Fails on rejections in the window (from scan_certauth); "no rejection" only when every file and certauth line
+    was understood."""
     trust_list_mode = attribution.trust_list_mode
     now, old = of_cause(attribution.findings(), REVOCATION, False), of_cause(attribution.history_findings(), REVOCATION, False)
     problems = attribution.problems()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from casgate.checks.iis_log import RECOPY_PARTIAL, of_cause, scan_certauth
+from casgate.checks.iis_log import RECOPY_PARTIAL, of_cause
 from casgate.evidence import parse_sslcert
-from casgate.logs.attribution import REVOCATION, describe, describe_history, not_judged
-from casgate.regfile import RegistryView
-from casgate.snapshot import IIS_LOGS, IIS_STATE, LogFile
+from casgate.logs.attribution import REVOCATION, Attribution, describe, describe_history, not_judged
+from casgate.snapshot import IIS_LOGS, IIS_STATE
 from casgate.verdict import Facts, Verdict
 from casgate.window import Window
 
@@ -44,11 +41,11 @@ def revocation_settings(sslcert: str | None) -> tuple[str, ...]:
     return tuple(lines) or (f"{IIS_STATE}: netsh shows no SSL binding on port 443",)
 
 
-def judge_revocation(logs: Iterable[LogFile], registry: RegistryView, window: Window, sslcert: str | None) -> Verdict:
+def judge_revocation(attribution: Attribution, window: Window, sslcert: str | None) -> Verdict:
     """X9, Microsoft Learn "HTTP status code overview" (IIS 403.13: client certificate revoked) and "Certificate
     revocation" in HTTP.sys (netsh http add sslcert verifyclientcertrevocation): 403.13 on certauth in the window fails;
-    CRYPT_E_REVOCATION_OFFLINE / CRYPT_E_NO_REVOCATION_CHECK say the server could not reach the revocation data."""
-    attribution = scan_certauth(logs, registry, window)
+    CRYPT_E_REVOCATION_OFFLINE / CRYPT_E_NO_REVOCATION_CHECK say the server could not reach the revocation data. The
+    logs come read by scan_certauth, once for this check and cause 1's."""
     now, old = of_cause(attribution.findings(), REVOCATION), of_cause(attribution.history_findings(), REVOCATION)
     problems = attribution.problems()
     context = [f"window {window.describe()} over {attribution.files} IIS log file(s); {attribution.judged} certauth line(s) read",
