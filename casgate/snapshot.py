@@ -92,9 +92,13 @@ class Snapshot:
                 raise EvidenceError(relative, f"could not be collected: {manifest.failed[relative]}")
         return self.folder / relative
 
+    def _json(self, relative: str) -> Any:
+        """A JSON artifact's document, read through _path's checks."""
+        return read_json(self._path(relative), relative)
+
     @cached_property
     def manifest(self) -> Manifest:
-        return Manifest.parse(read_json(self._path(MANIFEST), MANIFEST), MANIFEST)
+        return Manifest.parse(self._json(MANIFEST), MANIFEST)
 
     @cached_property
     def root_store(self) -> Store:
@@ -126,7 +130,7 @@ class Snapshot:
 
     @cached_property
     def bindings(self) -> tuple[Binding, ...]:
-        return parse_bindings(read_json(self._path(BINDINGS), BINDINGS), BINDINGS)
+        return parse_bindings(self._json(BINDINGS), BINDINGS)
 
     @cached_property
     def registry(self) -> RegistryView:
@@ -152,11 +156,11 @@ class Snapshot:
 
     @cached_property
     def dns_probe(self) -> DnsProbe:
-        return DnsProbe.parse(read_json(self._path(DNS_PROBE), DNS_PROBE), DNS_PROBE)
+        return DnsProbe.parse(self._json(DNS_PROBE), DNS_PROBE)
 
     @cached_property
     def tls_probe(self) -> TlsProbe:
-        return TlsProbe.parse(read_json(self._path(TLS_PROBE), TLS_PROBE), TLS_PROBE)
+        return TlsProbe.parse(self._json(TLS_PROBE), TLS_PROBE)
 
     @cached_property
     def _iis_state(self) -> Any:
@@ -176,11 +180,11 @@ class Snapshot:
 
     @cached_property
     def certauth_access(self) -> AccessPolicy:
-        return AccessPolicy.parse(read_json(self._path(IIS_ACCESS), IIS_ACCESS), IIS_ACCESS)
+        return AccessPolicy.parse(self._json(IIS_ACCESS), IIS_ACCESS)
 
     @cached_property
     def clock(self) -> ClockReading:
-        return ClockReading.parse(read_json(self._path(CLOCK), CLOCK), CLOCK)
+        return ClockReading.parse(self._json(CLOCK), CLOCK)
 
     @cached_property
     def https_probe(self) -> HttpsProbe | None:

@@ -32,11 +32,12 @@ def judge_clock(reading: ClockReading, max_skew: int = MAX_SKEW) -> Verdict:
     evidence = (f"server clock {_ms(reading.server)}Z, read while the runner's clock went from {_ms(reading.runner_before)[11:]} "
                 f"to {_ms(reading.runner_after)[11:]} UTC",
                 f"server {abs(skew):,.1f} s {direction} the runner (± {margin:,.1f} s: half the round trip); limit {max_skew} s")
-    facts: Facts = {"clock": "off" if abs(skew) - margin > max_skew else "maybe off" if abs(skew) + margin > max_skew else "in step"}
-    if abs(skew) - margin > max_skew:
+    surely_off, maybe_off = abs(skew) - margin > max_skew, abs(skew) + margin > max_skew
+    facts: Facts = {"clock": "off" if surely_off else "maybe off" if maybe_off else "in step"}
+    if surely_off:
         return Verdict.failed(f"the server's clock is {abs(skew):,.0f} s {direction} the runner's (limit {max_skew} s)",
                               evidence, REMEDIATION, facts)
-    if abs(skew) + margin > max_skew:
+    if maybe_off:
         return Verdict.warned(f"the server's clock may be more than {max_skew} s off the runner's: the round trip took "
                               f"{2 * margin:,.1f} s, too long to tell", evidence,
                               "Collect again when the WinRM round trip is quicker, or compare the clocks by hand (w32tm /stripchart).",
