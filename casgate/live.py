@@ -37,10 +37,21 @@ from casgate.snapshot import (
 )
 
 HOST_SIDE = (ROOT_STORE, MY_STORE, KEYSTORE, BINDINGS, IIS_ACCESS, CLOCK, IIS_LOGS, REGISTRY)
+WEBHOSTING_STORE = "certs/webhosting/"
+"""LocalMachine\\WebHosting (IIS 8+), in certs/my/'s layout: collected where the server has the store, else not listed."""
 PROBES = (DNS_PROBE, TLS_PROBE, HTTPS_PROBE)
 
-HostSide = Callable[[InventoryHost, timedelta, SnapshotWriter], str]
-"""Collects the host-side artifacts into the writer and returns the OS version; raises CasgateError on failure."""
+
+@dataclass(frozen=True)
+class HostSideResult:
+    """What the host side tells the manifest: the OS version, and the optional artifacts the server had."""
+
+    os_version: str
+    optional: tuple[str, ...] = ()
+
+
+HostSide = Callable[[InventoryHost, timedelta, SnapshotWriter], HostSideResult]
+"""Collects the host-side artifacts into the writer; raises CasgateError on failure."""
 
 
 @dataclass(frozen=True)
@@ -60,27 +71,27 @@ def record(host: InventoryHost, options: LiveOptions, dest: Path, host_side: Hos
     collected_at = datetime.now(timezone.utc)
     skipped: dict[str, str] = {}
     failed: dict[str, str] = {}
-    os_version = ""
+    result = HostSideResult("")
     if not host.host_side:
         skipped = {a: OPTED_OUT for a in HOST_SIDE}
     else:
         try:
-            os_version = host_side(host, options.since, writer)
+            result = host_side(host, options.since, writer)
         except CasgateError as exc:
             failed = {a: str(exc) for a in HOST_SIDE}
     writer.json(DNS_PROBE, probe_dns(host.fqdn, list(host.dns_servers), options.probe_timeout))
     writer.json(TLS_PROBE, probe_tls(host.address, host.https_port, host.fqdn, options.phone_suites, options.probe_timeout))
     writer.json(HTTPS_PROBE, probe_certauth(host.address, host.https_port, host.fqdn, options.probe_timeout))
-    writer.json(MANIFEST, _manifest(host, os_version, collected_at, skipped, failed))
+    writer.json(MANIFEST, _manifest(host, result, collected_at, skipped, failed))
     _publish(partial, dest)
     return dest
 
 
-def _manifest(host: InventoryHost, os_version: str, collected_at: datetime, skipped: dict[str, str],
+def _manifest(host: InventoryHost, host_side: HostSideResult, collected_at: datetime, skipped: dict[str, str],
               failed: dict[str, str]) -> dict[str, Any]:
-    collected = [a for a in (*HOST_SIDE, *PROBES) if a not in skipped and a not in failed]
+    collected = [a for a in (*HOST_SIDE, *host_side.optional, *PROBES) if a not in skipped and a not in failed]
     return {
-        "host": host.name, "fqdn": host.fqdn, "address": host.address, "os_version": os_version,
+        "host": host.name, "fqdn": host.fqdn, "address": host.address, "os_version": host_side.os_version,
         "collected_at": collected_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": "live", "casgate_version": __version__,
         "connection": host.connection.split("?")[0], "dns_servers": list(host.dns_servers),
         "collected": collected, "skipped": skipped, "failed": failed,

@@ -32,6 +32,7 @@ from casgate.collector import (
     write_host_side,
 )
 from casgate.inventory import InventoryHost, load_inventory
+from casgate.live import WEBHOSTING_STORE, _manifest
 from casgate.scenarios import Pki
 from casgate.schannel import SCHANNEL, TLS10_SERVER
 from casgate.snapshot import Snapshot, SnapshotWriter
@@ -135,16 +136,23 @@ def test_powershell_errors_are_read_from_clixml_once_and_trimmed() -> None:
 
 
 def host_document(pki_der: dict[str, bytes]) -> dict:
-    """What host.ps1 prints, in ConvertTo-Json's shapes (one-element arrays unwrapped, DWORDs signed)."""
+    """What host.ps1's $result looks like once Windows PowerShell 4.0 / 5.1 ConvertTo-Json has printed it. Every store
+    and list is an @() array held by a hashtable key, so one element stays a one-element array and none an empty one
+    (ConvertTo-Json 5.1 Example 1, PowerShell-Docs reference/5.1/Microsoft.PowerShell.Utility/ConvertTo-Json.md at
+    27138b21: a property holding one calendar era prints "Eras": [1]); WebHosting is null where the store does not
+    exist. Numbers stay numbers: enums print as their value (same example, "CalendarType": 1; -EnumsAsStrings came in
+    PowerShell 6.2), sslFlags as Get-WebBinding's integer, DWORDs as signed Int32. The enums host.ps1 records it
+    turns into names itself ("$(...)", invariant: about_Quoting_Rules 5.1)."""
     b64 = {k: base64.b64encode(v).decode() for k, v in pki_der.items()}
     return {
         "os": "Microsoft Windows Server 2019 Standard 10.0.17763",
         "root": [b64["mitel"], b64["hq_ca"]],
-        "my": b64["server"],  # a single certificate: ConvertTo-Json unwraps the array
+        "my": [b64["server"]],
+        "webhosting": None,
         "keystore": [{"name": "server.crt", "data": b64["server"]}, {"name": "Mitel_mfg_ca.crt", "data": b64["mitel"]},
                      {"name": "ca.crt", "data": b64["hq_ca"]}],
-        "bindings": {"protocol": "https", "bindingInformation": "*:443:", "certificateHash": pki_der["server_thumb"].decode(),
-                     "certificateStoreName": "My"},
+        "bindings": [{"protocol": "https", "bindingInformation": "*:443:", "sslFlags": 0,
+                      "certificateHash": pki_der["server_thumb"].decode(), "certificateStoreName": "My"}],
         "sslcert": "\r\n SSL Certificate bindings:\r\n",
         "registry": {
             SCHANNEL: {"EventLogging": {"kind": "DWord", "value": 1}},
@@ -184,10 +192,10 @@ ROUND_TRIP = (datetime(2026, 11, 20, 6, 0, 1, tzinfo=timezone.utc), datetime(202
 def test_collector_json_becomes_a_readable_snapshot(tmp_path: Path, pki_der) -> None:
     document = host_document(pki_der) | {"now": "2026-11-20T06:00:02.500Z", "access": {"location": "Default Web Site/shoreauth",
                                                                                      "sslFlags": 40}}
-    os_version = write_host_side(_with_manifest(SnapshotWriter(tmp_path)), document, LOGS_DOCUMENT, ROUND_TRIP)
+    result = write_host_side(_with_manifest(SnapshotWriter(tmp_path)), document, LOGS_DOCUMENT, ROUND_TRIP)
 
     snapshot = Snapshot(tmp_path)
-    assert os_version.endswith("10.0.17763")
+    assert result.os_version.endswith("10.0.17763") and result.optional == ()
     assert len(snapshot.root_store) == 2 and len(snapshot.my_store) == 1
     assert snapshot.keystore_certificate("server.crt").thumbprint == pki_der["server_thumb"].decode()
     assert snapshot.bindings[0].port == 443
@@ -206,6 +214,35 @@ def test_host_evidence_without_the_policy_or_the_clock_is_a_collection_error(tmp
 
     with pytest.raises(CollectionError, match=f"host evidence: the collector's JSON has no usable '{field}'"):
         write_host_side(SnapshotWriter(tmp_path), document, [], ROUND_TRIP)
+
+
+def test_an_empty_my_store_is_an_empty_folder_and_null_is_refused(tmp_path: Path, pki_der) -> None:
+    """host.ps1 wraps each store in @(): an empty LocalMachine\\My prints [] (it printed null before, which is still
+    refused: the collector did not say what the store holds)."""
+    write_host_side(SnapshotWriter(tmp_path / "empty"), host_document(pki_der) | {"my": []}, [], ROUND_TRIP)
+
+    assert (tmp_path / "empty" / "certs" / "my").is_dir() and not any((tmp_path / "empty" / "certs" / "my").iterdir())
+    with pytest.raises(CollectionError, match="host evidence: the collector's JSON has no usable 'my'"):
+        write_host_side(SnapshotWriter(tmp_path / "null"), host_document(pki_der) | {"my": None}, [], ROUND_TRIP)
+
+
+@pytest.mark.parametrize(("webhosting", "files"), [(None, None), ([], 0), ("server", 1), (["server", "hq_ca"], 2)],
+                         ids=["no-store", "empty", "one-unrolled", "two"])
+def test_webhosting_is_recorded_where_the_server_has_the_store(tmp_path: Path, pki_der, webhosting, files) -> None:
+    """null: Server 2012 R2 without the store, not recorded and not listed; [] an empty store; a bare string is the
+    one-element shape PowerShell prints where an array is unrolled (the ConvertTo-Json 4.0 specimen)."""
+    b64 = {k: base64.b64encode(v).decode() for k, v in pki_der.items()}
+    value = b64[webhosting] if isinstance(webhosting, str) else None if webhosting is None else [b64[k] for k in webhosting]
+    result = write_host_side(SnapshotWriter(tmp_path), host_document(pki_der) | {"webhosting": value}, [], ROUND_TRIP)
+
+    folder = tmp_path / "certs" / "webhosting"
+    if files is None:
+        assert result.optional == () and not folder.exists()
+    else:
+        assert result.optional == (WEBHOSTING_STORE,) and len(list(folder.iterdir())) == files
+        assert files == 0 or f"{pki_der['server_thumb'].decode()}.cer" in {p.name for p in folder.iterdir()}
+    manifest = _manifest(HOST, result, ROUND_TRIP[0], {}, {})
+    assert (WEBHOSTING_STORE in manifest["collected"]) is (files is not None)
 
 
 def test_a_private_key_from_the_keystore_is_never_written(tmp_path: Path, pki_der) -> None:
@@ -240,7 +277,7 @@ def test_two_round_trips_through_testinfra_local_backend(tmp_path: Path, pki_der
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
 
     writer = _with_manifest(SnapshotWriter(tmp_path / "snap"))
-    os_version = collect_host_side(config=None)(HOST, timedelta(hours=24), writer)  # type: ignore[arg-type]
+    os_version = collect_host_side(config=None)(HOST, timedelta(hours=24), writer).os_version  # type: ignore[arg-type]
 
     scripts = log.read_text().split("\n=====\n")[:-1]
     assert len(scripts) == 2

@@ -32,8 +32,8 @@ READ_ONLY = frozenset({
     # .NET: static methods by type, instance methods by name (registry keys, dates, strings, hashes, encodings)
     "[convert]::frombase64string", "[convert]::tobase64string", "[io.file]::readallbytes", "[regex]::replace",
     "[environment]::expandenvironmentvariables", "[bitconverter]::tostring", "[security.cryptography.sha1]::create",
-    ".getvaluenames", ".getvaluekind", ".getvalue", ".touniversaltime", ".tostring", ".addhours", ".replace",
-    ".computehash", ".getbytes", ".split", ".tolower",
+    ".getvaluenames", ".getvaluekind", ".getvalue", ".tostring", ".addhours", ".replace",
+    ".computehash", ".getbytes", ".split", ".tolowerinvariant",
 })
 # collect.ps1 alone writes, and only the snapshot into its -Out folder; it runs the two part scripts from beside it.
 SNAPSHOT_WRITERS = frozenset({

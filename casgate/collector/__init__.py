@@ -24,6 +24,7 @@ import pytest
 from casgate.certs import refuse_private_key_bytes, thumbprint
 from casgate.errors import CasgateError, PrivateKeyRefused
 from casgate.inventory import InventoryHost
+from casgate.live import WEBHOSTING_STORE, HostSideResult
 from casgate.snapshot import BINDINGS, CLOCK, IIS_ACCESS, IIS_LOGS, IIS_STATE, KEYSTORE, MY_STORE, ROOT_STORE, SnapshotWriter
 
 SCRIPTS = Path(__file__).parent
@@ -333,14 +334,25 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def write_host_side(writer: SnapshotWriter, evidence: Any, logs: Any, round_trip: tuple[datetime, datetime]) -> str:
+def _write_store(writer: SnapshotWriter, store: str, encoded: list[Any] | str) -> None:
+    """A store's certificates as DER files named by thumbprint; an empty store is an empty folder."""
+    (writer.folder / store).mkdir(parents=True, exist_ok=True)
+    for item in _as_list(encoded):
+        der = base64.b64decode(item)
+        writer.certificate(store, f"{thumbprint(der)}.cer", der)
+
+
+def write_host_side(writer: SnapshotWriter, evidence: Any, logs: Any, round_trip: tuple[datetime, datetime]) -> HostSideResult:
     """Write the collector's two documents as snapshot artifacts, and the server's clock between the runner's
-    readings before and after the first round trip; returns the OS version."""
+    readings before and after the first round trip. Root and My are always there (null is an error, [] an empty
+    store); WebHosting is null where the server has no such store, and is then not recorded."""
     what = "host evidence"
     for store, key in ((ROOT_STORE, "root"), (MY_STORE, "my")):
-        for encoded in _as_list(_field(evidence, key, (list, str), what)):
-            der = base64.b64decode(encoded)
-            writer.certificate(store, f"{thumbprint(der)}.cer", der)
+        _write_store(writer, store, _field(evidence, key, (list, str), what))
+    optional: tuple[str, ...] = ()
+    if isinstance(evidence, dict) and evidence.get("webhosting") is not None:
+        _write_store(writer, WEBHOSTING_STORE, _field(evidence, "webhosting", (list, str), what))
+        optional = (WEBHOSTING_STORE,)
     for item in _as_list(evidence.get("keystore")):
         name, data = _field(item, "name", str, what), base64.b64decode(_field(item, "data", str, what))
         try:
@@ -359,7 +371,7 @@ def write_host_side(writer: SnapshotWriter, evidence: Any, logs: Any, round_trip
     for log in _as_list(logs):
         name = Path(_field(log, "name", str, "IIS logs")).name
         writer.text(f"{IIS_LOGS}{name}", "".join(f"{line}\n" for line in _as_list(log.get("lines"))))
-    return str(_field(evidence, "os", str, what))
+    return HostSideResult(str(_field(evidence, "os", str, what)), optional)
 
 
 def _open(host: InventoryHost, config: pytest.Config) -> tuple[Any, Callable[[Exception], str]]:
@@ -378,11 +390,11 @@ def _open(host: InventoryHost, config: pytest.Config) -> tuple[Any, Callable[[Ex
     return winrm_host(target, credentials), lambda exc: transport_problem(exc, target, *credentials)
 
 
-def collect_host_side(config: pytest.Config) -> Callable[[InventoryHost, timedelta, SnapshotWriter], str]:
+def collect_host_side(config: pytest.Config) -> Callable[[InventoryHost, timedelta, SnapshotWriter], HostSideResult]:
     """The live.HostSide callable for this run: a testinfra host per inventory entry, two round trips. A host whose
     transport fails is said in one line, naming the host; its host-side checks are then not judged."""
 
-    def collect(host: InventoryHost, since: timedelta, writer: SnapshotWriter) -> str:
+    def collect(host: InventoryHost, since: timedelta, writer: SnapshotWriter) -> HostSideResult:
         evidence_command, logs_command = host_commands(host, since)
         try:
             remote, problem = _open(host, config)
