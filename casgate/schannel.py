@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from casgate import windows
 from casgate.errors import EvidenceError
 from casgate.regfile import RegistryView
 
@@ -19,7 +19,6 @@ CIPHER_POLICY_LOCAL = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Cryp
 # in "TLS 1.0 and TLS 1.1 soon to be disabled in Windows" (Windows IT Pro blog, Aug 2023) that later releases
 # (Windows 11 24H2 / Server 2025, build 26100) ship with it off, so from that build we assume "off unless set".
 _TLS10_DEFAULT_OFF_FROM_BUILD = 26100
-_BUILD = re.compile(r"\b(?:10|6)\.\d+\.(\d{4,5})\b")
 
 
 def require_schannel(registry: RegistryView) -> None:
@@ -28,10 +27,10 @@ def require_schannel(registry: RegistryView) -> None:
 
 
 def windows_build(os_version: str) -> int:
-    match = _BUILD.search(os_version)
-    if not match:
+    build = windows.windows_build(os_version)
+    if build is None:
         raise EvidenceError("manifest.json", f"os_version {os_version!r} has no Windows build number (e.g. 10.0.17763)")
-    return int(match[1])
+    return build
 
 
 @dataclass(frozen=True)

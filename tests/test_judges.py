@@ -200,3 +200,23 @@ def test_the_certificate_served_on_443_is_compared_with_server_crt() -> None:
 def test_the_served_certificate_unknown_is_not_judged(probe: TlsProbe, error: str) -> None:
     with pytest.raises(EvidenceError, match=f"probes/tls.json: {error}"):
         judge_wire_certificate(probe, _cert(SHA1), "probes/tls.json")
+
+
+@pytest.mark.parametrize(("os_version", "route"), [
+    ("Microsoft Windows Server 2012 R2 Standard 6.3.9600", "registry"),
+    ("Microsoft Windows Server 2016 Datacenter 10.0.14393", "cmdlet"),
+    ("Microsoft Windows Server 2022 Standard 10.0.20348", "cmdlet"),
+    ("", "both"),
+])
+def test_the_cipher_fix_is_the_one_the_servers_windows_has(os_version: str, route: str) -> None:
+    """Enable-TlsCipherSuite first ships with Server 2016: 2012 R2 gets the policy value, backed up before it changes."""
+    verdict = judge_phone_ciphers(_registry(), _probe(True, False), DEFAULT_PHONE_PROFILE, os_version)
+    fix = verdict.remediation
+
+    assert verdict.outcome is Outcome.FAIL
+    assert ("Enable-TlsCipherSuite -Name" in fix) is (route != "registry")
+    assert ("Set-ItemProperty" in fix) is (route != "cmdlet")
+    if route != "cmdlet":
+        assert fix.index("  reg export ") < fix.index("  Set-ItemProperty") and f"-Value ('{DEFAULT_PHONE_PROFILE[0]}," in fix
+    if route == "both":
+        assert "On Windows Server 2012 R2 (Windows PowerShell 4.0):" in fix

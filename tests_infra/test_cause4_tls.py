@@ -11,5 +11,5 @@ def test_tls10_enabled(registry_if_collected, manifest, tls_probe, evidence, gat
 
 
 @pytest.mark.cause("4", "the phones' TLS 1.0 cipher profile is accepted")
-def test_phone_cipher_profile_accepted(registry_if_collected, tls_probe, phone_ciphers, gate):
-    gate(judge_phone_ciphers(registry_if_collected, tls_probe, phone_ciphers))
+def test_phone_cipher_profile_accepted(registry_if_collected, manifest, tls_probe, phone_ciphers, gate):
+    gate(judge_phone_ciphers(registry_if_collected, tls_probe, phone_ciphers, manifest.os_version))

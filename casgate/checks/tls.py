@@ -5,9 +5,10 @@ from __future__ import annotations
 from casgate.evidence import TlsProbe
 from casgate.profile import windows_suite_name
 from casgate.regfile import RegistryView
-from casgate.schannel import TLS10_SERVER, cipher_policy, tls10_server_state
+from casgate.schannel import CIPHER_POLICY_GPO, TLS10_SERVER, cipher_policy, tls10_server_state
 from casgate.snapshot import TLS_PROBE
 from casgate.verdict import Facts, Verdict
+from casgate.windows import Generation, generation
 
 TLS10_PROFILE = "tls1.0"
 PHONE_PROFILE = "phone-profile"
@@ -26,13 +27,37 @@ DISAGREEMENT = (
     "load balancer or TLS-inspecting firewall in front of IIS). Reboot in a maintenance window, or find the policy:\n"
     "  gpresult /h C:\\gpresult.html"
 )
-CIPHERS = (
+_CIPHERS_WHY = (
     "KB reason 4: put at least one of the phones' TLS 1.0 suites back into the server's cipher-suite order "
-    "(IIS Crypto, or Group Policy 'SSL Cipher Suite Order', which overrides the local list), then reboot. "
-    "Locally, from an administrative PowerShell:\n"
-    "  Enable-TlsCipherSuite -Name {suite}\n"
-    "  Restart-Computer"
+    "(IIS Crypto, or Group Policy 'SSL Cipher Suite Order', which overrides the local list), then reboot.\n"
 )
+CIPHERS = {
+    Generation.SERVER_2016: (
+        "Locally, from an administrative PowerShell:\n"
+        "  Enable-TlsCipherSuite -Name {suite}\n"
+        "  Restart-Computer"
+    ),
+    # Enable-TlsCipherSuite first ships with Server 2016 (the 2012 R2 TLS module has only the session-ticket cmdlets):
+    # there the order is the Group Policy value itself, which Schannel reads at start-up.
+    Generation.SERVER_2012_R2: (
+        "Windows Server 2012 R2 has no Enable-TlsCipherSuite: the order is the policy's Functions value (gpedit.msc > "
+        "Computer Configuration > Administrative Templates > Network > SSL Configuration Settings). From an "
+        "administrative PowerShell, back the key up, then put the phones' suite first:\n"
+        f"  reg export \"{CIPHER_POLICY_GPO}\" \"$env:SystemDrive\\casgate-backup-cipher-order.reg\" /y\n"
+        f"  $order = (Get-ItemProperty -Path 'Registry::{CIPHER_POLICY_GPO}' -Name Functions).Functions\n"
+        f"  Set-ItemProperty -Path 'Registry::{CIPHER_POLICY_GPO}' -Name Functions -Value ('{{suite}},' + $order)\n"
+        "  Restart-Computer\n"
+        "Undo: reg import the backup file, then reboot. A domain Group Policy that sets the order (gpresult /h) "
+        "overwrites a local change: change it there. Where the key does not exist, set the order in gpedit.msc."
+    ),
+}
+
+
+def cipher_remediation(os_version: str, suite: str) -> str:
+    """The fix for the server's Windows; both, each named, when the evidence does not say which."""
+    chosen = generation(os_version)
+    routes = [CIPHERS[chosen]] if chosen is not None else [f"On {g.value}: {text}" for g, text in CIPHERS.items()]
+    return (_CIPHERS_WHY + "\n".join(routes)).replace("{suite}", suite)
 
 
 def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe, reboot_pending: bool | None = None) -> Verdict:
@@ -65,7 +90,7 @@ def judge_tls10(registry: RegistryView | None, os_version: str, probe: TlsProbe,
     )
 
 
-def judge_phone_ciphers(registry: RegistryView | None, probe: TlsProbe, profile: tuple[str, ...]) -> Verdict:
+def judge_phone_ciphers(registry: RegistryView | None, probe: TlsProbe, profile: tuple[str, ...], os_version: str = "") -> Verdict:
     handshake = probe.handshake(PHONE_PROFILE, TLS_PROBE)
     policy = cipher_policy(registry) if registry is not None else None
     evidence = [f"phone profile: {', '.join(profile)}", f"handshake to {probe.target}: {handshake.describe()}"]
@@ -85,4 +110,4 @@ def judge_phone_ciphers(registry: RegistryView | None, probe: TlsProbe, profile:
             problems.append("the cipher-suite policy lists none of the phones' suites")
     if not problems:
         return Verdict.passed("the server accepts the phones' TLS 1.0 cipher profile", tuple(evidence), facts)
-    return Verdict.failed("; ".join(problems), tuple(evidence), CIPHERS.replace("{suite}", profile[0]), facts)
+    return Verdict.failed("; ".join(problems), tuple(evidence), cipher_remediation(os_version, profile[0]), facts)
