@@ -18,7 +18,8 @@ REMEDIATION = (
     "  Backup-WebConfiguration -Name casgate-before-sslflags\n"
     f"  Set-WebConfigurationProperty -PSPath 'MACHINE/WEBROOT/APPHOST' -Location '{LOCATION}' "
     "-Filter 'system.webServer/security/access' -Name sslFlags -Value 'Ssl,SslNegotiateCert'\n"
-    "  (undo: Restore-WebConfiguration -Name casgate-before-sslflags)"
+    "Undo:\n"
+    "  Restore-WebConfiguration -Name casgate-before-sslflags"
 )
 
 

@@ -11,7 +11,7 @@ REMEDIATION = (
     "The phones cannot reach CAS at all. Check from the phones' network that the HQ address answers on the HTTPS port "
     "(firewall, IIS started), and on the server that Default Web Site and its shoreauth application are running:\n"
     "  Get-Service W3SVC\n"
-    "  Get-WebApplication -Site 'Default Web Site' | Format-Table path, physicalPath\n"
+    "  Get-WebApplication -Site 'Default Web Site' | Format-Table 'path', 'physicalPath'\n"
     "  Test-NetConnection <HQ address> -Port 443"
 )
 

@@ -26,7 +26,7 @@ OUT_OF_DATE = (
     "time; a chain that ends in it fails path validation (RFC 5280 6.1.3). The keystore copy comes with Mitel Connect: get "
     "the current Mitel hardware root from Mitel, then compare the keystore's copy with the one in Root:\n"
     "  certutil -dump \"<Shoreline Data>\\Keystore\\certs\\Mitel_mfg_ca.crt\"\n"
-    "  Get-Item Cert:\\LocalMachine\\Root\\{thumb} | Format-List Subject, NotBefore, NotAfter, Thumbprint\n"
+    "  Get-Item Cert:\\LocalMachine\\Root\\{thumb} | Format-List 'Subject', 'NotBefore', 'NotAfter', 'Thumbprint'\n"
     "If the dates look right, check the server's clock: validity is judged at collection time."
 )
 

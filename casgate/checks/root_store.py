@@ -14,7 +14,7 @@ ROOT_CLEANUP = (
     "PowerShell, review the KB's list, then export each one to a backup folder before removing it (if a service "
     "still needs one as an intermediate, move it instead: Move-Item Cert:\\LocalMachine\\Root\\<thumbprint> "
     "Cert:\\LocalMachine\\CA):\n"
-    "  Get-ChildItem Cert:\\LocalMachine\\Root | Where-Object { $_.Issuer -ne $_.Subject } | Format-List Subject,Issuer,Thumbprint\n"
+    "  Get-ChildItem Cert:\\LocalMachine\\Root | Where-Object { $_.Issuer -ne $_.Subject } | Format-List 'Subject', 'Issuer', 'Thumbprint'\n"
     "  $backup = \"$env:SystemDrive\\casgate-backup\\Root-$(Get-Date -Format yyyyMMdd-HHmmss)\"\n"
     "  New-Item -ItemType Directory -Force -Path $backup | Out-Null\n"
     "{removals}"

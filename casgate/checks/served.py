@@ -28,7 +28,7 @@ RENEW = (
     "Beyond the KB (X2): a TLS client, the phones among them, refuses a server certificate outside its validity period "
     "(RFC 5280 4.1.2.5). Issue a renewed server certificate with its key into LocalMachine\\My, then bind it. From an "
     "administrative PowerShell, list what LocalMachine\\My holds, soonest expiry first:\n"
-    "  Get-ChildItem Cert:\\LocalMachine\\My | Sort-Object NotAfter | Format-Table Thumbprint, Subject, NotBefore, NotAfter\n"
+    "  Get-ChildItem Cert:\\LocalMachine\\My | Sort-Object NotAfter | Format-Table 'Thumbprint', 'Subject', 'NotBefore', 'NotAfter'\n"
     + REBIND
     + "\nIf the dates look right but the verdict does not, check the server's clock: validity is judged at collection time."
 )

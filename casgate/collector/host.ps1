@@ -3,7 +3,6 @@
 # Expects $ShorelineData; leaves the evidence in $result.
 $ErrorActionPreference = 'Stop'
 Import-Module WebAdministration
-$invariant = [Globalization.CultureInfo]::InvariantCulture  # a Thai-language server's own calendar says 2569
 function Get-StoreDer($store) {
     Get-ChildItem "Cert:\LocalMachine\$store" | ForEach-Object { [Convert]::ToBase64String($_.RawData) }
 }
@@ -44,5 +43,6 @@ $result = [ordered]@{
     rebootPending = Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired'
     w3svc = "$((Get-Service W3SVC).Status)"
     access = [ordered]@{ location = 'Default Web Site/shoreauth'; sslFlags = "$(if ($sslFlags -is [string]) { $sslFlags } else { $sslFlags.Value })" }
-    now = [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", $invariant)
+    # InvariantCulture: in the server's own culture a Thai-language server's calendar says 2569
+    now = [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", [Globalization.CultureInfo]::InvariantCulture)
 }
