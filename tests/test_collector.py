@@ -21,6 +21,7 @@ from casgate.collector import (
     CMD_LIMIT,
     CollectionError,
     WinrmTarget,
+    _as_list,
     collect_host_side,
     encoded_command,
     host_commands,
@@ -243,6 +244,23 @@ def test_webhosting_is_recorded_where_the_server_has_the_store(tmp_path: Path, p
         assert files == 0 or f"{pki_der['server_thumb'].decode()}.cer" in {p.name for p in folder.iterdir()}
     manifest = _manifest(HOST, result, ROUND_TRIP[0], {}, {})
     assert (WEBHOSTING_STORE in manifest["collected"]) is (files is not None)
+
+
+SPECIMENS = Path(__file__).parent / "realworld" / "psscriptanalyzer"
+
+
+@pytest.mark.parametrize("version", ["4.0", "5.1"])
+def test_the_shapes_windows_powershell_prints_are_read(version: str) -> None:
+    """Real ConvertTo-Json output of Windows PowerShell 4.0 and 5.1 (PSScriptAnalyzer's command data, PROVENANCE): a
+    collection of one that was unrolled before it reached ConvertTo-Json is printed as the object itself, an empty one
+    as "[", a blank line, "]", and < > as \\u003c \\u003e. The collector's reader takes each shape as a list."""
+    raw = (SPECIMENS / f"convertto-json-{version}-specimen.json").read_text(encoding="utf-8")
+    specimen = json.loads(raw)
+
+    assert isinstance(specimen["ExportedCommands"], dict) and specimen["ExportedAliases"] == []
+    assert re.search(r'"ExportedAliases":  \[\n\n +\]', raw) and "\\u003cstring\\u003e" in raw
+    assert [c["Name"] for c in _as_list(specimen["ExportedCommands"])] == [specimen["ExportedCommands"]["Name"]]
+    assert _as_list(specimen["ExportedAliases"]) == [] and _as_list(None) == []
 
 
 def test_a_private_key_from_the_keystore_is_never_written(tmp_path: Path, pki_der) -> None:

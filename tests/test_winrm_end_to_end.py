@@ -5,6 +5,7 @@ probes against real loopback DNS and TLS servers. What reaches the terminal, the
 from __future__ import annotations
 
 import base64
+import json
 import re
 import sys
 import time
@@ -254,3 +255,21 @@ def test_winrm_server_speaks_basic_too(der, server_dir: Path) -> None:
         protocol.close_shell(shell)
 
     assert (stdout, rc) == (b"", 1) and b"'whoami' is not recognized" in stderr
+
+
+def test_a_server_2012_r2_with_a_webhosting_store_is_recorded_whole(identity, der, server_dir: Path, tmp_path: Path,
+                                                                     run_suite) -> None:
+    """host.ps1's document as Windows PowerShell 4.0 prints it for a 2012 R2 server with IIS 8.5's WebHosting store
+    (one certificate: a one-element array, as @() keeps it) and its binding's sslFlags: recorded, listed, judged."""
+    doc = host_document(der) | {"os": "Microsoft Windows Server 2012 R2 Standard 6.3.9600",
+                                "webhosting": [base64.b64encode(der["hq_ca"]).decode()]}
+    with winrm_server(collector_answer(doc, LOGS_DOCUMENT), {USER: PASSWORD}, server_dir) as server, _probed(identity) as probes:
+        run = _gate(run_suite, tmp_path, probes, {"hq": server.connection()}, f"--record={tmp_path / 'rec'}")
+
+    recorded = tmp_path / "rec" / "hq"
+    manifest = json.loads((recorded / "manifest.json").read_text())
+    assert run.returncode == 0, run.output
+    assert _healthy(run.outcomes("hq"))
+    assert manifest["os_version"].endswith("6.3.9600") and "certs/webhosting/" in manifest["collected"]
+    assert [p.suffix for p in (recorded / "certs" / "webhosting").iterdir()] == [".cer"]
+    assert json.loads((recorded / "iis" / "bindings.json").read_text())[0]["sslFlags"] == 0
