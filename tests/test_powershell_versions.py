@@ -76,13 +76,21 @@ def _functions(root: Node) -> set[str]:
             if n.type == "function_statement"}
 
 
+def _from_5_0(node: Node) -> bool:
+    """Language that came with PowerShell 5.0 (about_Classes, about_Enum): class and enum, and `[T]::new()`."""
+    static_new = node.type == "invokation_expression" and re.fullmatch(r"\[[^\]]+\]::new", _text(node).split("(")[0], re.I)
+    return node.type in {"class_statement", "enum_statement"} or bool(static_new)
+
+
 def missing(source: str, gen: Generation) -> list[str]:
-    """Each command, or command and named parameter, in `source` that `gen`'s Windows PowerShell does not have.
-    Commands are spelled out (an alias or a shortened parameter is reported too); the script's own functions and
+    """Each command, or command and named parameter, in `source` that `gen`'s Windows PowerShell does not have (on 4.0
+    also 5.0's classes and `::new()`). Commands are spelled out (an alias or a shortened parameter is reported too); the script's own functions and
     Windows' own programs are known."""
     root = PARSER.parse(_parseable(source).encode()).root_node
     known, own, found = _profile(gen), _functions(root), []
     for node in _nodes(root):
+        if gen is Generation.SERVER_2012_R2 and _from_5_0(node):
+            found.append(f"{_text(node).splitlines()[0][:40]} (PowerShell 5.0)")
         name = node.child_by_field_name("command_name") if node.type == "command" else None
         if name is None or name.type != "command_name":
             continue  # `. (Join-Path …)`, `& $x`: what runs is a command node of its own, or not known until it runs
@@ -135,7 +143,7 @@ def _remediations() -> Iterator[tuple[str, Generation | None, str]]:
 
 
 REMEDIATIONS = {label: (gen, code) for label, gen, code in _remediations()}
-SCRIPTS = {name: source for name, source in SOURCES.items()} | _recipe_blocks()
+SCRIPTS = dict(SOURCES) | _recipe_blocks()
 CASES = [(label, source, gen) for label, source in SCRIPTS.items() for gen in Generation] + [
     (label, code, g) for label, (gen, code) in REMEDIATIONS.items() for g in ([gen] if gen else Generation)]
 
@@ -170,6 +178,9 @@ def test_cause_4s_2016_fix_is_kept_from_2012_r2() -> None:
     ("Get-WebBinding -Name x -Prot https", {g: ["Get-WebBinding -Prot"] for g in Generation}),
     ("Add-DnsServerResourceRecordA -ZoneName z -Name h -IPv4Address 192.0.2.1 -IPv6Address ::1",
      {g: ["Add-DnsServerResourceRecordA -IPv6Address"] for g in Generation}),
+    ("$b = [Text.StringBuilder]::new()\nclass Evidence { [string]$Name }",
+     {Generation.SERVER_2012_R2: ["[Text.StringBuilder]::new() (PowerShell 5.0)", "class Evidence { [string]$Name } (PowerShell 5.0)"],
+      Generation.SERVER_2016: []}),
     ("function Get-X { 1 }\nGet-X -Verbose; reg.exe query HKLM\\X; C:\\Windows\\System32\\certutil -dump x",
      {g: [] for g in Generation}),
 ])
@@ -254,9 +265,6 @@ def culture_dependent(source: str) -> list[str]:
         elif node.type == "command" and _text(node.child_by_field_name("command_name")).lower() == "get-date":
             found.extend(text for e in node.children if re.search(r"-u?format", _text(e), re.IGNORECASE))
     return found
-
-
-COLLECTOR = {label: source for label, source in SCRIPTS.items() if not label.startswith("snapshot-format.md")}
 
 
 @pytest.mark.parametrize("label", SCRIPTS)
