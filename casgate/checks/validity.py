@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from casgate import pki
 from casgate.certs import Certificate
 
-VALID, EXPIRING, EXPIRED, NOT_YET_VALID = "valid", "expires soon", "expired", "not yet valid"
+VALID, EXPIRING, EXPIRED, NOT_YET_VALID = pki.IN_PERIOD, "expires soon", pki.EXPIRED, pki.NOT_YET_VALID
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,13 @@ class Validity:
 
 
 def validity_at(cert: Certificate, role: str, at: datetime, warn_days: int) -> Validity:
-    """RFC 5280 §4.1.2.5: the validity period runs from notBefore through notAfter, inclusive."""
+    """RFC 5280 §4.1.2.5 as pki.valid_at reads it (notBefore through notAfter, inclusive); `warn_days` before the end
+    is "expires soon"."""
     window = f"notBefore {cert.not_before:%Y-%m-%d %H:%M}Z, notAfter {cert.not_after:%Y-%m-%d %H:%M}Z"
-    if at < cert.not_before:
+    standing = pki.valid_at(cert, at)
+    if standing == NOT_YET_VALID:
         state, how = NOT_YET_VALID, f"not valid until {cert.not_before:%Y-%m-%d}"
-    elif at > cert.not_after:
+    elif standing == EXPIRED:
         state, how = EXPIRED, f"expired {(at - cert.not_after).days} day(s) before collection"
     elif cert.not_after - at <= timedelta(days=warn_days):
         state, how = EXPIRING, f"expires {(cert.not_after - at).days} day(s) after collection (warning at {warn_days})"
