@@ -5,6 +5,7 @@ asks here; tests/test_pki_oracle.py holds the answers against OpenSSL and x509-l
 from __future__ import annotations
 
 import ipaddress
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -25,8 +26,10 @@ class Unverifiable(Exception):
 
 
 def algorithm_name(cert: x509.Certificate) -> str:
+    """The signature algorithm's name, or its dotted OID where cryptography has none (it says "Unknown OID", e.g. MD2)."""
     oid = cert.signature_algorithm_oid
-    return getattr(oid, "_name", "") or oid.dotted_string
+    known = getattr(oid, "_name", "")
+    return known if known and known != "Unknown OID" else oid.dotted_string
 
 
 # Signature algorithms by OID, for certificates cryptography will not load: (hash, or None for EdDSA; ECDSA?)
@@ -37,6 +40,8 @@ _RAW_ALGORITHMS: dict[str, tuple[type[hashes.HashAlgorithm] | None, bool]] = {
     "1.2.840.10045.4.1": (hashes.SHA1, True), "1.2.840.10045.4.3.2": (hashes.SHA256, True),
     "1.2.840.10045.4.3.3": (hashes.SHA384, True), "1.2.840.10045.4.3.4": (hashes.SHA512, True),
     "1.3.101.112": (None, False), "1.3.101.113": (None, False),
+    "1.2.840.10040.4.3": (hashes.SHA1, False), "2.16.840.1.101.3.4.3.1": (hashes.SHA224, False),  # DSA
+    "2.16.840.1.101.3.4.3.2": (hashes.SHA256, False),
 }
 
 
@@ -108,11 +113,14 @@ class _HasDer(Protocol):
 
 @lru_cache(maxsize=4096)
 def _loaded(der: bytes) -> x509.Certificate | None:
-    """cryptography's view of a certificate, or None where it refuses one (then the raw DER is used)."""
-    try:
-        return x509.load_der_x509_certificate(der)
-    except (ValueError, UnsupportedAlgorithm):
-        return None
+    """cryptography's view of a certificate, or None where it refuses one (then the raw DER is used). Its warnings
+    (a negative serial) are casgate.certs' notes already, said once where the file is read."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return x509.load_der_x509_certificate(der)
+        except (ValueError, UnsupportedAlgorithm):
+            return None
 
 
 @lru_cache(maxsize=4096)
@@ -238,12 +246,13 @@ NOT_YET_VALID, EXPIRED, IN_PERIOD = "not yet valid", "expired", "valid"
 
 
 def valid_at(cert: _HasValidity, when: datetime) -> str:
-    """RFC 5280 4.1.2.5, as OpenSSL's X509_cmp_time applies it: valid from notBefore through notAfter, both
-    inclusive (to the second). One of NOT_YET_VALID, EXPIRED, IN_PERIOD."""
-    when = when.replace(microsecond=0)  # OpenSSL compares whole seconds (time_t)
+    """RFC 5280 4.1.2.5 as the phones' OpenSSL applies it (X509_cmp_time, whole seconds): valid from notBefore on, and
+    expired from notAfter on. RFC 5280 says "through notAfter"; OpenSSL refuses the certificate in that very second,
+    and so does casgate (checked against `openssl verify -attime`). One of NOT_YET_VALID, EXPIRED, IN_PERIOD."""
+    when = when.replace(microsecond=0)
     if when < cert.not_before:
         return NOT_YET_VALID
-    if when > cert.not_after:
+    if when >= cert.not_after:
         return EXPIRED
     return IN_PERIOD
 
@@ -376,6 +385,12 @@ def _qt_matches(pattern: str, host: str) -> bool:
     return rest in (pattern[first_dot + 1:], ace(pattern[first_dot + 1:])) and address(host) is None
 
 
+def _qt_san_text(dns_name: str) -> str:
+    """A SAN DNS name as Qt reads it: the IA5String's bytes as Latin-1 (QString::fromLatin1), so a name that smuggles
+    UTF-8 into an IA5String never becomes its U-label (cryptography hands it over decoded as UTF-8)."""
+    return dns_name.encode("utf-8").decode("latin-1")
+
+
 def names_host(cert: _HasDer, host: str) -> HostMatch:
     """Does the certificate name `host` for OpenSSL (X509_check_host, no flags: a SAN DNS name; the subject CN only
     when the certificate has no SAN DNS name; an address only against SAN IP entries, as X509_check_ip) and for Qt
@@ -393,7 +408,8 @@ def names_host(cert: _HasDer, host: str) -> HostMatch:
         return HostMatch(host, None, None)
     by_san = next((f"SAN DNS {d}" for d in dns if _openssl_matches(d, name)), None)
     by_cn = None if dns else next((f"CN {c}" for c in cns if _openssl_matches(c, name)), None)
-    qt = next((f"{kind} {n}" for kind, names in (("SAN DNS", dns), ("CN", cns)) for n in names if _qt_matches(n, name)), None)
+    qt = next((f"{kind} {n}" for kind, names, text in (("SAN DNS", dns, _qt_san_text), ("CN", cns, str)) for n in names
+               if _qt_matches(text(n), name)), None)
     return HostMatch(name, by_san or by_cn, qt)
 
 
