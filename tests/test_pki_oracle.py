@@ -1,7 +1,8 @@
 """casgate's PKI layer (casgate/pki.py) and the judges on it, run side by side with a real verifier: Debian's `openssl`
 (`openssl verify -partial_chain -attime … -verify_hostname …`, `openssl x509 -checkhost/-checkip/-pubkey`), on real
 certificates (tests/realworld/certs, the bundled Windows root store, C2SP/x509-limbo's real online chains), on
-x509-limbo's cases with their expected results (tests/realworld/x509-limbo, provenance in its PROVENANCE), and on
+x509-limbo's cases with their expected results (tests/realworld/x509-limbo, provenance in its PROVENANCE), on NIST
+PKITS 4.1-4.3 paths (tests/realworld/pkits, provenance in its corpus.toml), and on
 crafted edge cases (tests/pki_craft.py). Every deliberate disagreement is listed below with its reason; a listed
 difference that no longer occurs fails too, so the lists stay true."""
 
@@ -31,6 +32,8 @@ OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 CERTS = Path(__file__).parent / "realworld" / "certs"
 CORPUS = read_toml(CERTS / "corpus.toml", "corpus", CasgateError)["cert"]
 WINDOWS_ROOTS = sorted((Path(__file__).parents[1] / "casgate" / "data" / "windows-root-store").glob("*.cer"))
+PKITS = Path(__file__).parent / "realworld" / "pkits"
+PKITS_PATHS = read_toml(PKITS / "corpus.toml", "corpus", CasgateError)["path"]
 LIMBO = json.loads((Path(__file__).parent / "realworld" / "x509-limbo" / "limbo-subset.json").read_text(encoding="utf-8"))["testcases"]
 
 
@@ -384,3 +387,34 @@ def test_the_limbo_subset_holds_every_class_the_issue_names() -> None:
     assert sum(i.startswith("webpki::san::") for i in ids) >= 12 and sum(i.startswith("online::") for i in ids) >= 10
     assert {"rfc5280::validity::expired-root", "rfc5280::validity::expired-leaf", "rfc5280::chain-untrusted-root"} <= ids
     assert set(LIMBO_DIFFERENCES) | set(LIMBO_OPENSSL_DIFFERENCES) <= ids
+
+
+# --- 6. NIST PKITS 4.1-4.3: signatures, validity periods, name chaining (real certificates of a test PKI) ---------
+
+PKITS_AT = datetime(2026, 11, 20, 6, tzinfo=timezone.utc)
+# Where casgate differs from PKITS's expected result or from OpenSSL on a PKITS path, and why.
+PKITS_DIFFERENCES = {
+    "4.1.5": "DSA parameter inheritance (RFC 5280 6.1.4 (f)): a DSA key without parameters; cryptography refuses the "
+             "certificate, so casgate does not judge it (load_certificate: an evidence error, never 'does not chain'); "
+             "OpenSSL 3.0 cannot decode that key either and refuses the path",
+}
+
+
+def _pkits(file: str) -> Certificate | Raw:
+    cert = read_certificate(PKITS / file, f"pkits/{file}")
+    return cert if isinstance(cert, Certificate) else Raw((PKITS / file).read_bytes(), file)
+
+
+@pytest.mark.parametrize("path", PKITS_PATHS, ids=[f"{p['section']} {p['title']}" for p in PKITS_PATHS])
+def test_pkits_paths_agree_with_their_expected_result_and_with_openssl(path: dict) -> None:
+    anchor, cas, ee = _pkits("TrustAnchorRootCertificate.crt"), [_pkits(c) for c in path["cas"]], _pkits(path["ee"])
+
+    unreadable = [c.source for c in (anchor, *cas, ee) if isinstance(c, Raw)]  # casgate reports these, never judges them
+    why = f"not judged: cryptography cannot load {unreadable}" if unreadable else _casgate_path(ee, [anchor], cas, PKITS_AT)
+    theirs, said = openssl_verify(ee, [anchor], cas, at=PKITS_AT, partial=False)
+
+    if path["section"] in PKITS_DIFFERENCES:
+        assert why is not None and "not" in why and not theirs, why
+        return
+    assert (why is None) is (path["expect"] == "valid"), why
+    assert (why is None) is theirs, said
