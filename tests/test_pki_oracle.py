@@ -2,9 +2,9 @@
 (`openssl verify -partial_chain -attime … -verify_hostname …`, `openssl x509 -checkhost/-checkip/-pubkey`), on real
 certificates (tests/realworld/certs, the bundled Windows root store, C2SP/x509-limbo's real online chains), on
 x509-limbo's cases with their expected results (tests/realworld/x509-limbo, provenance in its PROVENANCE), on NIST
-PKITS 4.1-4.3 paths (tests/realworld/pkits, provenance in its corpus.toml), and on
-crafted edge cases (tests/pki_craft.py). Every deliberate disagreement is listed below with its reason; a listed
-difference that no longer occurs fails too, so the lists stay true."""
+PKITS's paths of sections 4.1-4.3 (tests/realworld/pkits, provenance in its corpus.toml), and on crafted edge cases
+(tests/pki_craft.py). Every deliberate disagreement is listed below with its reason; a listed difference that no
+longer occurs fails too, so the lists stay true."""
 
 from __future__ import annotations
 
