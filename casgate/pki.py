@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.x509.oid import NameOID
 
 from casgate.der import CertificateParts, DerError, certificate_parts, children, dotted, read_tlv
+from casgate.errors import EvidenceError
 
 
 class Unverifiable(Exception):
@@ -163,6 +164,7 @@ def signed_by(child: _HasDer, issuer: _HasDer) -> Signed:
 _STRING_TYPES = {0x0C: "utf-8", 0x13: "latin-1", 0x14: "latin-1", 0x16: "latin-1", 0x1A: "latin-1",
                  0x1E: "utf-16-be", 0x1C: "utf-32-be"}
 _ASCII_SPACE = " \t\n\v\f\r"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _canonical_text(text: str) -> str:
@@ -172,7 +174,6 @@ def _canonical_text(text: str) -> str:
     return " ".join(words).translate(_ASCII_LOWER)
 
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 Canonical = tuple[tuple[tuple[str, object], ...], ...]
 
 
@@ -206,14 +207,22 @@ def same_name(a: bytes, b: bytes) -> bool:
         return a == b  # a name that cannot be read is the same only as itself
 
 
+def _read(cert: _HasDer) -> CertificateParts:
+    """The certificate's raw parts; EvidenceError naming its file when even they cannot be read."""
+    try:
+        return _parts(cert.der)
+    except DerError as exc:
+        raise EvidenceError(getattr(cert, "source", "a certificate"), f"its names and key cannot be read ({exc})") from None
+
+
 def subject_of(cert: _HasDer) -> bytes:
     """The DER subject Name of a certificate."""
-    return _parts(cert.der).subject
+    return _read(cert).subject
 
 
 def issuer_of(cert: _HasDer) -> bytes:
     """The DER issuer Name of a certificate."""
-    return _parts(cert.der).issuer
+    return _read(cert).issuer
 
 
 # --- Keys ------------------------------------------------------------------------------------------------------
@@ -236,8 +245,8 @@ def _key_value(spki: bytes) -> bytes:
 
 def same_key(a: _HasDer, b: _HasDer) -> bool:
     """The same public key by value, not by encoding: an RSA key written with and without NULL parameters, or an EC
-    point compressed and not, is one key. Raises DerError when a certificate's key cannot be read."""
-    return _key_value(_parts(a.der).public_key) == _key_value(_parts(b.der).public_key)
+    point compressed and not, is one key. EvidenceError or DerError/ValueError when a certificate's key cannot be read."""
+    return _key_value(_read(a).public_key) == _key_value(_read(b).public_key)
 
 
 # --- Validity --------------------------------------------------------------------------------------------------
@@ -288,6 +297,8 @@ class HostMatch:
         """The evidence line: what each stack accepts, and which decides when they differ."""
         if self.openssl == self.qt:
             return f"{self.host} matches {self.qt} (OpenSSL and Qt agree)" if self.qt else f"neither OpenSSL nor Qt matches {self.host}"
+        if self.openssl and self.qt:
+            return f"{self.host} matches {self.qt} for Qt and {self.openssl} for OpenSSL"
         said = (f"Qt (the phones' QSslSocket) {'accepts ' + self.host + ' by ' + self.qt if self.qt else 'refuses ' + self.host}; "
                 f"OpenSSL's X509_check_host {'accepts it by ' + self.openssl if self.openssl else 'refuses it'}")
         return f"{said}: the stacks differ, the phones' Qt decides"
