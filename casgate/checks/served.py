@@ -81,8 +81,11 @@ def judge_served_validity(bindings: tuple[Binding, ...], my_store: Store, server
     return Verdict.passed(f"{what} valid for more than {warn_days} day(s)", evidence, facts)
 
 
+NOT_BY_SAN = "matched by the subject CN or as text, not by a SAN entry both stacks accept"
+
+
 def _name_problem(cert: Certificate, fqdn: str) -> tuple[str, str | None]:
-    """(evidence line, problem): problem is None when OpenSSL and Qt both accept a SAN entry, "cn" when the phones' Qt
+    """(evidence line, problem): problem is None when OpenSSL and Qt both accept a SAN entry, NOT_BY_SAN when the phones' Qt
     accepts the host only where RFC 6125 does not want it (a subject CN, an address as text), else why it does not match."""
     try:
         dns, ips, cns = pki.identifiers(cert.der)
@@ -94,7 +97,7 @@ def _name_problem(cert: Certificate, fqdn: str) -> tuple[str, str | None]:
     if match.by_san:
         return shown, None
     if match.accepted:
-        return shown, "cn"
+        return shown, NOT_BY_SAN
     if pki.address(fqdn) is not None:
         return shown, f"no IP address entry {fqdn} in the SAN"
     if dns:
@@ -115,12 +118,12 @@ def judge_name_match(bindings: tuple[Binding, ...], my_store: Store, fqdn: str) 
     judged = [(cert, *_name_problem(cert, fqdn)) for cert in served]
     evidence = (f"HQ FQDN the phones use (manifest): {fqdn}", *(line for _, line, _ in judged), *missing)
     facts: Facts = {"HQ FQDN": fqdn, **{f"names of {c.thumbprint}": problem or "SAN match" for c, _, problem in judged}}
-    wrong = [(c, p) for c, _, p in judged if p not in (None, "cn")]
+    wrong = [(c, p) for c, _, p in judged if p not in (None, NOT_BY_SAN)]
     remediation = REISSUE.replace("{fqdn}", fqdn).replace("{thumb}", (wrong or judged)[0][0].thumbprint)
     if wrong:
         return Verdict.failed(f"the certificate IIS serves on 443 does not name {fqdn}: {wrong[0][1]}; the phones refuse it",
                               evidence, remediation, facts)
-    if any(p == "cn" for _, _, p in judged):
+    if any(p == NOT_BY_SAN for _, _, p in judged):
         return Verdict.warned(f"{fqdn} matches the served certificate only where RFC 6125 6.4.4 does not want it (its subject "
                               "CN, or an address written as a name): the phones' Qt accepts it, OpenSSL and other clients may not",
                               evidence, remediation, facts)
