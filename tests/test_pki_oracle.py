@@ -276,6 +276,23 @@ def test_host_names_agree_with_openssl_x509_check_host(sans: list[str], cn: str,
     assert ((match.openssl is None) is (match.qt is None)) is (f"{','.join(sans)} {host}" not in HOST_DIFFERENCES)
 
 
+REAL_HOSTS = [(e["file"], host) for e in CORPUS for host in e.get("hosts", ())]
+
+
+@pytest.mark.parametrize(("file", "host"), REAL_HOSTS, ids=[f"{f.split('/')[-1]}-{h}" for f, h in REAL_HOSTS])
+def test_host_names_of_real_server_certificates_agree_with_openssl_and_qt(file: str, host: str) -> None:
+    """Real server certificates (wildcard and apex names, UTF-8 U-labels smuggled into SAN DNS names beside their
+    A-labels): OpenSSL's answer run for real, and Qt agreeing with it on every one of these hosts."""
+    cert = _real(file)
+    match = pki.names_host(cert, host)
+    with tempfile.TemporaryDirectory() as folder:
+        option = "-checkip" if pki.address(host) is not None else "-checkhost"
+        theirs, said = _openssl("x509", "-in", _files(Path(folder), cert=cert)["cert"], "-noout", option, match.host)
+
+    assert (match.openssl is not None) is theirs, said
+    assert (match.qt is not None) is theirs
+
+
 # --- 4. Validity to the second, and keys by value -------------------------------------------------------------
 
 @pytest.mark.parametrize("offset", [-1, 0, 1], ids=["before", "at", "after"])
