@@ -28,7 +28,7 @@ KEY = ec.generate_private_key(ec.SECP256R1())
 
 
 def _cert(cn: str, *, issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None = None, key: ec.EllipticCurvePrivateKey = KEY,
-          days: tuple[int, int] = (-365, 365), san: list[x509.GeneralName] | None = None, ca: bool | None = None,
+          days: tuple[float, float] = (-365, 365), san: list[x509.GeneralName] | None = None, ca: bool | None = None,
           usage: bool | None = None, extra_name: str = "") -> Certificate:
     """A certificate valid from AT+days[0] to AT+days[1]; self-signed unless `issuer` (its name and key) is given."""
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
@@ -53,12 +53,17 @@ def _bound(cert: Certificate) -> tuple[tuple[Binding, ...], Store]:
 
 
 @pytest.mark.parametrize(("days", "outcome", "said"), [
-    ((-365, 365), Outcome.PASS, "valid for 365 more day(s)"),
-    ((-365, 10), Outcome.WARN, "expires 10 day(s) after collection (warning at 30)"),
+    ((-365, 365), Outcome.PASS, "valid for 365 day(s) more"),
+    ((-365, 10), Outcome.WARN, "expires 10 day(s) after collection (warning at 30 day(s))"),
+    ((-365, 30), Outcome.WARN, "expires 30 day(s) after collection (warning at 30 day(s))"),
+    ((-365, 30.5), Outcome.PASS, "valid for 30 day(s) 12:00:00 more"),  # past the limit, and said so: never "30 day(s)"
     ((-365, -1), Outcome.FAIL, "expired 1 day(s) before collection"),
-    ((2, 365), Outcome.FAIL, "not valid until 2026-11-22"),
-], ids=["valid", "expiring", "expired", "not-yet-valid"])
-def test_served_validity_at_collection_time(days: tuple[int, int], outcome: Outcome, said: str) -> None:
+    ((-365, -0.25), Outcome.FAIL, "expired 0 day(s) 06:00:00 before collection"),
+    ((-365, 0), Outcome.FAIL, "expired 0 day(s) before collection"),  # OpenSSL's reading: expired from the notAfter second
+    ((2, 365), Outcome.FAIL, "not valid until 2026-11-22 06:00:00Z (2 day(s) after collection)"),
+], ids=["valid", "expiring", "at-the-limit", "half-a-day-past-the-limit", "expired", "expired-hours-ago", "expires-at-collection",
+        "not-yet-valid"])
+def test_served_validity_at_collection_time(days: tuple[float, float], outcome: Outcome, said: str) -> None:
     cert = _cert("hq.example.com", days=days)
 
     verdict = judge_served_validity(*_bound(cert), cert, AT, 30)
