@@ -380,7 +380,8 @@ def _openssl_matches(pattern: str, host: str) -> bool:
 
 
 def _qt_matches(pattern: str, host: str) -> bool:
-    """Qt's QSslSocketPrivate::isMatchingHostname (qtbase src/network/ssl/qsslsocket.cpp, Qt 5.15 and 6): a wildcard
+    """Qt's QSslSocketPrivate::isMatchingHostname (qtbase src/network/ssl/qsslsocket.cpp, Qt 5.15 and 6; checked against
+    Qt 5.15.8 itself in tests/test_pki_oracle.py): a wildcard
     only as the last character of the first label (`w*.example.com` yes, `*w.example.com` no), at least three labels,
     no wildcard in an A-label, never for an IP address; `host` is already A-labels, lower-case."""
     star = pattern.find("*")

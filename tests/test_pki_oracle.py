@@ -1,5 +1,6 @@
-"""casgate's PKI layer (casgate/pki.py) and the judges on it, run side by side with a real verifier: Debian's `openssl`
-(`openssl verify -partial_chain -attime … -verify_hostname …`, `openssl x509 -checkhost/-checkip/-pubkey`), on real
+"""casgate's PKI layer (casgate/pki.py) and the judges on it, run side by side with real verifiers: Debian's `openssl`
+(`openssl verify -partial_chain -attime … -verify_hostname …`, `openssl x509 -checkhost/-checkip/-pubkey`) and, for host
+names, the phones' Qt (Debian's python3-pyqt5, Qt 5.15: QSslCertificate::verify, tests/qt_hostname_oracle.py), on real
 certificates (tests/realworld/certs, the bundled Windows root store, C2SP/x509-limbo's real online chains), on
 x509-limbo's cases with their expected results (tests/realworld/x509-limbo, provenance in its PROVENANCE), on NIST
 PKITS's paths of sections 4.1-4.3 (tests/realworld/pkits, provenance in its corpus.toml), and on crafted edge cases
@@ -13,6 +14,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -35,6 +37,10 @@ WINDOWS_ROOTS = sorted((Path(__file__).parents[1] / "casgate" / "data" / "window
 PKITS = Path(__file__).parent / "realworld" / "pkits"
 PKITS_PATHS = read_toml(PKITS / "corpus.toml", "corpus", CasgateError)["path"]
 LIMBO = json.loads((Path(__file__).parent / "realworld" / "x509-limbo" / "limbo-subset.json").read_text(encoding="utf-8"))["testcases"]
+
+
+QT_PYTHON = "/usr/bin/python3"  # Debian's interpreter, with python3-pyqt5: the phones' Qt as an oracle
+QT_ORACLE = Path(__file__).parent / "qt_hostname_oracle.py"
 
 
 def _openssl(*args: str) -> tuple[bool, str]:
@@ -219,7 +225,7 @@ def test_x6_agrees_with_openssl_verify_on_crafted_keystores(case: str) -> None:
     assert ((verdict.outcome is not Outcome.FAIL) is theirs) is (case not in X6_DIFFERENCES), said
 
 
-# --- 3. Host names: OpenSSL's X509_check_host run for real; Qt's rule as its source states it --------------------
+# --- 3. Host names: OpenSSL's X509_check_host and Qt's QSslCertificate::verify, both run for real ------------------
 
 # (SAN DNS names, CN, host, what Qt's QSslSocketPrivate::isMatchingHostname answers). Crafted certificates.
 HOSTS = [
@@ -257,14 +263,35 @@ HOST_DIFFERENCES = {
 }
 
 
-def _host_cert(sans: list[str], cn: str) -> Certificate:
+@lru_cache(maxsize=None)
+def _host_cert(sans: tuple[str, ...], cn: str) -> Certificate:
+    """One crafted served certificate per SAN list and CN (the same object for OpenSSL, Qt and casgate)."""
     san = [x509.DNSName(s) for s in sans] if sans else None
     return certificate(build(name(("CN", cn)), EC_KEYS[1], EC_KEYS[0], name(("CN", "HQ Local CA")), san=san), "my/served.cer")
 
 
+def _host_cases() -> list[tuple[Certificate | Raw, str]]:
+    """Every (certificate, host) the host-name tests ask about: crafted, real, and x509-limbo's peers."""
+    return ([(_host_cert(tuple(sans), cn), host) for sans, cn, host, _ in HOSTS] + [(_real(f), h) for f, h in REAL_HOSTS]
+            + [(_limbo_cert(c["peer_certificate"], "peer"), c["expected_peer_name"]["value"]) for c in LIMBO])
+
+
+@pytest.fixture(scope="module")
+def qt_accepts() -> dict[tuple[bytes, str], bool]:
+    """Real Qt's answer for every host case, from one run of tests/qt_hostname_oracle.py under Debian's python3-pyqt5."""
+    cases = _host_cases()
+    run = subprocess.run([QT_PYTHON, str(QT_ORACLE)], input=json.dumps([[pem(c).decode(), h] for c, h in cases]),
+                         capture_output=True, text=True, timeout=120, check=False)
+    if run.returncode != 0:
+        pytest.fail(f"the Qt oracle needs Debian's python3-pyqt5 (apt-get install python3-pyqt5); it is never skipped: {run.stderr[-500:]}")
+    answer = json.loads(run.stdout)
+    assert answer["qt"].startswith("5.15.")
+    return {(c.der, h): accepted for (c, h), accepted in zip(cases, answer["accepts"], strict=True)}
+
+
 @pytest.mark.parametrize(("sans", "cn", "host", "qt"), HOSTS, ids=[f"{h}-{','.join(s) or 'cn:' + c}" for s, c, h, _ in HOSTS])
-def test_host_names_agree_with_openssl_x509_check_host(sans: list[str], cn: str, host: str, qt: bool) -> None:
-    cert = _host_cert(sans, cn)
+def test_host_names_agree_with_openssl_and_qt(sans: list[str], cn: str, host: str, qt: bool, qt_accepts: dict) -> None:
+    cert = _host_cert(tuple(sans), cn)
     match = pki.names_host(cert, host)
     with tempfile.TemporaryDirectory() as folder:
         files = _files(Path(folder), cert=cert)
@@ -272,7 +299,7 @@ def test_host_names_agree_with_openssl_x509_check_host(sans: list[str], cn: str,
         theirs, said = _openssl("x509", "-in", files["cert"], "-noout", "-checkip" if literal else "-checkhost", match.host)
 
     assert (match.openssl is not None) is theirs, said
-    assert (match.qt is not None) is qt
+    assert (match.qt is not None) is qt is qt_accepts[(cert.der, host)]
     assert ((match.openssl is None) is (match.qt is None)) is (f"{','.join(sans)} {host}" not in HOST_DIFFERENCES)
 
 
@@ -280,7 +307,7 @@ REAL_HOSTS = [(e["file"], host) for e in CORPUS for host in e.get("hosts", ())]
 
 
 @pytest.mark.parametrize(("file", "host"), REAL_HOSTS, ids=[f"{f.split('/')[-1]}-{h}" for f, h in REAL_HOSTS])
-def test_host_names_of_real_server_certificates_agree_with_openssl_and_qt(file: str, host: str) -> None:
+def test_host_names_of_real_server_certificates_agree_with_openssl_and_qt(file: str, host: str, qt_accepts: dict) -> None:
     """Real server certificates (wildcard and apex names, UTF-8 U-labels smuggled into SAN DNS names beside their
     A-labels): OpenSSL's answer run for real, and Qt agreeing with it on every one of these hosts."""
     cert = _real(file)
@@ -290,7 +317,7 @@ def test_host_names_of_real_server_certificates_agree_with_openssl_and_qt(file: 
         theirs, said = _openssl("x509", "-in", _files(Path(folder), cert=cert)["cert"], "-noout", option, match.host)
 
     assert (match.openssl is not None) is theirs, said
-    assert (match.qt is not None) is theirs
+    assert (match.qt is not None) is theirs is qt_accepts[(cert.der, host)]
 
 
 # --- 4. Validity to the second, and keys by value -------------------------------------------------------------
@@ -390,10 +417,12 @@ LIMBO_OPENSSL_DIFFERENCES = {
 
 
 @pytest.mark.parametrize("case", LIMBO, ids=[c["id"] for c in LIMBO])
-def test_x509_limbo_cases_agree_with_their_expected_result_and_with_openssl(case: dict) -> None:
+def test_x509_limbo_cases_agree_with_their_expected_result_and_with_openssl(case: dict, qt_accepts: dict) -> None:
     ours, why, theirs, said = _limbo_verdicts(case)
     expected = case["expected_result"] == "SUCCESS"
+    peer, host = _limbo_cert(case["peer_certificate"], "peer"), case["expected_peer_name"]["value"]
 
+    assert (pki.names_host(peer, host).qt is not None) is qt_accepts[(peer.der, host)]
     assert (ours is expected) is (case["id"] not in LIMBO_DIFFERENCES), why
     assert (ours is theirs) is (case["id"] not in LIMBO_OPENSSL_DIFFERENCES), f"casgate: {why or 'accepts'}; openssl: {said}"
 
