@@ -38,7 +38,6 @@ PKITS = Path(__file__).parent / "realworld" / "pkits"
 PKITS_PATHS = read_toml(PKITS / "corpus.toml", "corpus", CasgateError)["path"]
 LIMBO = json.loads((Path(__file__).parent / "realworld" / "x509-limbo" / "limbo-subset.json").read_text(encoding="utf-8"))["testcases"]
 
-
 QT_PYTHON = "/usr/bin/python3"  # Debian's interpreter, with python3-pyqt5: the phones' Qt as an oracle
 QT_ORACLE = Path(__file__).parent / "qt_hostname_oracle.py"
 
