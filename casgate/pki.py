@@ -1,6 +1,6 @@
 """The one place casgate answers semantic certificate questions: did this key sign that certificate, are these two
 names the same, is this the same key, does this certificate name that host, is it valid at that time. Every judge
-asks here; tests/test_pki_oracle.py holds the answers against OpenSSL and x509-limbo."""
+asks here; tests/test_pki_oracle.py holds the answers against OpenSSL, Qt, NIST PKITS and x509-limbo."""
 
 from __future__ import annotations
 
