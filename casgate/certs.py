@@ -14,11 +14,11 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
+from cryptography.hazmat.primitives import serialization
 
-from casgate.der import CertificateParts, DerError, certificate_parts, is_pkcs12
+from casgate.der import DerError, certificate_parts, is_pkcs12
 from casgate.errors import EvidenceError, PrivateKeyRefused
+from casgate.pki import Unverifiable, algorithm_name, self_signature, verify_raw
 from casgate.thumbprint import thumbprint  # noqa: F401 - used here and imported from here by callers
 
 _KEY_SUFFIXES = {".pfx", ".p12", ".key", ".pvk"}
@@ -83,84 +83,6 @@ class Store:
 def normalise_thumbprint(value: str) -> str:
     """Thumbprints copied from the MMC carry spaces and sometimes an invisible U+200E mark."""
     return "".join(ch for ch in value if ch in "0123456789abcdefABCDEF").upper()
-
-
-def algorithm_name(cert: x509.Certificate) -> str:
-    oid = cert.signature_algorithm_oid
-    return getattr(oid, "_name", "") or oid.dotted_string
-
-
-class _Unverifiable(Exception):
-    """No code available here can check this signature (MD2, or a key type cryptography does not know)."""
-
-
-# Signature algorithms by OID, for certificates cryptography will not load: (hash, or None for EdDSA; ECDSA?)
-_RAW_ALGORITHMS: dict[str, tuple[type[hashes.HashAlgorithm] | None, bool]] = {
-    "1.2.840.113549.1.1.4": (hashes.MD5, False), "1.2.840.113549.1.1.5": (hashes.SHA1, False),
-    "1.3.14.3.2.29": (hashes.SHA1, False), "1.2.840.113549.1.1.11": (hashes.SHA256, False),
-    "1.2.840.113549.1.1.12": (hashes.SHA384, False), "1.2.840.113549.1.1.13": (hashes.SHA512, False),
-    "1.2.840.10045.4.1": (hashes.SHA1, True), "1.2.840.10045.4.3.2": (hashes.SHA256, True),
-    "1.2.840.10045.4.3.3": (hashes.SHA384, True), "1.2.840.10045.4.3.4": (hashes.SHA512, True),
-    "1.3.101.112": (None, False), "1.3.101.113": (None, False),
-}
-
-
-def _verify(key: object, signature: bytes, signed: bytes, digest: hashes.HashAlgorithm | None, params: object) -> None:
-    """Verify with the certificate's own key and parameters, for every algorithm a Windows Root store holds (RSA
-    PKCS#1 v1.5 incl. MD5/SHA-1, RSA-PSS, ECDSA, DSA, EdDSA); InvalidSignature if it fails or does not fit the key."""
-    try:
-        if isinstance(key, rsa.RSAPublicKey) and digest and (params is None or isinstance(params, (padding.PKCS1v15, padding.PSS))):
-            key.verify(signature, signed, params or padding.PKCS1v15(), digest)  # MD5 and older: no parameters, PKCS#1 v1.5
-        elif isinstance(key, ec.EllipticCurvePublicKey) and isinstance(params, ec.ECDSA):
-            key.verify(signature, signed, params)
-        elif isinstance(key, dsa.DSAPublicKey) and digest:
-            key.verify(signature, signed, digest)
-        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)) and params is None and digest is None:
-            key.verify(signature, signed)
-        elif isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, dsa.DSAPublicKey, ed25519.Ed25519PublicKey,
-                              ed448.Ed448PublicKey, x25519.X25519PublicKey, x448.X448PublicKey)):
-            raise InvalidSignature("the signature algorithm does not fit the certificate's own key")
-        else:
-            raise _Unverifiable(f"{type(key).__name__} keys")
-    except UnsupportedAlgorithm as exc:  # e.g. MD5 in an OpenSSL built without it
-        raise _Unverifiable(str(exc)) from None
-    except (TypeError, ValueError) as exc:  # a malformed signature or parameters: it does not verify
-        raise InvalidSignature(str(exc)) from None
-
-
-def _verify_own_signature(cert: x509.Certificate) -> None:
-    try:
-        key, digest, params = cert.public_key(), cert.signature_hash_algorithm, cert.signature_algorithm_parameters
-    except (UnsupportedAlgorithm, ValueError) as exc:
-        raise _Unverifiable(str(exc)) from None
-    _verify(key, cert.signature, cert.tbs_certificate_bytes, digest, params)
-
-
-def _verify_raw(parts: CertificateParts) -> None:
-    """The same check from the raw DER, for a certificate cryptography refuses to load."""
-    if parts.algorithm not in _RAW_ALGORITHMS:
-        raise _Unverifiable(parts.algorithm)
-    try:
-        key = serialization.load_der_public_key(parts.public_key)
-    except (UnsupportedAlgorithm, ValueError) as exc:
-        raise _Unverifiable(str(exc)) from None
-    digest_type, ecdsa = _RAW_ALGORITHMS[parts.algorithm]
-    digest = digest_type() if digest_type else None
-    _verify(key, parts.signature, parts.tbs, digest, ec.ECDSA(digest) if ecdsa and digest else None)
-
-
-def self_signature(cert: x509.Certificate) -> tuple[bool, tuple[str, ...]]:
-    """Self-signed = Issuer equals Subject and the signature verifies with its own public key. Where no available
-    code can check the algorithm (MD2), the KB's own rule (Issuer == Subject) decides and a note says so."""
-    if cert.issuer != cert.subject:
-        return False, ()
-    try:
-        _verify_own_signature(cert)
-    except InvalidSignature:
-        return False, ()
-    except _Unverifiable:
-        return True, (f"signature not checked: {algorithm_name(cert)} (Issuer == Subject, the KB's rule, decides)",)
-    return True, ()
 
 
 def describe(cert: x509.Certificate, source: str, load_notes: tuple[str, ...] = ()) -> Certificate:
@@ -250,10 +172,10 @@ def _unreadable(der: bytes, label: str, problem: str) -> Unreadable:
     if parts.issuer != parts.subject:
         return Unreadable(label, thumbprint(der), problem, False, "raw Issuer differs from Subject")
     try:
-        _verify_raw(parts)
+        verify_raw(parts, parts.public_key)
     except InvalidSignature:
         return Unreadable(label, thumbprint(der), problem, False, "raw Issuer equals Subject but its own key does not verify it")
-    except _Unverifiable:
+    except Unverifiable:
         return Unreadable(label, thumbprint(der), problem, True, f"raw Issuer equals Subject; signature not checked: {parts.algorithm}")
     return Unreadable(label, thumbprint(der), problem, True, "raw Issuer equals Subject and its own key verifies it (from the DER)")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from casgate import pki
 from casgate.certs import Certificate, Store
 from casgate.checks.validity import EXPIRING, VALID, validity_at
-from casgate.der import DerError, certificate_parts
+from casgate.der import DerError
 from casgate.errors import EvidenceError
 from casgate.verdict import Facts, Verdict
 
@@ -31,11 +32,11 @@ OUT_OF_DATE = (
 )
 
 
-def _key(cert: Certificate) -> bytes:
-    """The DER SubjectPublicKeyInfo, compared byte for byte: no need to understand the key type."""
+def _another_key(cert: Certificate, mitel_ca: Certificate) -> bool:
+    """By the key's value (pki.same_key): the same RSA key written with or without NULL parameters is not another key."""
     try:
-        return certificate_parts(cert.der).public_key
-    except DerError as exc:
+        return not pki.same_key(cert, mitel_ca)
+    except (DerError, ValueError) as exc:
         raise EvidenceError(cert.source, f"its public key cannot be read ({exc})") from None
 
 
@@ -45,12 +46,12 @@ def _removal(thumb: str) -> str:
 
 
 def judge_mitel_root_itself(mitel_ca: Certificate, root_store: Store, at: datetime, warn_days: int) -> Verdict:
-    """X4, RFC 5280 4.1.2.5 and 6.1.3 (https://www.rfc-editor.org/rfc/rfc5280): the Mitel root is valid at collection
-    time and is the only key in Root under its subject. Its absence from Root stays cause 1b's finding."""
+    """X4, RFC 5280 4.1.2.5, 6.1.3 and 7.1 (https://www.rfc-editor.org/rfc/rfc5280): the Mitel root is valid at collection
+    time and is the only key in Root under its subject (names compared as RFC 5280 7.1 does, keys by value). Its absence
+    from Root stays cause 1b's finding."""
     validity = validity_at(mitel_ca, "keystore Mitel_mfg_ca.crt", at, warn_days)
-    same_subject = [c for c in root_store if c.subject == mitel_ca.subject]
-    key = _key(mitel_ca)
-    stale = [c for c in same_subject if _key(c) != key]
+    same_subject = [c for c in root_store if pki.same_name(pki.subject_of(c), pki.subject_of(mitel_ca))]
+    stale = [c for c in same_subject if _another_key(c, mitel_ca)]
     evidence = [validity.line]
     if mitel_ca.thumbprint not in root_store.thumbprints():
         evidence.append("LocalMachine\\Root: not there (cause 1b)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from casgate import pki
 from casgate.certs import Certificate, Store, Unreadable
 from casgate.errors import EvidenceError
 from casgate.regfile import RegistryView
@@ -85,7 +86,7 @@ def judge_mitel_root(root_store: Store, mitel_ca: Certificate) -> Verdict:
     facts: Facts = {"Mitel_mfg_ca.crt": mitel_ca.thumbprint, "in Root": "yes" if present else "no"}
     if present:
         return Verdict.passed(f"Mitel HW root CA {mitel_ca.thumbprint} is in LocalMachine\\Root", facts=facts)
-    same_name = [c for c in root_store if c.subject == mitel_ca.subject]
+    same_name = [c for c in root_store if pki.same_name(pki.subject_of(c), pki.subject_of(mitel_ca))]
     evidence = [f"keystore: {mitel_ca.describe()}", f"LocalMachine\\Root: {len(root_store)} certificates, none with thumbprint {mitel_ca.thumbprint}"]
     evidence += [f"same subject, other thumbprint: {c.describe()}" for c in same_name]
     return Verdict.failed(

@@ -3,12 +3,9 @@ the phones connect to; either fault gives the phones the same "Failed to Connect
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
+from casgate import pki
 from casgate.certs import Certificate, Store, normalise_thumbprint
 from casgate.checks.validity import EXPIRING, validity_at
 from casgate.errors import EvidenceError
@@ -84,61 +81,36 @@ def judge_served_validity(bindings: tuple[Binding, ...], my_store: Store, server
     return Verdict.passed(f"{what} valid for more than {warn_days} day(s)", evidence, facts)
 
 
-def name_matches(pattern: str, host: str) -> bool:
-    """RFC 6125 6.4.1/6.4.3: labels compared case-insensitively; a wildcard only as the whole left-most label, matching
-    exactly one label. Partial-label wildcards (w*.example.com), which 6.4.3 leaves optional, never match here."""
-    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
-    if "*" not in pattern:
-        return pattern == host
-    first, _, rest = pattern.partition(".")
-    label, _, host_rest = host.partition(".")
-    return first == "*" and bool(rest) and "*" not in rest and bool(label) and host_rest == rest
-
-
-def _identifiers(cert: Certificate) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
-    """The certificate's SAN DNS names and IP addresses, and its subject CN (None when absent)."""
-    try:
-        parsed = x509.load_der_x509_certificate(cert.der)
-        cns = [str(a.value) for a in parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-        try:
-            san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        except x509.ExtensionNotFound:
-            return (), (), cns[-1] if cns else None
-        dns = tuple(san.get_values_for_type(x509.DNSName))
-        ips = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
-    except ValueError as exc:
-        raise EvidenceError(cert.source, f"its names cannot be read ({exc})") from None
-    return dns, ips, cns[-1] if cns else None
-
-
-def _address(text: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        return None
+NOT_BY_SAN = "matched by the subject CN or as text, not by a SAN entry both stacks accept"
 
 
 def _name_problem(cert: Certificate, fqdn: str) -> tuple[str, str | None]:
-    """(evidence line, problem): problem is None on a SAN match, "cn" on a CN-only match, else why it does not match."""
-    dns, ips, cn = _identifiers(cert)
-    shown = f"served {cert.subject} ({cert.thumbprint}): SAN DNS [{', '.join(dns) or '-'}] IP [{', '.join(ips) or '-'}]"
-    address = _address(fqdn)
-    if address is not None:
-        return (shown, None) if address in ips else (shown, f"no IP address entry {address} in the SAN")
-    hit = next((d for d in dns if name_matches(d, fqdn)), None)
-    if hit:
-        return f"{shown}  <- {fqdn} matches {hit}", None
+    """(evidence line, problem): problem is None when OpenSSL and Qt both accept a SAN entry, NOT_BY_SAN when the phones' Qt
+    accepts the host only where RFC 6125 does not want it (a subject CN, an address as text), else why it does not match."""
+    try:
+        dns, ips, cns = pki.identifiers(cert.der)
+        match = pki.names_host(cert, fqdn)
+    except ValueError as exc:
+        raise EvidenceError(cert.source, f"its names cannot be read ({exc})") from None
+    shown = (f"served {cert.subject} ({cert.thumbprint}): SAN DNS [{', '.join(dns) or '-'}] IP [{', '.join(ips) or '-'}], "
+             f"CN [{', '.join(cns) or '-'}]  <- {match.line()}")
+    if match.by_san:
+        return shown, None
+    if match.accepted:
+        return shown, NOT_BY_SAN
+    if pki.address(fqdn) is not None:
+        return shown, f"no IP address entry {fqdn} in the SAN"
     if dns:
         return shown, f"no SAN DNS name matches {fqdn}"
-    if cn and name_matches(cn, fqdn):  # RFC 6125 6.4.4: CN only when no DNS-ID is presented at all
-        return f"{shown}; CN {cn} matches (CN-ID fallback)", "cn"
-    return f"{shown}; CN {cn or '-'}", f"no SAN DNS name, and CN {cn or '(none)'} does not match {fqdn} either"
+    return shown, f"no SAN DNS name, and no CN ({', '.join(cns) or 'none'}) matches {fqdn} either"
 
 
 def judge_name_match(bindings: tuple[Binding, ...], my_store: Store, fqdn: str) -> Verdict:
-    """X3, RFC 6125 6.4.3 and 6.4.4 (https://www.rfc-editor.org/rfc/rfc6125#section-6.4): the HQ FQDN the phones use
-    must be a SAN DNS name (an IP entry for an address) of every certificate IIS serves on 443; matching only the
-    subject CN, which 6.4.4 allows only when no DNS name is presented, is a warning."""
+    """X3, RFC 6125 6.4.3 and 6.4.4 (https://www.rfc-editor.org/rfc/rfc6125#section-6.4), as OpenSSL's X509_check_host
+    and the phones' Qt QSslSocket apply it (pki.names_host): the HQ FQDN the phones use must be a SAN DNS name (an IP
+    entry for an address) of every certificate IIS serves on 443. Where only Qt accepts the name (a subject CN, also
+    beside SAN DNS names; an address written as a DNS name or CN), the phones connect but RFC 6125 and OpenSSL do not:
+    a warning. Where Qt refuses it, the phones do: a failure, whatever OpenSSL says."""
     served, missing = served_certificates(bindings, my_store)
     if not served:
         raise EvidenceError(BINDINGS, "no https/443 binding of Default Web Site has its certificate in LocalMachine\\My, so the "
@@ -146,12 +118,13 @@ def judge_name_match(bindings: tuple[Binding, ...], my_store: Store, fqdn: str) 
     judged = [(cert, *_name_problem(cert, fqdn)) for cert in served]
     evidence = (f"HQ FQDN the phones use (manifest): {fqdn}", *(line for _, line, _ in judged), *missing)
     facts: Facts = {"HQ FQDN": fqdn, **{f"names of {c.thumbprint}": problem or "SAN match" for c, _, problem in judged}}
-    wrong = [(c, p) for c, _, p in judged if p not in (None, "cn")]
+    wrong = [(c, p) for c, _, p in judged if p not in (None, NOT_BY_SAN)]
     remediation = REISSUE.replace("{fqdn}", fqdn).replace("{thumb}", (wrong or judged)[0][0].thumbprint)
     if wrong:
         return Verdict.failed(f"the certificate IIS serves on 443 does not name {fqdn}: {wrong[0][1]}; the phones refuse it",
                               evidence, remediation, facts)
-    if any(p == "cn" for _, _, p in judged):
-        return Verdict.warned(f"{fqdn} matches the served certificate only by its subject CN (no SAN DNS name): a deprecated "
-                              "fallback (RFC 6125 6.4.4) that clients may refuse", evidence, remediation, facts)
+    if any(p == NOT_BY_SAN for _, _, p in judged):
+        return Verdict.warned(f"{fqdn} matches the served certificate only where RFC 6125 6.4.4 does not want it (its subject "
+                              "CN, or an address written as a name): the phones' Qt accepts it, OpenSSL and other clients may not",
+                              evidence, remediation, facts)
     return Verdict.passed(f"every certificate IIS serves on 443 names {fqdn} in its SAN", evidence, facts)
