@@ -26,11 +26,13 @@ from casgate.evidence import (
     parse_state,
     read_json,
 )
+from casgate.httpsys import ServerStores
 from casgate.regfile import RegistryView, load_registry
 
 MANIFEST = "manifest.json"
 ROOT_STORE = "certs/root/"
 MY_STORE = "certs/my/"
+WEBHOSTING_STORE = "certs/webhosting/"
 KEYSTORE = "keystore/"
 BINDINGS = "iis/bindings.json"
 IIS_LOGS = "iis/logs/"
@@ -107,6 +109,21 @@ class Snapshot:
     @cached_property
     def my_store(self) -> Store:
         return load_store(self._path(MY_STORE), MY_STORE)
+
+    @cached_property
+    def webhosting_store(self) -> Store | None:
+        """LocalMachine\\WebHosting (IIS 8's store for SNI sites), or None when the snapshot has no export of it. Unlike
+        My and Root it is empty on most servers: a collector that lists it as collected and wrote no file found it empty."""
+        folder = self._path(WEBHOSTING_STORE)
+        listed = bool({WEBHOSTING_STORE, WEBHOSTING_STORE.rstrip("/")} & set(self.manifest.collected))
+        if not folder.is_dir() or not any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
+            return Store(WEBHOSTING_STORE, ()) if listed else None
+        return load_store(folder, WEBHOSTING_STORE)
+
+    @cached_property
+    def server_stores(self) -> ServerStores:
+        """The stores an IIS binding can take its certificate from."""
+        return ServerStores(self.my_store, self.webhosting_store)
 
     @cached_property
     def _public_keystore(self) -> Path:
