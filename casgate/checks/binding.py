@@ -27,8 +27,8 @@ ADD_BINDING = (
     "Then test the phones' CAS features."
 )
 NOT_IN_STORE = (
-    "\nThe certificate is not in LocalMachine\\{store}, so IIS cannot use it: import the keystore's server certificate "
-    "with its key into LocalMachine\\{store} first (the Mitel Connect installer's keystore holds it)."
+    "KB reason 2: the certificate is not in LocalMachine\\{store}, so IIS cannot use it: first import the keystore's server "
+    "certificate with its key into LocalMachine\\{store} (the Mitel Connect installer's keystore holds it), then bind it.\n"
 )
 RIVALS = (
     "\nHTTP.sys keeps one certificate per IP:port: these bindings share the phones' entry ({rule}) with different "
@@ -88,12 +88,12 @@ def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, stores
                                          f"certificates read, but {len(store.not_read())} file(s) could not be read, so whether IIS can use it "
                                          "is not known: " + "; ".join(u.describe() for u in store.not_read()))
     missing = server_crt.thumbprint not in store.thumbprints()
+    names = (f"names {bound or 'no certificate'}, not the keystore's server.crt" if bound != server_crt.thumbprint
+             else f"names server.crt, which LocalMachine\\{store_name(serving)} does not hold")
     return Verdict.failed(
-        f"the phones' https binding ({phones.rule}) does not use the keystore's server.crt"
-        + (f" (it names {bound or 'no certificate'})" if bound != server_crt.thumbprint else f", which is not in {where}")
-        + "; phones log 'SSL handshake error' or 'Certificate Authority Invalid'",
+        f"the phones' https binding ({phones.rule}) {names}; phones log 'SSL handshake error' or 'Certificate Authority Invalid'",
         tuple(evidence),
-        _fix(serving, server_crt, fqdn, address) + (NOT_IN_STORE.replace("{store}", store_name(serving)) if missing else ""),
+        (NOT_IN_STORE.replace("{store}", store_name(serving)) if missing else "") + _fix(serving, server_crt, fqdn, address),
         facts,
     )
 
