@@ -298,12 +298,13 @@ def _store_file(path: Path, label: str) -> list[Certificate | Unreadable]:
             for n, der in enumerate(found.certificates, 1)]
 
 
-def load_store(folder: Path, label: str) -> Store:
-    """Every certificate in an exported store folder, one or many per file, sorted by file name for stable reports."""
+def load_store(folder: Path, label: str, empty_ok: bool = False) -> Store:
+    """Every certificate in an exported store folder, one or many per file, sorted by file name for stable reports. Root
+    is never empty; My and WebHosting may be (`empty_ok`), when the collection vouches that it exported them."""
     if not folder.is_dir():
         raise EvidenceError(label, "folder is missing; export the store with Export-Certificate (see docs/snapshot-format.md)")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     read = [c for p in files for c in _store_file(p, f"{label}{p.name}")]
-    if not read:
+    if not read and not empty_ok:
         raise EvidenceError(label, "folder holds no certificate; a Windows certificate store is never empty")
     return Store(label, tuple(c for c in read if isinstance(c, Certificate)), tuple(c for c in read if isinstance(c, Unreadable)))

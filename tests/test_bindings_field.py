@@ -197,3 +197,15 @@ def test_webhosting_is_none_when_not_exported_empty_when_listed_and_read_when_th
     assert _snapshot(tmp_path / "old", ["certs/root", "certs/my"], None).webhosting_store is None
     assert _snapshot(tmp_path / "empty", ["certs/webhosting"], None).webhosting_store == Store("certs/webhosting/", ())
     assert len(_snapshot(tmp_path / "full", ["certs/webhosting"], isrg.read_bytes()).webhosting_store) == 1
+
+
+def test_an_empty_my_is_read_as_empty_only_where_the_manifest_lists_it_as_collected(tmp_path: Path) -> None:
+    listed, unlisted = _snapshot(tmp_path / "listed", ["certs/my"], None), _snapshot(tmp_path / "unlisted", ["certs/root"], None)
+    for snapshot in (listed, unlisted):
+        (snapshot.folder / "certs" / "my").mkdir(parents=True)
+
+    assert listed.my_store == Store("certs/my/", ())
+    with pytest.raises(EvidenceError, match="never empty"):
+        unlisted.my_store
+    verdict = judge_binding(parse_bindings([_https("*:443:", SERVER)], "iis/bindings.json"), SERVER_CRT, ServerStores(listed.my_store, None), FQDN, ADDRESS)
+    assert verdict.outcome is Outcome.FAIL and "which LocalMachine\\My does not hold" in verdict.summary

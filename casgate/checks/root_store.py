@@ -86,14 +86,14 @@ def judge_mitel_root(root_store: Store, mitel_ca: Certificate) -> Verdict:
     facts: Facts = {"Mitel_mfg_ca.crt": mitel_ca.thumbprint, "in Root": "yes" if present else "no"}
     if present:
         return Verdict.passed(f"Mitel HW root CA {mitel_ca.thumbprint} is in LocalMachine\\Root", facts=facts)
+    same_name = [c for c in root_store if c.subject == mitel_ca.subject]
+    evidence = [f"keystore: {mitel_ca.describe()}", f"LocalMachine\\Root: {len(root_store)} certificates, none with thumbprint {mitel_ca.thumbprint}"]
+    evidence += [f"same subject, other thumbprint: {c.describe()}" for c in same_name]
     not_read = root_store.not_read()
     if not_read:
         raise EvidenceError(root_store.label, f"Mitel_mfg_ca.crt ({mitel_ca.thumbprint}) is not among the certificates read, but "
                                               f"{len(not_read)} file(s) could not be read, so its absence is not known: "
                                               + "; ".join(u.describe() for u in not_read))
-    same_name = [c for c in root_store if c.subject == mitel_ca.subject]
-    evidence = [f"keystore: {mitel_ca.describe()}", f"LocalMachine\\Root: {len(root_store)} certificates, none with thumbprint {mitel_ca.thumbprint}"]
-    evidence += [f"same subject, other thumbprint: {c.describe()}" for c in same_name]
     return Verdict.failed(
         "the Mitel hardware root CA from the keystore is missing from LocalMachine\\Root; IIS cannot trust the phones' certificates",
         tuple(evidence),
