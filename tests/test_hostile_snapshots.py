@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import codecs
 import gzip
+import hashlib
 import json
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import zipfile
@@ -18,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
 
 from tests.conftest import CHECKS, REPO, SuiteRun, run_gate
 
@@ -81,6 +85,24 @@ def _manifest(change: Callable[[dict], None]) -> Callable[[Path], None]:
     return apply
 
 
+def _serialized_store(ders: list[bytes]) -> bytes:
+    """Export-Certificate -Type SST's layout ([MS-OSHARED] 2.3.9.1), crafted: header, each certificate after its SHA-1
+    property (id 3) as Windows writes it, the 12-byte end marker."""
+    out = b"\x00\x00\x00\x00CERT"
+    for der in ders:
+        sha1 = hashlib.sha1(der).digest()
+        out += struct.pack("<III", 3, 1, len(sha1)) + sha1 + struct.pack("<III", 0x20, 1, len(der)) + der
+    return out + bytes(12)
+
+
+def _as_one_file(folder: Path, name: str, write: Callable[[list[bytes]], bytes]) -> None:
+    files = sorted(folder.iterdir())
+    ders = [p.read_bytes() for p in files]
+    for p in files:
+        p.unlink()
+    (folder / name).write_bytes(write(ders))
+
+
 def _key_der() -> bytes:
     return ec.generate_private_key(ec.SECP256R1()).private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                                                  serialization.NoEncryption())
@@ -133,6 +155,12 @@ DAMAGES = [
     Damage("keystore-key-utf16", lambda s: (s / "keystore/server.key.txt").write_bytes(codecs.BOM_UTF16_LE + ec.generate_private_key(
         ec.SECP256R1()).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode().encode("utf-16-le")),
         frozenset(KEYSTORE)),
+    # the same stores exported as Windows also writes them: judged exactly as the one-DER-per-file export
+    Damage("root-as-one-sst", lambda s: _as_one_file(s / "certs/root", "root.sst", _serialized_store), frozenset()),
+    Damage("my-as-one-p7b", lambda s: _as_one_file(s / "certs/my", "my.p7b", lambda ders: pkcs7.serialize_certificates(
+        [x509.load_der_x509_certificate(d) for d in ders], serialization.Encoding.DER)), frozenset()),
+    Damage("keystore-mitel-utf16-pem", _edit("keystore/Mitel_mfg_ca.crt", lambda der: codecs.BOM_UTF16_LE + x509.load_der_x509_certificate(der)
+                                               .public_bytes(serialization.Encoding.PEM).decode().replace("\n", "\r\n").encode("utf-16-le")), frozenset()),
     # keystore
     Damage("keystore-server-missing", lambda s: (s / "keystore/server.crt").unlink(), frozenset(SERVER_CRT)),
     Damage("keystore-server-garbage", _write("keystore/server.crt", b"not a cert"), frozenset(SERVER_CRT)),
