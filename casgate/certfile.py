@@ -85,9 +85,9 @@ def _text(data: bytes) -> tuple[str, str] | None:
     if len(data) >= 4 and data[0] == 0 and data[2] == 0 and data[1] and data[3]:
         return ", UTF-16 BE without BOM", _decoded(data, "utf-16-be")
     try:
-        return "", data.decode("ascii")
-    except UnicodeDecodeError:
-        return None
+        return "", data.decode("utf-8")
+    except UnicodeDecodeError:  # armour in ANSI-code-page text ("Zertifikat f\xfcr ..." around it) is still PEM
+        return ("", data.decode("latin-1")) if b"-----BEGIN " in data else None
 
 
 def _decoded(data: bytes, codec: str) -> str:

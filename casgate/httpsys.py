@@ -48,14 +48,14 @@ def store_name(binding: Binding) -> str:
     return {"my": "My", "webhosting": "WebHosting", "": "My"}.get(binding.certificate_store.lower(), binding.certificate_store)
 
 
-def _choose(https: list[Binding], sni: dict[int, bool], server_name: str | None, address: str | None, port: int) -> PhonesBinding:
+def _choose(https: list[Binding], sni: dict[int, bool], server_name: str | None, address: str, port: int) -> PhonesBinding:
     """HTTP.sys's choice for one reading of every binding's SNI flag."""
     others: list[tuple[Binding, str]] = []
     on_port = []
     for b in https:
         if b.port != port:
             others.append((b, f"port {b.port}, not {port}"))
-        elif b.ip not in _WILDCARD and _address(b.ip) != address:
+        elif b.ip not in _WILDCARD and _address(b.ip) != _address(address):
             others.append((b, f"bound to address {b.ip}, not the phones' {address}"))
         else:
             on_port.append(b)
@@ -103,7 +103,7 @@ def phones_binding(bindings: tuple[Binding, ...], fqdn: str, address: str, label
     readings = []
     for guess in itertools.product((False, True), repeat=len(unknown)):
         sni = {id(b): bool((b.ssl_flags or 0) & SNI) for b in https} | {id(b): g for b, g in zip(unknown, guess)}
-        readings.append(_choose(https, sni, server_name, _address(address), port))
+        readings.append(_choose(https, sni, server_name, address, port))
     outcomes = {(id(r.serving), tuple(map(id, r.rivals))) for r in readings}
     if len(outcomes) > 1:
         raise EvidenceError(label, "sslFlags is not recorded for " + ", ".join(b.describe() for b in unknown)
@@ -118,12 +118,15 @@ class ServerStores:
 
     my: Store
     webhosting: Store | None
+    webhosting_problem: EvidenceError | None = None  # why certs/webhosting/ could not be read; raised only where needed
 
     def of(self, binding: Binding) -> Store:
-        """The exported store a binding's certificate lives in; EvidenceError when that store was not exported."""
+        """The exported store a binding's certificate lives in; EvidenceError when that store was not exported or read."""
         name = store_name(binding)
         if name == "My":
             return self.my
+        if name == "WebHosting" and self.webhosting_problem is not None:
+            raise self.webhosting_problem
         if name == "WebHosting" and self.webhosting is not None:
             return self.webhosting
         folder = "certs/webhosting/" if name == "WebHosting" else f"LocalMachine\\{name}"

@@ -126,8 +126,14 @@ class Snapshot:
 
     @cached_property
     def server_stores(self) -> ServerStores:
-        """The stores an IIS binding can take its certificate from."""
-        return ServerStores(self.my_store, self.webhosting_store)
+        """The stores an IIS binding can take its certificate from; a WebHosting export that cannot be read matters only
+        to a binding that names WebHosting."""
+        try:
+            return ServerStores(self.my_store, self.webhosting_store)
+        except EvidenceError as exc:
+            if exc.artifact != WEBHOSTING_STORE:
+                raise
+            return ServerStores(self.my_store, None, exc)
 
     @cached_property
     def _public_keystore(self) -> Path:

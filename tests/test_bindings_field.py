@@ -209,3 +209,18 @@ def test_an_empty_my_is_read_as_empty_only_where_the_manifest_lists_it_as_collec
         unlisted.my_store
     verdict = judge_binding(parse_bindings([_https("*:443:", SERVER)], "iis/bindings.json"), SERVER_CRT, ServerStores(listed.my_store, None), FQDN, ADDRESS)
     assert verdict.outcome is Outcome.FAIL and "which LocalMachine\\My does not hold" in verdict.summary
+
+
+def test_a_webhosting_export_that_cannot_be_read_matters_only_to_a_binding_that_names_webhosting(tmp_path: Path) -> None:
+    snapshot = _snapshot(tmp_path / "s", ["certs/my", "certs/webhosting"], None)
+    (snapshot.folder / "certs" / "my").mkdir(parents=True)
+    (snapshot.folder / "certs" / "my" / "s.cer").write_bytes((Path(__file__).parent / "realworld" / "certs" / "roots" / "isrg-root-x1.pem").read_bytes())
+    manifest = json.loads((snapshot.folder / "manifest.json").read_text())
+    (snapshot.folder / "manifest.json").write_text(json.dumps(manifest | {"failed": {"certs/webhosting/": "access denied"}}))
+
+    stores = snapshot.server_stores
+
+    my_binding = parse_bindings([_https("*:443:", "CABD2A79A1076A31F21D253635CB039D4329A5E8")], "iis/bindings.json")[0]
+    assert stores.of(my_binding) is stores.my
+    with pytest.raises(EvidenceError, match=r"^certs/webhosting/: could not be collected: access denied"):
+        stores.of(parse_bindings([_https("*:443:hq.example.com", SERVER, flags=1, store="WebHosting")], "iis/bindings.json")[0])

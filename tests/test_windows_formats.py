@@ -121,6 +121,8 @@ SHAPES = {
     "Base64 one line, UTF-16 LE with BOM (5.1 `[Convert]::ToBase64String(...) > x.cer`)": (
         codecs.BOM_UTF16_LE + (B64 + "\r\n").encode("utf-16-le"), "Base64 without header (DER), UTF-16 LE with BOM"),
     "PEM with text around it (openssl x509 -text, certutil -dump)": (b"Bag Attributes\n    friendlyName: hq\nsubject=CN=x\n" + ISRG_PEM + b"\ntrailing notes\n", "PEM (DER)"),
+    # a German server's Windows-1252 notes around the armour ("Zertifikat für hq"): not UTF-8, still PEM
+    "PEM with ANSI code-page text around it": ("Zertifikat f\u00fcr hq\r\n".encode("cp1252") + CERTUTIL.encode(), "PEM (DER)"),
 }
 
 
