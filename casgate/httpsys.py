@@ -1,10 +1,12 @@
 """Which IIS https binding answers the phones: HTTP.sys picks the server certificate before IIS sees a request, from
 its SNI bindings (hostname:port, IIS sslFlags bit 1) when the client sends a server name, else from its IP bindings,
-the exact IP:port before the wildcard 0.0.0.0:port. Sources: Kaushal Panday, "SSL Scalability with IIS 8" and
-"Server Name Indication (SNI) with IIS 8" (Microsoft blogs, 2012: SslSniBindingInfo beside SslBindingInfo, the legacy
-IP:port lookup when no SNI binding matches); HTTP_SERVICE_CONFIG_SSL_SNI_KEY (SNI bindings always sit on the wildcard
-address); serverfault 909918 (SNI mappings first, then IP mappings). A phone connecting by name sends SNI (Qt 4.8+
-on OpenSSL); by address it sends none."""
+the exact IP:port before the wildcard 0.0.0.0:port. Sources: Kaushal Panday, "SSL Scalability with IIS 8" and "Server
+Name Indication (SNI) with IIS 8" (Microsoft blogs, 2012: SslSniBindingInfo beside SslBindingInfo, the legacy IP:port
+lookup when no SNI binding matches); HTTP_SERVICE_CONFIG_SSL_SNI_KEY (SNI bindings always sit on the wildcard
+address); serverfault 909918 (SNI mappings first, then IP mappings). Whether an exact IP:port binding comes before a
+matching SNI binding is not settled by them (win-acme issue 243: adding an IP binding gives the SNI sites on that
+address the wrong certificate), so where the two name different certificates both claim the phones' connection: a
+finding either way. A phone connecting by name sends SNI (Qt 4.8+ on OpenSSL); by address it sends none."""
 
 from __future__ import annotations
 
@@ -67,6 +69,9 @@ def _choose(https: list[Binding], sni: dict[int, bool], server_name: str | None,
         if chosen:
             serving = chosen[0]
             rivals = tuple(b for b in chosen[1:] if not _same_certificate(b, serving))
+            if rule.startswith("SNI"):  # exact IP:port before SNI, or after it? Sources differ (see the module's
+                # docstring): an IP binding on the phones' address with another certificate is a rival either way
+                rivals += tuple(b for b in on_port if not sni[id(b)] and b.ip not in _WILDCARD and not _same_certificate(b, serving))
             for b in on_port:
                 if b not in chosen:
                     others.append((b, _why_not(b, sni[id(b)], server_name, rule)))

@@ -87,9 +87,18 @@ def test_the_exact_address_comes_before_the_wildcard() -> None:
     assert wrong.outcome is Outcome.FAIL and "IP binding 10.0.0.5:443" in wrong.summary
 
 
-def test_an_sni_binding_for_the_hq_name_comes_before_the_ip_bindings() -> None:
-    assert _judge(_https("*:443:hq.example.com", SERVER, flags=1), _https("10.0.0.5:443:", OTHER)).outcome is Outcome.PASS
+def test_an_sni_binding_for_the_hq_name_comes_before_the_wildcard() -> None:
+    assert _judge(_https("*:443:hq.example.com", SERVER, flags=1), _https("*:443:", OTHER)).outcome is Outcome.PASS
     assert _judge(_https("*:443:HQ.example.com", OTHER, flags=1), _https("*:443:", SERVER)).outcome is Outcome.FAIL
+
+
+def test_an_sni_binding_and_an_ip_binding_on_the_phones_address_with_different_certificates_both_claim_them() -> None:
+    """Whether HTTP.sys takes the exact IP:port or the SNI binding first is not settled by the sources: a finding either way."""
+    assert _judge(_https("*:443:hq.example.com", SERVER, flags=1), _https("10.0.0.5:443:", SERVER)).outcome is Outcome.PASS
+    verdict = _judge(_https("*:443:hq.example.com", SERVER, flags=1), _https("10.0.0.5:443:", OTHER))
+
+    assert verdict.outcome is Outcome.FAIL and "claim the phones' connection (SNI binding for hq.example.com:443)" in verdict.summary
+    assert any("claims the same connection, another certificate: https 10.0.0.5:443:" in e for e in verdict.evidence)
 
 
 def test_phones_that_connect_by_address_send_no_server_name_so_sni_bindings_do_not_serve_them() -> None:
@@ -110,7 +119,7 @@ def test_bindings_sharing_the_phones_ip_port_entry_with_different_certificates_f
     # a host header without SNI does not change HTTP.sys's key: both claim 0.0.0.0:443, one certificate is kept
     verdict = _judge(_https("*:443:", SERVER), _https("*:443:intranet.example.com", OTHER, flags=0))
 
-    assert verdict.outcome is Outcome.FAIL and "share the phones' HTTP.sys entry" in verdict.summary
+    assert verdict.outcome is Outcome.FAIL and "claim the phones' connection (wildcard IP binding 0.0.0.0:443)" in verdict.summary
     assert "HTTP.sys keeps one certificate per IP:port" in verdict.remediation
 
 

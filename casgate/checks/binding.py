@@ -31,9 +31,9 @@ NOT_IN_STORE = (
     "certificate with its key into LocalMachine\\{store} (the Mitel Connect installer's keystore holds it), then bind it.\n"
 )
 RIVALS = (
-    "\nHTTP.sys keeps one certificate per IP:port: these bindings share the phones' entry ({rule}) with different "
-    "certificates, and whichever IIS wrote last is served. Give them all the keystore's certificate, or move the other "
-    "site to its own address or to an SNI binding."
+    "\nThese bindings claim the phones' connection ({rule}) with different certificates: HTTP.sys keeps one certificate "
+    "per IP:port, whichever IIS wrote last, and an IP binding on the phones' address competes with their SNI binding. Give "
+    "them all the keystore's certificate, or move the other site to its own address or to an SNI binding of its own name."
 )
 
 
@@ -73,12 +73,12 @@ def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, stores
     bound = normalise_thumbprint(serving.certificate_hash)
     where = f"LocalMachine\\{store_name(serving)}"
     evidence.append(f"the phones' binding ({phones.rule}): {serving.describe()} -> {subject or 'not in ' + where}")
-    evidence += [f"same IP:port entry, another certificate: {b.describe()}" for b in phones.rivals if b is not serving]
+    evidence += [f"claims the same connection, another certificate: {b.describe()}" for b in phones.rivals if b is not serving]
     facts["server.crt in " + store_name(serving)] = "yes" if server_crt.thumbprint in store.thumbprints() else (
         "not among the files read" if store.not_read() else "no")
     if phones.rivals:
-        return Verdict.failed(f"{len(phones.rivals)} https bindings share the phones' HTTP.sys entry ({phones.rule}) with different "
-                              "certificates; which one the phones get is whichever IIS wrote last", tuple(evidence),
+        return Verdict.failed(f"{len(phones.rivals)} https bindings claim the phones' connection ({phones.rule}) with different "
+                              "certificates; which one the phones get is not fixed by the configuration", tuple(evidence),
                               _fix(serving, server_crt, fqdn, address) + RIVALS.replace("{rule}", phones.rule), facts)
     if bound == server_crt.thumbprint and subject is not None:
         return Verdict.passed(f"the phones' https binding ({phones.rule}) is bound to server.crt ({server_crt.thumbprint}) "
