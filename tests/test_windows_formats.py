@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -286,3 +288,21 @@ def test_x4_finds_a_stale_copy_among_what_was_read_and_is_not_judged_without_one
     verdict = judge_mitel_root_itself(mitel, load_store(tmp_path / "root", "certs/root/"), at, 30)
 
     assert verdict.outcome is Outcome.FAIL and "another key" in verdict.summary
+
+
+# ---- any bytes ------------------------------------------------------------------------------------------------------
+
+_PIECES = st.sampled_from([b"\x00\x00\x00\x00CERT", b"\x20\x00\x00\x00\x01\x00\x00\x00", b"\x03\x00\x00\x00", b"\xff\xff\xff\xff",
+                           b"-----BEGIN CERTIFICATE-----\r\n", b"-----END CERTIFICATE-----\r\n", b"-----BEGIN PKCS7-----\n",
+                           b"MIIB", b"\r\n", codecs.BOM_UTF16_LE, codecs.BOM_UTF8, b"0\x82", b"0\x80", ISRG_DER[:40], ISRG_DER,
+                           bytes.fromhex("06092a864886f70d010702"), b"\xb0\xb5\xf1\x1e"])
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=300), st.lists(st.one_of(_PIECES, st.binary(max_size=8)), max_size=12).map(b"".join)))
+def test_any_bytes_give_certificates_or_say_what_they_are_never_another_exception(data: bytes) -> None:
+    try:
+        found = read_certificate_file(data)
+    except (CertificateFileError, PrivateKeyInside):
+        return
+    assert isinstance(found.format, str) and all(isinstance(c, bytes) for c in found.certificates)
