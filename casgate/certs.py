@@ -21,7 +21,7 @@ from casgate.thumbprint import thumbprint  # noqa: F401 - used here and imported
 
 _KEY_SUFFIXES = {".pfx", ".p12", ".key", ".pvk"}
 MAX_CERT_BYTES = 1 << 20  # a certificate file is a few KB; a megabyte is already absurd
-MAX_STORE_FILE_BYTES = 32 << 20  # one .sst/.p7b of a whole store: Windows Update's roots.sst is well under 2 MB
+MAX_STORE_FILE_BYTES = 32 << 20  # a whole store in one .sst/.p7b: a few KB per certificate, thousands of certificates
 
 
 @dataclass(frozen=True)
