@@ -1,10 +1,7 @@
-"""Read certificates as Windows exports them (DER or PEM) and describe them the way certlm.msc does."""
+"""Read certificates as Windows exports them (every format casgate.certfile knows) and describe them the way certlm.msc does."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import warnings
 from collections.abc import Iterator
 from functools import lru_cache
@@ -16,15 +13,15 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from casgate.der import DerError, certificate_parts, is_pkcs12
+from casgate.certfile import CertificateFile, CertificateFileError, PrivateKeyInside, read_certificate_file
+from casgate.der import DerError, certificate_parts
 from casgate.errors import EvidenceError, PrivateKeyRefused
 from casgate.pki import Unverifiable, algorithm_name, self_signature, verify_raw
 from casgate.thumbprint import thumbprint  # noqa: F401 - used here and imported from here by callers
 
 _KEY_SUFFIXES = {".pfx", ".p12", ".key", ".pvk"}
-_PVK_MAGIC = (0xB0B5F11E).to_bytes(4, "little")  # the header of a PVK private key file (pvk2pfx, makecert -sv)
-_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 MAX_CERT_BYTES = 1 << 20  # a certificate file is a few KB; a megabyte is already absurd
+MAX_STORE_FILE_BYTES = 32 << 20  # a whole store in one .sst/.p7b: a few KB per certificate, thousands of certificates
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,8 @@ class Unreadable:
     note: str = ""
 
     def describe(self) -> str:
+        if not self.thumbprint:  # the file itself could not be read
+            return f"{self.source}: {self.problem}"
         return f"{self.source} (thumbprint {self.thumbprint}): cryptography cannot load it ({self.problem})"
 
 
@@ -78,6 +77,11 @@ class Store:
 
     def thumbprints(self) -> set[str]:
         return {c.thumbprint for c in self.certificates} | {u.thumbprint for u in self.unreadable}
+
+    def not_read(self) -> tuple[Unreadable, ...]:
+        """Files (or entries) not known to be certificates at all: what they hold is unknown, so no check may
+        conclude that a certificate is absent from the store while there are any."""
+        return tuple(u for u in self.unreadable if u.self_signed is None)
 
 
 def normalise_thumbprint(value: str) -> str:
@@ -103,50 +107,58 @@ def describe(cert: x509.Certificate, source: str, load_notes: tuple[str, ...] = 
 
 
 def refuse_private_key_bytes(data: bytes, label: str) -> None:
-    """Refuse a private key in every encoding Windows exports: PEM, DER PKCS#1/PKCS#8 (encrypted or not), PFX,
-    and Microsoft's PVK."""
-    if b"PRIVATE KEY-----" in data or is_pkcs12(data) or data.startswith(_PVK_MAGIC):
-        raise PrivateKeyRefused(label)
+    """Refuse a private key in every encoding Windows exports: PEM, DER PKCS#1/PKCS#8 (encrypted or not), PFX and
+    Microsoft's PVK, also inside Base64, UTF-16 text or PEM armour (certutil -encode wraps any bytes)."""
     try:
-        serialization.load_der_private_key(data, password=None)
-    except TypeError:  # an encrypted private key: still a private key
+        read_certificate_file(data)
+    except PrivateKeyInside:
         raise PrivateKeyRefused(label) from None
-    except (ValueError, UnsupportedAlgorithm):
+    except CertificateFileError:
         return
-    raise PrivateKeyRefused(label)
 
 
-def refuse_private_key(path: Path, label: str) -> bytes:
-    """The file's bytes, unless it is (or holds) a private key: then PrivateKeyRefused naming `label`."""
+def _read_bytes(path: Path, label: str, limit: int) -> bytes:
+    """A snapshot file's bytes; a key file's name is refused unread, and a file past `limit` is not read at all."""
     if path.suffix.lower() in _KEY_SUFFIXES:
         raise PrivateKeyRefused(label)
     try:
         size = path.stat().st_size
-        if size > MAX_CERT_BYTES:
-            raise EvidenceError(label, f"is {size} bytes; a certificate file is a few KB (limit {MAX_CERT_BYTES})")
-        data = path.read_bytes()
+        if size > limit:
+            raise EvidenceError(label, f"is {size} bytes; a certificate file is a few KB, a store export a few MB (limit {limit})")
+        return path.read_bytes()
     except OSError as exc:
         raise EvidenceError(label, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def refuse_private_key(path: Path, label: str) -> bytes:
+    """The file's bytes, unless it is (or holds) a private key: then PrivateKeyRefused naming `label`."""
+    data = _read_bytes(path, label, MAX_CERT_BYTES)
     refuse_private_key_bytes(data, label)
     return data
 
 
-def _single_der(data: bytes, label: str) -> bytes:
-    """The DER of the one certificate a file holds, PEM or DER; more than one is an error (one per file)."""
-    blocks = _PEM_CERT.findall(data)
-    if not blocks:
-        return data
-    if len(blocks) != 1:
-        raise EvidenceError(label, f"holds {len(blocks)} certificates; export one certificate per file")
+def _decoded_file(data: bytes, label: str) -> CertificateFile:
+    """The certificates a file's bytes hold, in any format Windows writes; a private key is refused, anything else that
+    is not a certificate file is an EvidenceError naming the file."""
     try:
-        return base64.b64decode(b"".join(blocks[0].split()), validate=True)
-    except binascii.Error:
-        raise EvidenceError(label, "holds a PEM certificate block that is not valid base64") from None
+        return read_certificate_file(data)
+    except PrivateKeyInside:
+        raise PrivateKeyRefused(label) from None
+    except CertificateFileError as exc:
+        raise EvidenceError(label, f"is not a certificate file in any format Windows writes: {exc}") from None
+
+
+def _single_der(found: CertificateFile, label: str) -> bytes:
+    """The DER of the one certificate a file holds; none or more than one is an error (server.crt is one certificate)."""
+    if len(found.certificates) != 1:
+        raise EvidenceError(label, f"holds {len(found.certificates)} certificates ({found.format}); it must hold exactly one")
+    return found.certificates[0]
 
 
 def read_certificate(path: Path, label: str) -> Certificate | Unreadable:
-    """One DER or PEM certificate, or Unreadable when cryptography refuses it (a private key is still refused)."""
-    return replace(_judged(_single_der(refuse_private_key(path, label), label)), source=label)
+    """The one certificate a file holds, in any format Windows writes, or Unreadable when cryptography refuses it; a
+    private key is refused, and a file holding none or several is an EvidenceError."""
+    return replace(_judged(_single_der(_decoded_file(_read_bytes(path, label, MAX_CERT_BYTES), label), label)), source=label)
 
 
 @lru_cache(maxsize=4096)
@@ -188,12 +200,33 @@ def load_certificate(path: Path, label: str) -> Certificate:
     return cert
 
 
-def load_store(folder: Path, label: str) -> Store:
-    """Every certificate file in an exported store folder, sorted by file name for stable reports."""
+def _store_file(path: Path, label: str) -> list[Certificate | Unreadable]:
+    """Each certificate of one file of a store export (an .sst or .p7b holds many), named by file and position; a file
+    that cannot be read or decoded is one Unreadable with no judgement, so no check concludes absence past it."""
+    try:
+        data = _read_bytes(path, label, MAX_STORE_FILE_BYTES)
+    except PrivateKeyRefused:
+        raise
+    except EvidenceError as exc:
+        return [Unreadable(label, "", exc.problem, None)]
+    try:
+        found = _decoded_file(data, label)
+    except PrivateKeyRefused:
+        raise
+    except EvidenceError as exc:
+        return [Unreadable(label, thumbprint(data), exc.problem, None)]
+    many = len(found.certificates) > 1
+    return [replace(_judged(der), source=f"{label} #{n} of {len(found.certificates)} ({found.format})" if many else label)
+            for n, der in enumerate(found.certificates, 1)]
+
+
+def load_store(folder: Path, label: str, empty_ok: bool = False) -> Store:
+    """Every certificate in an exported store folder, one or many per file, sorted by file name for stable reports. Root
+    is never empty; My and WebHosting may be (`empty_ok`), when the collection vouches that it exported them."""
     if not folder.is_dir():
         raise EvidenceError(label, "folder is missing; export the store with Export-Certificate (see docs/snapshot-format.md)")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
+    read = [c for p in files for c in _store_file(p, f"{label}{p.name}")]
+    if not read and not empty_ok:
         raise EvidenceError(label, "folder holds no certificate; a Windows certificate store is never empty")
-    read = [read_certificate(p, f"{label}{p.name}") for p in files]
     return Store(label, tuple(c for c in read if isinstance(c, Certificate)), tuple(c for c in read if isinstance(c, Unreadable)))

@@ -150,9 +150,17 @@ def _reasons(doc: dict[str, Any], key: str, label: str) -> dict[str, str]:
     return {artifact: _typed(reason, f"{key}.{artifact}", str, label) for artifact, reason in value.items()}
 
 
+# IIS binding sslFlags (Microsoft.Web.Administration.SslFlags): Sni and CentralCertStore since IIS 8 (Server 2012), the
+# Disable* bits since Server 2022 (dsccommunity/WebAdministrationDsc issue 627: "SslFlags = 97 # SNI with DisableTLS13
+# and DisableLegacyTLS"). Not to be confused with system.webServer/security/access sslFlags (SSL_FLAGS below).
+BINDING_SSL_FLAGS = {"Sni": 1, "CentralCertStore": 2, "DisableHTTP2": 4, "DisableOCSPStp": 8, "DisableQUIC": 16,
+                     "DisableTLS13": 32, "DisableLegacyTLS": 64}
+
+
 @dataclass(frozen=True)
 class Binding:
-    """One IIS site binding in Get-WebBinding's shape; `information` is "IP:port:host header"."""
+    """One IIS site binding in Get-WebBinding's shape; `information` is "IP:port:host header". `ssl_flags` is None when
+    the snapshot did not record it (collectors before it did): whether the binding requires SNI is then unknown."""
 
     protocol: str
     ip: str
@@ -160,13 +168,30 @@ class Binding:
     host_header: str
     certificate_hash: str
     certificate_store: str
+    ssl_flags: int | None = None
 
     def describe(self) -> str:
-        cert = f" certificateHash={self.certificate_hash or '(none)'} store={self.certificate_store or '(none)'}"
-        return f"{self.protocol} {self.ip}:{self.port}:{self.host_header}" + (cert if self.protocol == "https" else "")
+        if self.protocol != "https":
+            return f"{self.protocol} {self.ip}:{self.port}:{self.host_header}"
+        flags = "(not recorded)" if self.ssl_flags is None else (
+            "+".join(n for n, bit in BINDING_SSL_FLAGS.items() if bit & self.ssl_flags) or "0")
+        return (f"https {self.ip}:{self.port}:{self.host_header} certificateHash={self.certificate_hash or '(none)'} "
+                f"store={self.certificate_store or '(none)'} sslFlags={flags}")
 
 
 _BINDING_INFORMATION = re.compile(r"(?P<ip>.*):(?P<port>[0-9]{1,5}):(?P<host>[^:]*)", re.DOTALL)
+
+
+def _binding_ssl_flags(item: Any, label: str, where: str) -> int | None:
+    """sslFlags as Get-WebBinding returns it (an integer; a hand-made file may hold its digits as a string)."""
+    value = optional(item, "sslFlags", (int, str), label, where)
+    if isinstance(value, str):
+        if not (value.strip().isdigit() and len(value.strip()) < 6):
+            raise EvidenceError(label, f"{where}.sslFlags {value[:40]!r} is not a number")
+        value = int(value)
+    if value is not None and (value < 0 or value & ~sum(BINDING_SSL_FLAGS.values())):
+        raise EvidenceError(label, f"{where}.sslFlags {value} has bits IIS does not define for a binding")
+    return value
 
 
 def parse_bindings(doc: Any, label: str) -> tuple[Binding, ...]:
@@ -187,6 +212,7 @@ def parse_bindings(doc: Any, label: str) -> tuple[Binding, ...]:
                 host_header=match["host"],
                 certificate_hash=optional(item, "certificateHash", str, label, where) or "",
                 certificate_store=optional(item, "certificateStoreName", str, label, where) or "",
+                ssl_flags=_binding_ssl_flags(item, label, where),
             )
         )
     return tuple(bindings)

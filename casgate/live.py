@@ -33,12 +33,11 @@ from casgate.snapshot import (
     REGISTRY,
     ROOT_STORE,
     TLS_PROBE,
+    WEBHOSTING_STORE,
     SnapshotWriter,
 )
 
 HOST_SIDE = (ROOT_STORE, MY_STORE, KEYSTORE, BINDINGS, IIS_ACCESS, CLOCK, IIS_LOGS, REGISTRY)
-WEBHOSTING_STORE = "certs/webhosting/"
-"""LocalMachine\\WebHosting (IIS 8+), in certs/my/'s layout: collected where the server has the store, else not listed."""
 PROBES = (DNS_PROBE, TLS_PROBE, HTTPS_PROBE)
 
 

@@ -20,6 +20,7 @@ from casgate.checks.iis_log import scan_certauth
 from casgate.checks.root_store import root_cause_hint
 from casgate.errors import CasgateError, NotCollected
 from casgate.evidence import AccessPolicy, Binding, ClockReading, DnsProbe, HttpsProbe, Manifest, TlsProbe
+from casgate.httpsys import ServerStores
 from casgate.inventory import InventoryHost, check_host_name, load_inventory
 from casgate.logs.attribution import Attribution
 from casgate.profile import phone_profile
@@ -372,6 +373,12 @@ def root_store(evidence: Snapshot) -> Store:
 @pytest.fixture
 def my_store(evidence: Snapshot) -> Store:
     return evidence.my_store
+
+
+@pytest.fixture
+def server_stores(evidence: Snapshot) -> ServerStores:
+    """LocalMachine\\My and, where exported, WebHosting: the stores an IIS binding takes its certificate from."""
+    return evidence.server_stores
 
 
 @pytest.fixture

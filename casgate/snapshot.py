@@ -26,11 +26,13 @@ from casgate.evidence import (
     parse_state,
     read_json,
 )
+from casgate.httpsys import ServerStores
 from casgate.regfile import RegistryView, load_registry
 
 MANIFEST = "manifest.json"
 ROOT_STORE = "certs/root/"
 MY_STORE = "certs/my/"
+WEBHOSTING_STORE = "certs/webhosting/"
 KEYSTORE = "keystore/"
 BINDINGS = "iis/bindings.json"
 IIS_LOGS = "iis/logs/"
@@ -104,9 +106,34 @@ class Snapshot:
     def root_store(self) -> Store:
         return load_store(self._path(ROOT_STORE), ROOT_STORE)
 
+    def _listed(self, folder: str) -> bool:
+        """Whether the manifest says the folder artifact was collected ("certs/my" or "certs/my/")."""
+        return bool({folder, folder.rstrip("/")} & set(self.manifest.collected))
+
     @cached_property
     def my_store(self) -> Store:
-        return load_store(self._path(MY_STORE), MY_STORE)
+        """LocalMachine\\My; empty only where the manifest lists it as collected (a collector that found it empty)."""
+        return load_store(self._path(MY_STORE), MY_STORE, empty_ok=self._listed(MY_STORE))
+
+    @cached_property
+    def webhosting_store(self) -> Store | None:
+        """LocalMachine\\WebHosting (IIS 8's store for SNI sites), or None when the snapshot has no export of it. Unlike
+        My and Root it is empty on most servers: a collector that lists it as collected and wrote no file found it empty."""
+        folder, listed = self._path(WEBHOSTING_STORE), self._listed(WEBHOSTING_STORE)
+        if not folder.is_dir() or not any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
+            return Store(WEBHOSTING_STORE, ()) if listed else None
+        return load_store(folder, WEBHOSTING_STORE, empty_ok=True)
+
+    @cached_property
+    def server_stores(self) -> ServerStores:
+        """The stores an IIS binding can take its certificate from; a WebHosting export that cannot be read matters only
+        to a binding that names WebHosting."""
+        try:
+            return ServerStores(self.my_store, self.webhosting_store)
+        except EvidenceError as exc:
+            if exc.artifact != WEBHOSTING_STORE:
+                raise
+            return ServerStores(self.my_store, None, exc)
 
     @cached_property
     def _public_keystore(self) -> Path:

@@ -90,7 +90,7 @@ def test_garbage_is_listed_by_file_and_sha1_and_never_judged(tmp_path: Path) -> 
     junk = store.unreadable[0]
     assert (junk.source, junk.self_signed) == ("certs/root/junk.cer", None)
     assert junk.thumbprint == hashlib.sha1(b"\x00\x01 not der").hexdigest().upper()
-    with pytest.raises(EvidenceError, match=r"^certs/root/junk.cer: is not a certificate casgate can read \(not a DER or PEM"):
+    with pytest.raises(EvidenceError, match=r"^certs/root/junk.cer: is not a certificate file in any format Windows writes: text that is neither PEM nor Base64"):
         load_certificate(tmp_path / "junk.cer", "certs/root/junk.cer")
 
 

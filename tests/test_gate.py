@@ -84,7 +84,7 @@ def test_baseline_shows_what_the_upgrade_changed(run_suite, tmp_path: Path) -> N
     assert {r["change"] for r in doc["results"] if r["check_id"] not in AFTER_FAILS} == {"unchanged"}
     tls = changed["test_tls10_enabled"]["changes"]
     assert "TLS 1.0 Server Enabled: (absent) -> 0" in tls and "TLS 1.0 handshake: accepted -> refused" in tls
-    assert changed["test_https_binding_matches_keystore"]["changes"][0].startswith("https/443 binding hash: +")
+    assert changed["test_https_binding_matches_keystore"]["changes"][0].startswith("https/443 binding hash: F506649D97343C537CD023F95D0A7CB84EFEC042 -> ")
     assert "NEWLY FAILING: hq01-after [cause 4] TLS 1.0 is enabled" in after.output
     html = (tmp_path / "report.html").read_text()
     assert 'id="casgate-diff"' in html and "TLS 1.0 Server Enabled: (absent) -&gt; 0" in html

@@ -8,6 +8,7 @@ import pytest
 
 from casgate.certs import Certificate, Store
 from casgate.checks.binding import judge_binding, judge_wire_certificate
+from casgate.httpsys import ServerStores
 from casgate.checks.dns import judge_dns
 from casgate.checks.tls import judge_phone_ciphers, judge_tls10
 from casgate.errors import CasgateError, EvidenceError
@@ -62,19 +63,22 @@ def _cert(thumb: str) -> Certificate:
 
 
 def test_no_https_443_binding_fails() -> None:
-    verdict = judge_binding((Binding("http", "*", 80, "", "", ""), Binding("https", "*", 8443, "", "AA", "My")), _cert("AA"), Store("certs/my/", (_cert("AA"),)))
+    verdict = judge_binding((Binding("http", "*", 80, "", "", ""), Binding("https", "*", 8443, "", "AA", "My")), _cert("AA"),
+                            ServerStores(Store("certs/my/", (_cert("AA"),)), None), "hq.example.com", "10.0.0.5")
 
-    assert verdict.outcome is Outcome.FAIL and "no https binding on port 443" in verdict.summary
+    assert verdict.outcome is Outcome.FAIL and "no https binding of Default Web Site answers the phones' connection" in verdict.summary
 
 
 def test_binding_hash_is_compared_after_normalising() -> None:
-    verdict = judge_binding((Binding("https", "*", 443, "", "aa bb", "My"),), _cert("AABB"), Store("certs/my/", (_cert("AABB"),)))
+    verdict = judge_binding((Binding("https", "*", 443, "", "aa bb", "My"),), _cert("AABB"),
+                            ServerStores(Store("certs/my/", (_cert("AABB"),)), None), "hq.example.com", "10.0.0.5")
 
     assert verdict.outcome is Outcome.PASS
 
 
 def test_right_hash_but_certificate_missing_from_my_fails() -> None:
-    verdict = judge_binding((Binding("https", "*", 443, "", "AABB", "My"),), _cert("AABB"), Store("certs/my/", ()))
+    verdict = judge_binding((Binding("https", "*", 443, "", "AABB", "My"),), _cert("AABB"), ServerStores(Store("certs/my/", ()), None),
+                            "hq.example.com", "10.0.0.5")
 
     assert verdict.outcome is Outcome.FAIL
     assert "not in LocalMachine\\My" in verdict.remediation
@@ -167,7 +171,7 @@ def test_a_bound_certificate_cryptography_cannot_load_is_still_in_my_by_its_sha1
 
     my = Store("certs/my/", (), (Unreadable("certs/my/odd.cer", "AABB", "InvalidVersion", True, ""),))
 
-    verdict = judge_binding((Binding("https", "*", 443, "", "AABB", "My"),), _cert("AABB"), my)
+    verdict = judge_binding((Binding("https", "*", 443, "", "AABB", "My"),), _cert("AABB"), ServerStores(my, None), "hq.example.com", "10.0.0.5")
 
     assert verdict.outcome is Outcome.PASS and verdict.facts["server.crt in My"] == "yes"
 

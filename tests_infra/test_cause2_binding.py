@@ -9,8 +9,8 @@ from casgate.snapshot import TLS_PROBE
 
 
 @pytest.mark.cause("2", "Default Web Site https/443 is bound to keystore server.crt")
-def test_https_binding_matches_keystore(bindings, server_crt, my_store, gate):
-    gate(judge_binding(bindings, server_crt, my_store))
+def test_https_binding_matches_keystore(bindings, server_crt, server_stores, manifest, gate):
+    gate(judge_binding(bindings, server_crt, server_stores, manifest.fqdn, manifest.address))
 
 
 @pytest.mark.cause("2", "the certificate served on 443 (runner's TLS probe) is keystore server.crt")

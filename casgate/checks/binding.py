@@ -1,59 +1,99 @@
-"""KB reason 2: the certificate bound to Default Web Site https/443 must be the keystore's server.crt."""
+"""KB reason 2: the certificate IIS binds where the phones connect (HQ FQDN and address, 443) must be the keystore's server.crt."""
 
 from __future__ import annotations
 
 from casgate.certs import Certificate, Store, normalise_thumbprint
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding, TlsProbe
+from casgate.httpsys import ServerStores, phones_binding, store_name
+from casgate.snapshot import BINDINGS
 from casgate.verdict import Facts, Verdict
 
 REMEDIATION = (
-    "KB reason 2: bind the keystore's server certificate to Default Web Site https/443 (IIS Manager > Default Web "
-    "Site > Bindings > https 443 > Edit > choose the certificate with thumbprint {thumb}), or from an administrative "
+    "KB reason 2: bind the keystore's server certificate to the https binding the phones reach ({binding}) (IIS Manager > "
+    "Default Web Site > Bindings > Edit > choose the certificate with thumbprint {thumb}), or from an administrative "
     "PowerShell:\n"
     "  Import-Module WebAdministration\n"
-    "  (Get-WebBinding -Name 'Default Web Site' -Protocol https -Port 443).AddSslCertificate('{thumb}', 'My')\n"
+    "  (Get-WebBinding -Name 'Default Web Site' -Protocol https -Port 443 -IPAddress '{ip}' -HostHeader '{host}')"
+    ".AddSslCertificate('{thumb}', '{store}')\n"
     "Then test the phones' CAS features."
 )
-_NOT_IN_MY_SHORT = "not in LocalMachine\\My"
-NOT_IN_MY = (
-    "\nThe certificate is not in LocalMachine\\My, so IIS cannot use it: import the keystore's server certificate "
-    "with its key into LocalMachine\\My first (the Mitel Connect installer's keystore holds it)."
+ADD_BINDING = (
+    "KB reason 2: no https binding answers the phones' connection to {fqdn} at {address}:443. Add one to Default Web Site "
+    "with the keystore's server certificate (thumbprint {thumb}), from an administrative PowerShell:\n"
+    "  Import-Module WebAdministration\n"
+    "  New-WebBinding -Name 'Default Web Site' -Protocol https -Port 443 -IPAddress '*'\n"
+    "  (Get-WebBinding -Name 'Default Web Site' -Protocol https -Port 443 -IPAddress '*' -HostHeader '').AddSslCertificate('{thumb}', 'My')\n"
+    "Then test the phones' CAS features."
+)
+NOT_IN_STORE = (
+    "KB reason 2: the certificate is not in LocalMachine\\{store}, so IIS cannot use it: first import the keystore's server "
+    "certificate with its key into LocalMachine\\{store} (the Mitel Connect installer's keystore holds it), then bind it.\n"
+)
+RIVALS = (
+    "\nThese bindings claim the phones' connection ({rule}) with different certificates: HTTP.sys keeps one certificate "
+    "per IP:port, whichever IIS wrote last, and an IP binding on the phones' address competes with their SNI binding. Give "
+    "them all the keystore's certificate, or move the other site to its own address or to an SNI binding of its own name."
 )
 
 
-def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, my_store: Store) -> Verdict:
-    https_443 = [b for b in bindings if b.protocol == "https" and b.port == 443]
-    remediation = REMEDIATION.replace("{thumb}", server_crt.thumbprint)
+def _fix(binding: Binding | None, server_crt: Certificate, fqdn: str, address: str) -> str:
+    if binding is None:
+        return ADD_BINDING.replace("{fqdn}", fqdn).replace("{address}", address).replace("{thumb}", server_crt.thumbprint)
+    return (REMEDIATION.replace("{binding}", binding.describe()).replace("{ip}", binding.ip).replace("{host}", binding.host_header)
+            .replace("{store}", store_name(binding)).replace("{thumb}", server_crt.thumbprint))
+
+
+def _lookup(binding: Binding, stores: ServerStores) -> tuple[Store, str | None]:
+    """The store the binding names and the subject of its certificate there (None: not among the files read)."""
+    store = stores.of(binding)
+    bound = normalise_thumbprint(binding.certificate_hash)
+    # by thumbprint: a file cryptography cannot load is still there (its SHA-1 is the hash IIS binds)
+    found = {c.thumbprint: c.subject for c in store} | {u.thumbprint: f"({u.describe()})" for u in store.unreadable if u.self_signed is not None}
+    return store, found.get(bound) if bound else None
+
+
+def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, stores: ServerStores, fqdn: str, address: str) -> Verdict:
+    """2: the binding HTTP.sys serves the phones' connection (HQ FQDN at the HQ address, 443) from must hold server.crt,
+    and the store it names must hold that certificate. Other sites' SNI bindings and bindings on other addresses are
+    shown, not judged. A certificate not among the store's files is missing only when every file was read."""
+    phones = phones_binding(bindings, fqdn, address, BINDINGS)
     keystore_line = f"keystore: {server_crt.describe()}"
     facts: Facts = {"server.crt": server_crt.thumbprint,
-             "https/443 binding hash": tuple(sorted(normalise_thumbprint(b.certificate_hash) or "(none)" for b in https_443)),
-             "server.crt in My": "yes" if server_crt.thumbprint in my_store.thumbprints() else "no"}
-    if not https_443:
-        return Verdict.failed(
-            "Default Web Site has no https binding on port 443; the phones cannot reach certauth",
-            (keystore_line, *(f"binding: {b.describe()}" for b in bindings)),
-            remediation,
-            facts,
-        )
-    # by thumbprint: a My file cryptography cannot load is still there (its SHA-1 is the hash IIS binds)
-    in_my = {c.thumbprint: c.subject for c in my_store} | {u.thumbprint: f"({u.describe()})" for u in my_store.unreadable}
-    evidence = [keystore_line]
-    wrong = []
-    for binding in https_443:
-        bound = normalise_thumbprint(binding.certificate_hash)
-        subject = in_my.get(bound)
-        evidence.append(f"binding: {binding.describe()} -> {subject or _NOT_IN_MY_SHORT}")
-        if bound != server_crt.thumbprint or subject is None:
-            wrong.append(binding)
-    if not wrong:
-        return Verdict.passed(f"https/443 is bound to server.crt ({server_crt.thumbprint})", tuple(evidence), facts)
-    missing_from_my = server_crt.thumbprint not in in_my
+                    "https/443 binding hash": normalise_thumbprint(phones.serving.certificate_hash) or "(none)" if phones.serving else "(no binding)",
+                    "phones' binding": phones.rule or "(none)"}
+    evidence = [keystore_line, f"the phones connect to {fqdn} at {address}:443"]
+    evidence += [f"left alone: {b.describe()} ({why})" for b, why in phones.others]
+    serving = phones.serving
+    if serving is None:
+        evidence += [f"binding: {b.describe()}" for b in bindings if b.protocol != "https"]
+        return Verdict.failed(f"no https binding of Default Web Site answers the phones' connection to {fqdn} at {address}:443; "
+                              "the phones cannot reach certauth", tuple(evidence), _fix(None, server_crt, fqdn, address), facts)
+    store, subject = _lookup(serving, stores)
+    bound = normalise_thumbprint(serving.certificate_hash)
+    where = f"LocalMachine\\{store_name(serving)}"
+    evidence.append(f"the phones' binding ({phones.rule}): {serving.describe()} -> {subject or 'not in ' + where}")
+    evidence += [f"claims the same connection, another certificate: {b.describe()}" for b in phones.rivals if b is not serving]
+    facts["server.crt in " + store_name(serving)] = "yes" if server_crt.thumbprint in store.thumbprints() else (
+        "not among the files read" if store.not_read() else "no")
+    if phones.rivals:
+        return Verdict.failed(f"{len(phones.rivals)} https bindings claim the phones' connection ({phones.rule}) with different "
+                              "certificates; which one the phones get is not fixed by the configuration", tuple(evidence),
+                              _fix(serving, server_crt, fqdn, address) + RIVALS.replace("{rule}", phones.rule), facts)
+    if bound == server_crt.thumbprint and subject is not None:
+        return Verdict.passed(f"the phones' https binding ({phones.rule}) is bound to server.crt ({server_crt.thumbprint}) "
+                              f"in {where}", tuple(evidence), facts)
+    if server_crt.thumbprint not in store.thumbprints() and store.not_read():
+        raise EvidenceError(store.label, f"server.crt ({server_crt.thumbprint}) is not among the {where} "
+                                         f"certificates read, but {len(store.not_read())} file(s) could not be read, so whether IIS can use it "
+                                         "is not known: " + "; ".join(u.describe() for u in store.not_read()))
+    missing = server_crt.thumbprint not in store.thumbprints()
+    names = (f"names {bound or 'no certificate'}, not the keystore's server.crt" if bound != server_crt.thumbprint
+             else f"names server.crt, which LocalMachine\\{store_name(serving)} does not hold")
     return Verdict.failed(
-        f"{len(wrong)} https/443 binding(s) of Default Web Site do not use the keystore's server.crt; "
-        "phones log 'SSL handshake error' or 'Certificate Authority Invalid'",
+        f"the phones' https binding ({phones.rule}) {names}; phones log 'SSL handshake error' or 'Certificate Authority Invalid'",
         tuple(evidence),
-        remediation + (NOT_IN_MY if missing_from_my else ""),
+        (NOT_IN_STORE.replace("{store}", store_name(serving)) if missing else "") + _fix(serving, server_crt, fqdn, address),
         facts,
     )
 

@@ -54,7 +54,7 @@ def judge_mitel_root_itself(mitel_ca: Certificate, root_store: Store, at: dateti
     stale = [c for c in same_subject if _another_key(c, mitel_ca)]
     evidence = [validity.line]
     if mitel_ca.thumbprint not in root_store.thumbprints():
-        evidence.append("LocalMachine\\Root: not there (cause 1b)")
+        evidence.append("LocalMachine\\Root: not among the files read (cause 1b)" if root_store.not_read() else "LocalMachine\\Root: not there (cause 1b)")
     evidence += [f"LocalMachine\\Root, same subject and key: {c.describe()}" for c in same_subject if c not in stale]
     evidence += [f"LocalMachine\\Root, same subject, another key: {c.describe()}  <- stale or foreign copy" for c in stale]
     facts: Facts = {"Mitel_mfg_ca.crt": f"{mitel_ca.thumbprint}: {validity.fact}",
@@ -68,7 +68,7 @@ def judge_mitel_root_itself(mitel_ca: Certificate, root_store: Store, at: dateti
         return Verdict.failed("; ".join(problems), tuple(evidence), remediation, facts)
     if root_store.unreadable:  # a file casgate cannot read could be the stale copy: "no other key" is not known
         raise EvidenceError(root_store.label, f"{len(root_store.unreadable)} file(s) could not be read, so other keys under "
-                                              f"{mitel_ca.subject} cannot be ruled out: {root_store.unreadable[0].describe()}")
+                                              f"{mitel_ca.subject} cannot be ruled out: " + "; ".join(u.describe() for u in root_store.unreadable))
     if validity.state == EXPIRING:
         return Verdict.warned(f"the keystore's Mitel_mfg_ca.crt expires within {warn_days} day(s) of collection", tuple(evidence),
                               remediation, facts)

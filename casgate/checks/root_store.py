@@ -81,7 +81,8 @@ def _subject(cert: Certificate | Unreadable) -> str:
 
 
 def judge_mitel_root(root_store: Store, mitel_ca: Certificate) -> Verdict:
-    """1b: the keystore's Mitel_mfg_ca.crt must be in LocalMachine\\Root, matched by thumbprint."""
+    """1b: the keystore's Mitel_mfg_ca.crt must be in LocalMachine\\Root, matched by thumbprint. Found among the files
+    read, it passes whatever else could not be read; not found, it is missing only if every file was read."""
     present = mitel_ca.thumbprint in root_store.thumbprints()
     facts: Facts = {"Mitel_mfg_ca.crt": mitel_ca.thumbprint, "in Root": "yes" if present else "no"}
     if present:
@@ -89,6 +90,11 @@ def judge_mitel_root(root_store: Store, mitel_ca: Certificate) -> Verdict:
     same_name = [c for c in root_store if pki.same_name(pki.subject_of(c), pki.subject_of(mitel_ca))]
     evidence = [f"keystore: {mitel_ca.describe()}", f"LocalMachine\\Root: {len(root_store)} certificates, none with thumbprint {mitel_ca.thumbprint}"]
     evidence += [f"same subject, other thumbprint: {c.describe()}" for c in same_name]
+    not_read = root_store.not_read()
+    if not_read:
+        raise EvidenceError(root_store.label, f"Mitel_mfg_ca.crt ({mitel_ca.thumbprint}) is not among the certificates read, but "
+                                              f"{len(not_read)} file(s) could not be read, so its absence is not known: "
+                                              + "; ".join(u.describe() for u in not_read))
     return Verdict.failed(
         "the Mitel hardware root CA from the keystore is missing from LocalMachine\\Root; IIS cannot trust the phones' certificates",
         tuple(evidence),
@@ -103,7 +109,10 @@ def root_cause_hint(root_store: Store, mitel_ca: Certificate) -> str:
     if offenders_of(root_store):
         causes.append("1a (a certificate in LocalMachine\\Root is not self-signed)")
     if mitel_ca.thumbprint not in root_store.thumbprints():
-        causes.append("1b (Mitel_mfg_ca.crt is not in LocalMachine\\Root)")
+        causes.append("1b (Mitel_mfg_ca.crt is not in LocalMachine\\Root)" if not root_store.not_read() else
+                      "maybe 1b (Mitel_mfg_ca.crt is not among the Root files read; some could not be read)")
+    if not causes and root_store.not_read():
+        return f"host evidence: cannot tell 1a from 1b, {len(root_store.not_read())} LocalMachine\\Root file(s) could not be read"
     if not causes:
         return "host evidence: the root store shows neither 1a nor 1b; check the phones' certificate chain"
     return "host evidence supports cause " + " and ".join(causes)
