@@ -19,7 +19,7 @@ CIPHER_POLICY_LOCAL = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Cryp
 # in "TLS 1.0 and TLS 1.1 soon to be disabled in Windows" (Windows IT Pro blog, Aug 2023) that later releases
 # (Windows 11 24H2 / Server 2025, build 26100) ship with it off, so from that build we assume "off unless set".
 _TLS10_DEFAULT_OFF_FROM_BUILD = 26100
-_BUILD = re.compile(r"\b(?:10|6|5)\.\d+\.(\d{4,5})\b")  # 5.2.3790 is Windows Server 2003
+_BUILD = re.compile(r"\b(?:10|6|5)\.[0-9]+\.([0-9]{4,5})\b", re.ASCII)  # 5.2.3790 is Windows Server 2003
 
 
 def require_schannel(registry: RegistryView) -> None:
