@@ -165,8 +165,11 @@ def host_name(value: str, label: str, field: str) -> str:
     name = value[:-1] if value.endswith(".") else value
     try:
         ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
+        read_back = ascii_name.encode("ascii").decode("idna")
     except UnicodeError as exc:
         raise EvidenceError(label, f"{shown} is not a host name IDNA can encode ({exc.__class__.__name__}: {str(exc)[:80]})") from None
+    if not name.isascii() and read_back != name.lower():  # nameprep drops U+200B, folds full-width letters, ß to ss
+        raise EvidenceError(label, f"{shown} is not a host name as written: IDNA reads it as {read_back[:80]!r}; write that")
     bad = next((part for part in ascii_name.lower().split(".") if not _LDH_LABEL.fullmatch(part)), None)
     if bad == "":
         raise EvidenceError(label, f"{shown} is not a host name: it has an empty label")
