@@ -117,7 +117,7 @@ def judge_issuer_list(registry: RegistryView, root_store: Store, os_version: str
         raise EvidenceError(MANIFEST, f"{no_build}: LocalMachine\\Root's list is {measure.size:,} bytes, {band}, and whether that "
                                       f"matters depends on the Windows build ({why}); record os_version as Windows prints it "
                                       "(Get-CimInstance Win32_OperatingSystem: Caption and Version)")
-    what = "the trusted issuer list Schannel sends" if sends else "LocalMachine\\Root's trusted issuer list (KB 2880390: Windows Server 2012 breaks over 16 KB even when it is not sent)"
+    what = "the trusted issuer list Schannel sends" if sends else "LocalMachine\\Root's trusted issuer list"
     if measure.size > LIMIT:
         return Verdict.failed(f"{what} is {measure.size:,} bytes, over its {LIMIT:,}-byte limit ({why}): client certificate "
                               "authentication (the phones' certauth) breaks", evidence, TRIM, facts)
@@ -133,8 +133,8 @@ def _why(value: object, build: int | None, sends: bool | None, kb_2880390: bool 
     elif sends is None:
         said = "SendTrustedIssuerList absent and the OS build unknown: sent before Windows Server 2012 (1), not from it on (0)"
     else:
-        said = f"SendTrustedIssuerList absent: OS build {build}'s default is {int(bool(sends))}"
-    return said + ("; Windows Server 2012 / Windows 8 (KB 2880390)" if kb_2880390 else "")
+        said = f"SendTrustedIssuerList absent: the default on OS build {build} is {int(bool(sends))}"
+    return said + ("; Windows Server 2012 / Windows 8 break over 16 KB even when it is not sent, KB 2880390" if kb_2880390 else "")
 
 
 def _other_sources(sends: bool | None, build: int | None) -> tuple[str, ...]:
