@@ -367,3 +367,18 @@ def test_a_bad_manifest_fqdn_leaves_the_host_not_judged_exit_3(scenarios_dir: Pa
     assert run.returncode == 3, run.output[-2000:]
     assert "manifest.json: field 'fqdn' 'hq.example.com ' is not a host name" in run.output
     assert set(run.outcomes("spaced").values()) == {"error"}
+
+
+# ---- cause 1's log scan asks the same question: 403.7 counts when the list is sent, by value or OS default --------
+
+@pytest.mark.parametrize(("value", "os_version", "cause"), [
+    (None, SERVER_2008_R2, "1"), (None, SERVER_2019, None), (1, SERVER_2019, "1"), (0, SERVER_2008_R2, None),
+    (None, NO_BUILD, "1?"), (None, "", "1?"),
+])
+def test_403_7_is_cause_1_when_schannel_sends_the_list_by_value_or_os_default(tmp_path: Path, value: int | None, os_version: str,
+                                                                               cause: str | None) -> None:
+    logs = _logs(tmp_path, LINE.format(win32="0").replace("403 13", "403 7"))
+
+    scan = scan_certauth(logs, _dword(value), DAY, os_version)
+
+    assert [f.cause for f in scan.findings()] == ([cause] if cause else [])

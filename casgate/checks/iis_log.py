@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from casgate.logs.attribution import REVOCATION, Attribution, Finding, describe, describe_history, not_judged
 from casgate.regfile import RegistryView
-from casgate.schannel import SCHANNEL, dword
+from casgate.schannel import SCHANNEL, trusted_issuer_list
 from casgate.snapshot import IIS_LOGS, LogFile
 from casgate.verdict import Facts, Verdict
 from casgate.window import Window
@@ -27,9 +27,10 @@ TRUST_LIST_REMEDIATION = (
 RECOPY_PARTIAL = "Copy the IIS logs again once IIS has flushed them (a log still being written ends in a partial line)."
 
 
-def scan_certauth(logs: Iterable[LogFile], registry: RegistryView, window: Window) -> Attribution:
-    """Every certauth answer IIS logged, attributed to its cause; 403.7 counts only in trust-list mode."""
-    attribution = Attribution(window.start, trust_list_mode=dword(registry, "SendTrustedIssuerList") == 1)
+def scan_certauth(logs: Iterable[LogFile], registry: RegistryView, window: Window, os_version: str = "") -> Attribution:
+    """Every certauth answer IIS logged, attributed to its cause; 403.7 counts only in trust-list mode, which
+    SendTrustedIssuerList or, absent, the OS build's default decides (unknown: 403.7 is a possible cause 1)."""
+    attribution = Attribution(window.start, trust_list_mode=trusted_issuer_list(registry, os_version).sends)
     for log in logs:
         attribution.add_iis(log.label, log.path)
     return attribution

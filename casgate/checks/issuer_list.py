@@ -24,14 +24,13 @@ from casgate.certs import Store
 from casgate.der import certificate_parts
 from casgate.errors import EvidenceError
 from casgate.regfile import RegistryView
-from casgate.schannel import SCHANNEL, require_schannel, windows_build
+from casgate.schannel import ISSUER_LIST_DEFAULT_OFF_FROM_BUILD, SCHANNEL, trusted_issuer_list
 from casgate.snapshot import MANIFEST
 from casgate.verdict import Facts, Verdict
 
 LIMIT = 16_384  # bytes: the largest trusted issuer list Schannel supports (Microsoft KB 933430)
 NEAR = 12_288  # bytes: three quarters of the limit, where a few more roots (Windows adds them on demand) tip it over
 PREFIX = 2  # TLS: opaque DistinguishedName<1..2^16-1>, each name in certificate_authorities carries a 2-byte length
-DEFAULT_OFF_FROM_BUILD = 9200  # Windows Server 2012 / Windows 8: SendTrustedIssuerList defaults to 0 from here on
 KB_2880390_BUILD = 9200  # Windows Server 2012 / Windows 8: over 16 KB breaks client authentication whatever the value
 
 TRIM = (
@@ -83,28 +82,23 @@ def judge_issuer_list(registry: RegistryView, root_store: Store, os_version: str
     """X5 (sources in the module docstring): whether the list's size matters follows from SendTrustedIssuerList, the
     OS default of the build the manifest names and KB 2880390; where it matters, fail above 16,384 bytes and warn
     above 12,288. A value Schannel does not document warns; an unreadable OS build is not judged where it decides."""
-    require_schannel(registry)
-    value = registry.value(SCHANNEL, "SendTrustedIssuerList")
-    try:
-        build: int | None = windows_build(os_version)
-        no_build = ""
-    except EvidenceError as exc:
-        build, no_build = None, exc.problem
-    os_line = f"OS build {build} ({MANIFEST} os_version)" if build is not None else f"{MANIFEST}: {no_build}"
-    setting = f"{SCHANNEL}: SendTrustedIssuerList={'(absent)' if value is None else repr(value)[:40]} ({registry.source(SCHANNEL)})"
-    facts: Facts = {"SendTrustedIssuerList": "(absent)" if value is None else str(value)[:40]}
-    if value is not None and value not in (0, 1):
+    setting = trusted_issuer_list(registry, os_version)
+    build, sends = setting.build, setting.sends
+    os_line = f"OS build {build} ({MANIFEST} os_version)" if build is not None else f"{MANIFEST}: {setting.no_build}"
+    shown = f"{SCHANNEL}: SendTrustedIssuerList={setting.shown()} ({registry.source(SCHANNEL)})"
+    facts: Facts = {"SendTrustedIssuerList": setting.shown()}
+    if not setting.interpretable:
         measure = _measure(root_store)
         facts["trusted issuer list"] = _band(measure.size)
-        return Verdict.warned(f"SendTrustedIssuerList is {value!r:.40}, not a DWORD 0 or 1: casgate cannot tell whether Schannel "
-                              "sends the trusted issuer list", (setting, measure.describe(root_store.label), *measure.unreadable), UNREADABLE_VALUE, facts)
-    sends = value == 1 if value is not None else None if build is None else build < DEFAULT_OFF_FROM_BUILD
+        return Verdict.warned(f"SendTrustedIssuerList is {setting.shown()}, not a DWORD 0 or 1: casgate cannot tell whether Schannel "
+                              "sends the trusted issuer list", (shown, measure.describe(root_store.label), *measure.unreadable),
+                              UNREADABLE_VALUE, facts)
     kb_2880390 = None if build is None else build == KB_2880390_BUILD
-    why = _why(value, build, sends, kb_2880390)
+    why = setting.why() + ("; Windows Server 2012 / Windows 8 break over 16 KB even when it is not sent, KB 2880390" if kb_2880390 else "")
     if sends is False and kb_2880390 is False:
-        return Verdict.passed(f"Schannel does not send the trusted issuer list ({why}): not sent", (setting, os_line), facts)
+        return Verdict.passed(f"Schannel does not send the trusted issuer list ({why}): not sent", (shown, os_line), facts)
     measure = _measure(root_store)
-    evidence = (setting, os_line, measure.describe(root_store.label), *_other_sources(sends, build))
+    evidence = (shown, os_line, measure.describe(root_store.label), *_other_sources(sends, build))
     if measure.unreadable and measure.size <= LIMIT:
         raise EvidenceError(root_store.label, f"{len(measure.unreadable)} file(s) could not be read, so the list's size is unknown: "
                                               + "; ".join(measure.unreadable))
@@ -114,8 +108,8 @@ def judge_issuer_list(registry: RegistryView, root_store: Store, os_version: str
         if measure.size <= NEAR:
             return Verdict.passed(f"the trusted issuer list would be {measure.size:,} bytes, within its {LIMIT:,}-byte limit whether "
                                   f"or not Schannel sends it ({why})", evidence, facts)
-        raise EvidenceError(MANIFEST, f"{no_build}: LocalMachine\\Root's list is {measure.size:,} bytes, {band}, and whether that "
-                                      f"matters depends on the Windows build ({why}); record os_version as Windows prints it "
+        raise EvidenceError(MANIFEST, f"{setting.no_build}: LocalMachine\\Root's list is {measure.size:,} bytes, {band}, and whether "
+                                      f"that matters depends on the Windows build ({why}); record os_version as Windows prints it "
                                       "(Get-CimInstance Win32_OperatingSystem: Caption and Version)")
     what = "the trusted issuer list Schannel sends" if sends else "LocalMachine\\Root's trusted issuer list"
     if measure.size > LIMIT:
@@ -126,20 +120,9 @@ def judge_issuer_list(registry: RegistryView, root_store: Store, os_version: str
     return Verdict.passed(f"{what} is {measure.size:,} bytes, within its {LIMIT:,}-byte limit ({why})", evidence, facts)
 
 
-def _why(value: object, build: int | None, sends: bool | None, kb_2880390: bool | None) -> str:
-    """The rule that decided whether the list is sent, in the admin's words."""
-    if value is not None:
-        said = f"SendTrustedIssuerList={value}"
-    elif sends is None:
-        said = "SendTrustedIssuerList absent and the OS build unknown: sent before Windows Server 2012 (1), not from it on (0)"
-    else:
-        said = f"SendTrustedIssuerList absent: the default on OS build {build} is {int(bool(sends))}"
-    return said + ("; Windows Server 2012 / Windows 8 break over 16 KB even when it is not sent, KB 2880390" if kb_2880390 else "")
-
-
 def _other_sources(sends: bool | None, build: int | None) -> tuple[str, ...]:
     """What casgate does not collect but Schannel may send instead of Root (the Schannel overview, same section)."""
-    if sends and build is not None and build >= DEFAULT_OFF_FROM_BUILD:
+    if sends and build is not None and build >= ISSUER_LIST_DEFAULT_OFF_FROM_BUILD:
         return ("noted: from Windows Server 2012 on Schannel sends the 'Client Authentication Issuers' store instead of Root when "
                 "that store holds certificates; casgate does not collect it and measured Root",)
     return ()
