@@ -164,8 +164,8 @@ def host_name(value: str, label: str, field: str) -> str:
     shown = f"field {field!r} {value[:80]!r}"
     name = value[:-1] if value.endswith(".") else value
     try:
-        ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
-        read_back = ascii_name.encode("ascii").decode("idna")
+        ascii_name = name if name.isascii() else name.encode("idna").decode("ascii")
+        read_back = ascii_name.encode("ascii").decode("idna") if "xn--" in ascii_name.lower() else ascii_name  # A-labels decode
     except UnicodeError as exc:
         raise EvidenceError(label, f"{shown} is not a host name IDNA can encode ({exc.__class__.__name__}: {str(exc)[:80]})") from None
     if not name.isascii() and read_back != name.lower():  # nameprep drops U+200B, folds full-width letters, ß to ss
