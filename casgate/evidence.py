@@ -144,7 +144,6 @@ class Manifest:
             failed=_reasons(doc, "failed", label),
         )
 
-
     def claims(self, artifact: str) -> bool:
         """Whether `collected` lists the artifact (as "probes/https.json", or by hand "probes/https", "phone-logs")."""
         return _artifact_key(artifact) in {_artifact_key(entry) for entry in self.collected}
@@ -182,13 +181,11 @@ def host_name(value: str, label: str, field: str) -> str:
 
 def ip_address(value: str, label: str, field: str) -> str:
     """An IPv4 or IPv6 address as Python's ipaddress writes it; anything else (spaces, a name, a zone) is refused."""
-    try:
-        return str(ipaddress.ip_address(value)) if value.isascii() and "%" not in value else _not_an_address(value, label, field)
-    except ValueError:
-        return _not_an_address(value, label, field)
-
-
-def _not_an_address(value: str, label: str, field: str) -> str:
+    if value.isascii() and "%" not in value:
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            pass
     raise EvidenceError(label, f"field {field!r} {value[:80]!r} is not an IPv4 or IPv6 address (without zone or spaces)")
 
 

@@ -56,5 +56,6 @@ def judge_clock(reading: ClockReading, max_skew: int = MAX_SKEW) -> Verdict:
                               f"the round trip took {2 * margin:,.1f} s, too long to tell", evidence,
                               "Collect again when the WinRM round trip is quicker, or compare the clocks by hand (w32tm /stripchart).",
                               facts)
-    return Verdict.passed(f"the server's clock is within {max_skew} s of the runner's ({skew:+,.1f} s ± {margin:,.1f} s: at most "
+    signed = ("-" if skew < 0 else "+") + against(abs(skew), max_skew)
+    return Verdict.passed(f"the server's clock is within {max_skew} s of the runner's ({signed} s ± {margin:,.1f} s: at most "
                           f"{against(high, max_skew)} s off)", evidence, facts)
