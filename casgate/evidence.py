@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -132,8 +133,8 @@ class Manifest:
             raise EvidenceError(label, f"field 'source' should be one of {SOURCES}, got {source[:40]!r}")
         return cls(
             host=required(doc, "host", str, label),
-            fqdn=required(doc, "fqdn", str, label).rstrip(".").lower(),
-            address=required(doc, "address", str, label),
+            fqdn=host_name(required(doc, "fqdn", str, label), label, "fqdn"),
+            address=ip_address(required(doc, "address", str, label), label, "address"),
             os_version=required(doc, "os_version", str, label),
             collected_at=parse_utc(required(doc, "collected_at", str, label), label, "collected_at"),
             source=source,
@@ -142,6 +143,50 @@ class Manifest:
             skipped=_reasons(doc, "skipped", label),
             failed=_reasons(doc, "failed", label),
         )
+
+    def claims(self, artifact: str) -> bool:
+        """Whether `collected` lists the artifact (as "probes/https.json", or by hand "probes/https", "phone-logs")."""
+        return _artifact_key(artifact) in {_artifact_key(entry) for entry in self.collected}
+
+
+def _artifact_key(path: str) -> str:
+    return path.strip().rstrip("/").removesuffix(".json").lower()
+
+
+_LDH_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
+
+
+def host_name(value: str, label: str, field: str) -> str:
+    """A DNS host name (RFC 1123 LDH labels of 1-63 characters, 253 in all), lower-cased and without a trailing dot;
+    a Unicode name is accepted when IDNA can encode it (it is kept as written: matching compares A- and U-labels).
+    A stray space, an empty label or any other character is refused: it names no host the phones can reach."""
+    shown = f"field {field!r} {value[:80]!r}"
+    name = value[:-1] if value.endswith(".") else value
+    try:
+        ascii_name = name if name.isascii() else name.encode("idna").decode("ascii")
+        read_back = ascii_name.encode("ascii").decode("idna") if "xn--" in ascii_name.lower() else ascii_name  # A-labels decode
+    except UnicodeError as exc:
+        raise EvidenceError(label, f"{shown} is not a host name IDNA can encode ({exc.__class__.__name__}: {str(exc)[:80]})") from None
+    if not name.isascii() and read_back != name.lower():  # nameprep drops U+200B, folds full-width letters, ß to ss
+        raise EvidenceError(label, f"{shown} is not a host name as written: IDNA reads it as {read_back[:80]!r}; write that")
+    bad = next((part for part in ascii_name.lower().split(".") if not _LDH_LABEL.fullmatch(part)), None)
+    if bad == "":
+        raise EvidenceError(label, f"{shown} is not a host name: it has an empty label")
+    if bad is not None:
+        raise EvidenceError(label, f"{shown} is not a host name: label {bad[:70]!r} is not 1-63 letters, digits and inner hyphens")
+    if len(ascii_name) > 253:
+        raise EvidenceError(label, f"{shown} is not a host name: it is longer than 253 characters")
+    return name.lower()
+
+
+def ip_address(value: str, label: str, field: str) -> str:
+    """An IPv4 or IPv6 address as Python's ipaddress writes it; anything else (spaces, a name, a zone) is refused."""
+    if value.isascii() and "%" not in value:
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            pass
+    raise EvidenceError(label, f"field {field!r} {value[:80]!r} is not an IPv4 or IPv6 address (without zone or spaces)")
 
 
 def _reasons(doc: dict[str, Any], key: str, label: str) -> dict[str, str]:
@@ -346,7 +391,7 @@ def parse_ssl_flags(value: str, label: str) -> frozenset[str]:
     """sslFlags as IIS writes it ("Ssl, SslNegotiateCert"), as Get-WebConfigurationProperty returns it
     ("Ssl,SslNegotiateCert") or as its number (40); an unknown name or bit is an error, never ignored."""
     text = value.strip()
-    if text.isdigit() and len(text) < 6:
+    if text.isascii() and text.isdigit() and len(text) < 6:  # str.isdigit() and int() also take '٤٠' or '４０'; IIS writes ASCII
         number = int(text)
         unknown = number & ~sum(SSL_FLAGS.values())
         if unknown:

@@ -496,7 +496,7 @@ def window(manifest: Manifest, pytestconfig: pytest.Config) -> Window:
 def certauth_scan(evidence: Snapshot, pytestconfig: pytest.Config) -> Attribution:
     """The host's IIS logs read once, every certauth answer attributed, for the checks of cause 1 and X9; released
     with the host's evidence."""
-    return scan_certauth(evidence.iis_logs, evidence.registry, _window_of(evidence.manifest, pytestconfig))
+    return scan_certauth(evidence.iis_logs, evidence.registry, _window_of(evidence.manifest, pytestconfig), evidence.manifest.os_version)
 
 
 @pytest.fixture

@@ -39,6 +39,11 @@ class RegistryView:
     def value(self, path: str, name: str) -> RegValue | None:
         return self.keys.get(_norm_key(path), {}).get(name.lower())
 
+    def subkeys(self, path: str) -> list[str]:
+        """The names (lower-cased) of the keys directly under `path` that the exports hold."""
+        prefix = _norm_key(path) + "\\"
+        return sorted(key[len(prefix):] for key in self.keys if key.startswith(prefix) and "\\" not in key[len(prefix):])
+
     def source(self, path: str) -> str:
         """The export file a key came from, for evidence lines."""
         return self.sources.get(_norm_key(path), "registry/")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from casgate import __version__
 from casgate.data import WINDOWS_ROOTS
 from casgate.certs import Certificate, read_certificate, thumbprint
+from casgate.checks.revocation import SSL_BINDINGS
 from casgate.schannel import CIPHER_POLICY_GPO, SCHANNEL, TLS10_SERVER
 from casgate.snapshot import (
     BINDINGS,
@@ -350,9 +352,23 @@ class _Crafter:
         if self.s.tls10_registry is not None:
             keys[TLS10_SERVER] = {"Enabled": self.s.tls10_registry, "DisabledByDefault": int(self.s.tls10_registry == 0)}
         self.out.reg_export("schannel.reg", keys)
+        self.out.reg_tree("http-sslbindings.reg", self.ssl_binding())
         if self.s.cipher_policy_without_phone_suites:
             suites = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"
             self.out.reg_export("cipher-policy.reg", {CIPHER_POLICY_GPO: {"Functions": suites}})
+
+    def ssl_binding(self) -> dict[str, dict[str, dict[str, object]]]:
+        """HTTP.sys's record of IIS's 0.0.0.0:443 binding as reg export writes it (the fields of
+        HTTP_SERVICE_CONFIG_SSL_PARAM): the bound certificate, IIS's application id, revocation checking on (0)."""
+        bound = self.pki.other_server if self.s.bound_to_other_cert else self.pki.served(self.s.served)
+        app_id = uuid.UUID("4dc3e181-e14b-4a21-b022-59fc669b0914").bytes_le
+        return {SSL_BINDINGS: {}, f"{SSL_BINDINGS}\\0.0.0.0:443": {
+            "AppId": {"kind": "Binary", "value": list(app_id)},
+            "DefaultCertCheckMode": {"kind": "DWord", "value": 0}, "DefaultFlags": {"kind": "DWord", "value": 0},
+            "DefaultRevocationFreshnessTime": {"kind": "DWord", "value": 0},
+            "DefaultRevocationUrlRetrievalTimeout": {"kind": "DWord", "value": 0},
+            "SslCertHash": {"kind": "Binary", "value": list(bytes.fromhex(thumbprint(bound)))},
+            "SslCertStoreName": {"kind": "String", "value": "MY"}}}
 
     def iis_log(self) -> str:
         f = self.f

@@ -79,6 +79,54 @@ def dword(registry: RegistryView, name: str) -> int | None:
     return _dword(registry, SCHANNEL, name)
 
 
+# SendTrustedIssuerList's default: 1 (send) before Windows Server 2012 / Windows 8 (build 9200), 0 from them on.
+# Microsoft Learn, "Overview of TLS - SSL (Schannel SSP)", "Management of trusted issuers for client authentication"
+# (https://learn.microsoft.com/windows-server/security/tls/what-s-new-in-tls-ssl-schannel-ssp-overview).
+ISSUER_LIST_DEFAULT_OFF_FROM_BUILD = 9200
+
+
+@dataclass(frozen=True)
+class IssuerListSetting:
+    """Whether Schannel sends the trusted issuer list: the registry value, the OS build its default depends on, and
+    the answer (None when it cannot be told: a value Schannel does not document, or absent with no build)."""
+
+    value: object
+    build: int | None
+    no_build: str  # why there is no build ("" when there is one)
+    sends: bool | None
+
+    @property
+    def interpretable(self) -> bool:
+        return self.value is None or self.value in (0, 1)
+
+    def shown(self) -> str:
+        return "(absent)" if self.value is None else repr(self.value)[:40]
+
+    def why(self) -> str:
+        """The rule that decided, in the admin's words."""
+        if self.value is not None:
+            return f"SendTrustedIssuerList={self.value!r:.40}"
+        if self.sends is None:
+            return "SendTrustedIssuerList absent and the OS build unknown: sent before Windows Server 2012 (1), not from it on (0)"
+        return f"SendTrustedIssuerList absent: the default on OS build {self.build} is {int(self.sends)}"
+
+
+def trusted_issuer_list(registry: RegistryView, os_version: str) -> IssuerListSetting:
+    """SendTrustedIssuerList as Schannel reads it: 1 sends, 0 does not, absent takes the default of the OS build."""
+    require_schannel(registry)
+    value = registry.value(SCHANNEL, "SendTrustedIssuerList")
+    try:
+        build: int | None = windows_build(os_version)
+        no_build = ""
+    except EvidenceError as exc:
+        build, no_build = None, exc.problem
+    if value is not None:
+        sends = value == 1 if value in (0, 1) else None
+    else:
+        sends = None if build is None else build < ISSUER_LIST_DEFAULT_OFF_FROM_BUILD
+    return IssuerListSetting(value, build, no_build, sends)
+
+
 @dataclass(frozen=True)
 class CipherPolicy:
     """The configured cipher-suite order, where one is set; `key` says which registry key set it."""

@@ -94,6 +94,17 @@ class Snapshot:
                 raise EvidenceError(relative, f"could not be collected: {manifest.failed[relative]}")
         return self.folder / relative
 
+    def _optional(self, relative: str) -> Path | None:
+        """An optional artifact's path, or None when it is absent and the manifest does not claim it: evidence the
+        manifest lists in `collected` but that is not there is an error, never read as "not collected"."""
+        path = self._path(relative)
+        if path.exists():
+            return path
+        if self.manifest.claims(relative):
+            raise EvidenceError(relative, f"is listed in {MANIFEST}'s collected but is not in the snapshot; the checks that read it "
+                                          "cannot be judged (copy it in, or take it off the list if it was never collected)")
+        return None
+
     def _json(self, relative: str) -> Any:
         """A JSON artifact's document, read through _path's checks."""
         return read_json(self._path(relative), relative)
@@ -175,11 +186,12 @@ class Snapshot:
 
     @cached_property
     def phone_logs(self) -> tuple[LogFile, ...] | None:
-        """None when the snapshot has no phone logs: they are optional evidence."""
-        folder = self._path(PHONE_LOGS)
-        if not folder.is_dir():
-            return None
-        return _log_files(folder, PHONE_LOGS, "*") or None
+        """None when the snapshot has no phone logs and the manifest does not claim them: they are optional evidence."""
+        folder = self._optional(PHONE_LOGS)
+        logs = _log_files(folder, PHONE_LOGS, "*") if folder is not None and folder.is_dir() else ()
+        if not logs and self.manifest.claims(PHONE_LOGS):
+            raise EvidenceError(PHONE_LOGS, f"is listed in {MANIFEST}'s collected but holds no log file; the phone-log checks cannot be judged")
+        return logs or None
 
     @cached_property
     def dns_probe(self) -> DnsProbe:
@@ -192,8 +204,8 @@ class Snapshot:
     @cached_property
     def _iis_state(self) -> Any:
         """iis/state.json (live recordings only), or None when the snapshot has none."""
-        path = self._path(IIS_STATE)
-        return read_json(path, IIS_STATE) if path.is_file() else None
+        path = self._optional(IIS_STATE)
+        return None if path is None else read_json(path, IIS_STATE)
 
     @cached_property
     def reboot_pending(self) -> bool | None:
@@ -215,9 +227,9 @@ class Snapshot:
 
     @cached_property
     def https_probe(self) -> HttpsProbe | None:
-        """None when no HTTPS probe was recorded (snapshots made by hand may lack it)."""
-        path = self._path(HTTPS_PROBE)
-        return HttpsProbe.parse(read_json(path, HTTPS_PROBE), HTTPS_PROBE) if path.is_file() else None
+        """None when no HTTPS probe was recorded and the manifest does not claim one (snapshots made by hand may lack it)."""
+        path = self._optional(HTTPS_PROBE)
+        return None if path is None else HttpsProbe.parse(read_json(path, HTTPS_PROBE), HTTPS_PROBE)
 
 
 def _log_files(folder: Path, label: str, pattern: str) -> tuple[LogFile, ...]:

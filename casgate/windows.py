@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-_BUILD = re.compile(r"\b(?:10|6)\.\d+\.(\d{4,5})\b")
+_BUILD = re.compile(r"\b(?:10|6|5)\.[0-9]+\.([0-9]{4,5})\b", re.ASCII)  # ASCII digits only; 5.2.3790 is Server 2003
 _SERVER_2016_BUILD = 14393
 
 

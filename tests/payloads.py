@@ -1,5 +1,5 @@
 """A crafted snapshot with hostile text in every evidence field that stays legal after host-name validation: the
-certificate subject and issuer, IIS User-Agent and cs-uri-query, a phone-log line, the manifest's fqdn, and waiver
+certificate subject and issuer, IIS User-Agent and cs-uri-query, a phone-log line, the DNS probe's fqdn, and waiver
 justifications; and a parse of what HTML really holds. Shared by test_report_safety and test_report_browser."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _phone_line(at: datetime) -> str:
 def plant(root: Path) -> tuple[Path, Path]:
     """Write root/hostile (the cause-1a scenario with the payloads added) and a waivers file; return both."""
     scenario = ALL["cause-1a"]
-    facts = replace(scenario.facts, name=HOST, fqdn=f"hq.example.com{SCRIPTS[0]}{TERMINAL}")
+    facts = replace(scenario.facts, name=HOST)
     folder = root / HOST
     write_scenario(folder, replace(scenario, facts=facts), Pki(scenario.facts.fqdn, facts.collected_at - timedelta(days=365)))
     out = SnapshotWriter(folder)
@@ -88,7 +88,8 @@ def plant(root: Path) -> tuple[Path, Path]:
     phone_log = next((folder / PHONE_LOGS).iterdir())
     phone_log.write_bytes(phone_log.read_bytes() + _phone_line(facts.collected_at - timedelta(hours=1)).encode())
     dns = json.loads((folder / DNS_PROBE).read_text())
-    (folder / DNS_PROBE).write_text(json.dumps({**dns, "fqdn": "hq.example.com"}))  # the DNS check quotes both names
+    # the DNS check quotes both names; the manifest's fqdn is validated as a host name, the probe's is quoted as read
+    (folder / DNS_PROBE).write_text(json.dumps({**dns, "fqdn": f"hq.example.com{SCRIPTS[0]}{TERMINAL}"}))
     waivers = root / "waivers.toml"
     waivers.write_text(
         "[[waiver]]\n"

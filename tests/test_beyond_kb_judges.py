@@ -113,10 +113,10 @@ def test_real_netsh_sslcert_output_gives_the_bindings_revocation_setting(entry: 
 def test_revocation_settings_name_only_the_bindings_on_443() -> None:
     real = (CORPUS / "nbstrat-sslcert-revocation-enabled.txt").read_text(encoding="utf-8")
 
-    assert revocation_settings(real) == ("iis/state.json: netsh shows no SSL binding on port 443",)  # it is on 44307
+    assert revocation_settings(None, real) == ("iis/state.json: netsh shows no SSL binding on port 443",)  # it is on 44307
     on_443 = real.replace("0.0.0.0:44307", "0.0.0.0:443")
-    assert revocation_settings(on_443) == ("netsh http show sslcert, IP:port 0.0.0.0:443: Verify Client Certificate Revocation = Enabled",)
-    assert "not known" in revocation_settings(None)[0]
+    assert revocation_settings(None, on_443) == ("netsh http show sslcert, IP:port 0.0.0.0:443: Verify Client Certificate Revocation = Enabled",)
+    assert "not known" in revocation_settings(None, None)[0]
 
 
 # A real 403.16 line of the KB with its status changed to what IIS logs when the revocation check fails.
@@ -138,7 +138,7 @@ def test_403_13_fails_x9_not_cause_1(tmp_path: Path, win32: str, said: str, fix:
     logs = _logs(tmp_path, LINE.format(win32=win32))
 
     scan = scan_certauth(logs, _registry(), DAY)
-    revocation = judge_revocation(scan, DAY, None)
+    revocation = judge_revocation(scan, DAY, None, None)
     cause_1 = judge_certauth_log(scan, DAY, "hint")
 
     assert revocation.outcome is Outcome.FAIL and said in revocation.summary and fix in revocation.remediation
@@ -151,9 +151,9 @@ def test_the_binding_is_backed_up_before_it_is_deleted() -> None:
 
 
 def test_x9_passes_only_on_logs_it_read(tmp_path: Path) -> None:
-    clean = judge_revocation(scan_certauth(_logs(tmp_path, LINE.format(win32="0").replace("403 13", "200 0")), _registry(), DAY), DAY, None)
+    clean = judge_revocation(scan_certauth(_logs(tmp_path, LINE.format(win32="0").replace("403 13", "200 0")), _registry(), DAY), DAY, None, None)
     assert clean.outcome is Outcome.PASS and "1 certauth line(s) read" in clean.evidence[0]
 
     (tmp_path / "u_ex161221.log").write_bytes(b"\x00\x01binary\xff" * 100)
     with pytest.raises(EvidenceError, match="cannot conclude 'no certauth 403.13'"):
-        judge_revocation(scan_certauth([LogFile("iis/logs/u_ex161221.log", tmp_path / "u_ex161221.log")], _registry(), DAY), DAY, None)
+        judge_revocation(scan_certauth([LogFile("iis/logs/u_ex161221.log", tmp_path / "u_ex161221.log")], _registry(), DAY), DAY, None, None)

@@ -201,6 +201,11 @@ DAMAGES = [
     Damage("reg-unterminated-key", _write("registry/schannel.reg", f"{REG_HEAD}[HKEY_LOCAL_MACHINE\\SYSTEM\r\n"), frozenset(REGISTRY)),
     Damage("reg-string-as-dword", _edit("registry/schannel.reg", lambda b: (b.decode("utf-16") + f"{TLS10}\r\n\"Enabled\"=\"1\"\r\n")
                                                                        .encode("utf-16")), frozenset({"test_tls10_enabled"})),
+    Damage("reg-issuer-list-string", _edit("registry/schannel.reg", lambda b: b.decode("utf-16").replace(
+        '"EventLogging"', '"SendTrustedIssuerList"="1"\r\n"EventLogging"').encode("utf-16")),
+           frozenset({ISSUER_LIST})),  # the certauth scan then counts a 403.7 as a possible cause 1 ("1?"): no 403.7 here
+    Damage("reg-http-bindings-garbage", _write("registry/http-sslbindings.reg", b"\xff\xfe" + "garbage\r\n".encode("utf-16-le")),
+           frozenset(REGISTRY)),
     Damage("reg-huge", _write("registry/schannel.reg", REG_HEAD + ";" + "x" * (17 << 20) + "\r\n"), frozenset(REGISTRY)),
     # IIS logs
     Damage("iis-random-bytes", _write(IIS_LOG, bytes(range(256)) * 512), frozenset(IIS)),
@@ -248,6 +253,9 @@ DAMAGES = [
     Damage("https-status-string", _json("probes/https.json", {"url": "https://hq/shoreauth/certauth", "status": "403"}), frozenset(HTTPS)),
     Damage("https-neither", _json("probes/https.json", {"url": "https://hq/shoreauth/certauth"}), frozenset(HTTPS)),
     Damage("https-not-json", _write("probes/https.json", b"\x00\x01"), frozenset(HTTPS)),
+    # claimed in the manifest's collected but absent: optional evidence is optional only when not claimed
+    Damage("https-listed-missing", lambda s: (s / "probes/https.json").unlink(), frozenset(HTTPS)),
+    Damage("phones-listed-missing", lambda s: shutil.rmtree(s / "phone-logs"), frozenset(PHONES)),
     # iis/state.json
     Damage("state-list", _json("iis/state.json", []), frozenset(STATE)),
     Damage("state-string-flag", _json("iis/state.json", {"reboot_pending": "yes"}), frozenset({"test_tls10_enabled"})),
@@ -262,6 +270,8 @@ DAMAGES = [
     Damage("access-other-location", _json("iis/access.json", {"location": "Default Web Site", "sslFlags": "Ssl, SslNegotiateCert"}),
            frozenset(ACCESS)),
     Damage("access-unknown-bit", _json("iis/access.json", {"location": "x", "sslFlags": 4096}), frozenset(ACCESS)),
+    Damage("access-arabic-indic-digits", _json("iis/access.json", {"location": "Default Web Site/shoreauth", "sslFlags": "\u0664\u0660"}),
+           frozenset(ACCESS)),
     # host/clock.json
     Damage("clock-missing", lambda s: (s / "host/clock.json").unlink(), frozenset(CLOCK)),
     Damage("clock-no-zone", _edit("host/clock.json", lambda b: b.replace(b'.200Z"', b'.200"')), frozenset(CLOCK)),
@@ -282,6 +292,8 @@ DAMAGES = [
     Damage("manifest-skips-everything", _manifest(lambda d: d.update(skipped={a: "no" for a in d["collected"]})), frozenset(EVERY)),
     Damage("manifest-failed-logs", _manifest(lambda d: d.update(failed={"iis/logs/": "WinRM refused"})), frozenset(IIS)),
     Damage("manifest-fqdn-number", _manifest(lambda d: d.update(fqdn=1)), frozenset(EVERY)),
+    Damage("manifest-fqdn-stray-space", _manifest(lambda d: d.update(fqdn="hq.example.com ")), frozenset(EVERY)),
+    Damage("manifest-address-name", _manifest(lambda d: d.update(address="hq.example.com")), frozenset(EVERY)),
     Damage("manifest-missing", lambda s: (s / "manifest.json").unlink(), frozenset()),  # no manifest: not a snapshot (usage error, tested apart)
     # links out of the snapshot
     Damage("link-root-cert", lambda s: (s / "certs/root/evil.cer").symlink_to("/etc/hostname"), frozenset(ROOT)),

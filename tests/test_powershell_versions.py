@@ -131,10 +131,12 @@ def _code(remediation: str) -> str:
 
 def _remediations() -> Iterator[tuple[str, Generation | None, str]]:
     """Every remediation text a judge module holds with PowerShell in it: module-level strings, and the values of
-    module-level dicts (a dict keyed by Generation is a fix for that generation alone)."""
+    module-level dicts (a dict keyed by Generation is a fix for that generation alone); docstrings are prose."""
     for info in pkgutil.iter_modules(casgate.checks.__path__):
         module = importlib.import_module(f"casgate.checks.{info.name}")
         for name, value in vars(module).items():
+            if name.startswith("__"):
+                continue
             entries = value.items() if isinstance(value, dict) else [(None, value)]
             for key, text in entries:
                 if isinstance(text, str) and _code(text):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import os
+import json
 import re
 import shutil
 import subprocess
@@ -100,7 +101,10 @@ def every_outcome(scenarios_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
     for name, scenario in (("rootca", "cause-1a"), ("masked", "cause-1a-masked"), ("binding", "cause-2"), ("broken", "healthy")):
         shutil.copytree(scenarios_dir / scenario, snaps / name)
     (snaps / "rootca" / REGISTRY / "schannel.reg").write_text("not a registry export\n", encoding="utf-8")
-    shutil.rmtree(snaps / "rootca" / PHONE_LOGS)
+    shutil.rmtree(snaps / "rootca" / PHONE_LOGS)  # not claimed below: optional evidence, so its checks skip
+    manifest = json.loads((snaps / "rootca" / MANIFEST).read_text(encoding="utf-8"))
+    (snaps / "rootca" / MANIFEST).write_text(json.dumps({**manifest, "collected": [c for c in manifest["collected"] if c != PHONE_LOGS]}),
+                                             encoding="utf-8")
     (snaps / "broken" / MANIFEST).write_text("{", encoding="utf-8")
     waivers = tmp_path / "waivers.toml"
     waivers.write_text('[[waiver]]\nhost = "binding"\ncheck = "test_https_binding_matches_keystore"\n'
@@ -198,7 +202,7 @@ def test_hostile_evidence_is_text_in_the_report_and_runs_no_script(chromium: lis
 
     _assert_no_script_ran(dom, "GATE FAILED")
     assert '<button type="button" class="copy">Copy</button>' in dom  # the report's own script ran, and only it
-    for shown in ("&lt;img src=x onerror=\"document.title='pwned'\"&gt;",  # manifest fqdn in the problems list
+    for shown in ("&lt;img src=x onerror=\"document.title='pwned'\"&gt;",  # the DNS probe's fqdn in the problems list
                   "CHG-2 \"&gt;&lt;svg onload=",  # expired waiver's justification
                   "CN=\\&lt;img src=x onerror=",  # certificate subject in the failure log
                   "&lt;svg/onload=document.title=/pwned/.source&gt;",  # IIS User-Agent and cs-uri-query in the log

@@ -204,13 +204,13 @@ def test_hostile_evidence_reaches_terminal_and_junit_escaped_and_capped(run_suit
     assert run.returncode == 1
     _assert_terminal_safe(run.output)
     for shown in ("CN=\\<img src=x onerror=", "OU=\\x1b[2J", "curl\\x1b[2J\\x1b]0;owned-title\\x07\\x9b31m\\u202eevil",
-                  "manifest.json fqdn=hq.example.com<img src=x", "CHG-1 <script>", "CHG-2 \"><svg", "more characters)"):
+                  "probes/dns.json fqdn=hq.example.com<img src=x", "CHG-1 <script>", "CHG-2 \"><svg", "more characters)"):
         assert shown in run.output, shown
     xml = junit.read_text(encoding="utf-8")
     assert RAW.search(xml) is None and "#x1B" not in xml  # pytest's XML escaper never met a raw ESC either
     assert junit.stat().st_size < 200_000  # the 60,000-character User-Agent is cut, the 10 MB one never read
     failures = [f for case in ET.parse(junit).getroot().iter("testcase") for f in case.iter("failure")]
-    assert len(failures) == 5  # X3 too (the planted FQDN is not the certificate's name); X9 not judged: the 10 MB line
+    assert len(failures) == 4  # 1a, cause 1's log, DNS (the probe asked for the planted name), X9 not judged: the 10 MB line
     for failure in failures:
         _assert_terminal_safe((failure.text or "") + "\n" + failure.get("message", ""))
     assert {r["outcome"] for r in run.results if r["check_id"] == "test_phone_logs_show_no_tls_failure"} == {"waived"}

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from casgate.logs.attribution import REVOCATION, Attribution, Finding, describe, describe_history, not_judged
 from casgate.regfile import RegistryView
-from casgate.schannel import SCHANNEL, dword
+from casgate.schannel import SCHANNEL, trusted_issuer_list
 from casgate.snapshot import IIS_LOGS, LogFile
 from casgate.verdict import Facts, Verdict
 from casgate.window import Window
@@ -20,16 +20,17 @@ REMEDIATION = (
 TRUST_LIST_REMEDIATION = (
     "\nWith SendTrustedIssuerList=1 IIS sends a trusted-issuer list that does not include the Mitel CA, and the phones "
     "send no certificate (403.7). Microsoft KB 2802568: stop sending the list, then restart:\n"
-    f"  Set-ItemProperty -Path 'Registry::{SCHANNEL}' -Name SendTrustedIssuerList -Value 0\n"
+    f"  New-ItemProperty -Path 'Registry::{SCHANNEL}' -Name SendTrustedIssuerList -Value 0 -PropertyType DWord -Force\n"
     "  Restart-Service W3SVC"
 )
 
 RECOPY_PARTIAL = "Copy the IIS logs again once IIS has flushed them (a log still being written ends in a partial line)."
 
 
-def scan_certauth(logs: Iterable[LogFile], registry: RegistryView, window: Window) -> Attribution:
-    """Every certauth answer IIS logged, attributed to its cause; 403.7 counts only in trust-list mode."""
-    attribution = Attribution(window.start, trust_list_mode=dword(registry, "SendTrustedIssuerList") == 1)
+def scan_certauth(logs: Iterable[LogFile], registry: RegistryView, window: Window, os_version: str = "") -> Attribution:
+    """Every certauth answer IIS logged, attributed to its cause; 403.7 counts only in trust-list mode, which
+    SendTrustedIssuerList or, absent, the OS build's default decides (unknown: 403.7 is a possible cause 1)."""
+    attribution = Attribution(window.start, trust_list_mode=trusted_issuer_list(registry, os_version).sends)
     for log in logs:
         attribution.add_iis(log.label, log.path)
     return attribution

@@ -50,6 +50,7 @@ Write-Text 'iis\access.json' (ConvertTo-Json -InputObject $evidence.access)
 foreach ($log in $logs) { Write-Text "iis\logs\$($log.name)" (($log.lines -join "`r`n") + "`r`n") }
 [void][IO.Directory]::CreateDirectory((Join-Path $Out 'registry'))
 reg export 'HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL' (Join-Path $Out 'registry\schannel.reg') /y | Out-Null
+if (Test-Path 'HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo') { reg export 'HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo' (Join-Path $Out 'registry\http-sslbindings.reg') /y | Out-Null }
 foreach ($key in $evidence.registry.Keys | Where-Object { $_ -like '*Cryptography\Configuration*\00010002' }) {
     reg export $key (Join-Path $Out "registry\$($key.Split('\')[1].ToLowerInvariant())-cipher-policy.reg") /y | Out-Null
 }

@@ -39,7 +39,8 @@ $result = [ordered]@{
     registry = Get-RegistryTree @(
         'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL',
         'HKLM:\SOFTWARE\Policies\Microsoft\Cryptography\Configuration\SSL\00010002',
-        'HKLM:\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002')
+        'HKLM:\SYSTEM\CurrentControlSet\Control\Cryptography\Configuration\Local\SSL\00010002',
+        'HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo')
     rebootPending = Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired'
     w3svc = "$((Get-Service W3SVC).Status)"
     access = [ordered]@{ location = 'Default Web Site/shoreauth'; sslFlags = "$(if ($sslFlags -is [string]) { $sslFlags } else { $sslFlags.Value })" }
