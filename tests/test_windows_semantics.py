@@ -103,7 +103,7 @@ def test_x5_warns_on_a_value_it_cannot_interpret_and_never_says_not_sent(line: s
 
     assert verdict.outcome is Outcome.WARN, verdict.summary
     assert "cannot tell whether Schannel sends" in verdict.summary and "not sent" not in verdict.summary
-    assert "Set-ItemProperty" in verdict.remediation
+    assert "New-ItemProperty" in verdict.remediation and "-PropertyType DWord -Force" in verdict.remediation
 
 
 def test_x5_without_a_readable_os_build_judges_only_what_the_build_cannot_change() -> None:
