@@ -156,14 +156,16 @@ def test_phone_profile_override_and_unknown_suites() -> None:
 
 def test_x2_never_passes_when_the_bound_certificate_cannot_be_read() -> None:
     from casgate.checks.served import judge_served_validity
+    from casgate.httpsys import ServerStores
 
     bound_elsewhere = (Binding("https", "*", 443, "", "CCDD", "My"),)
     server = Certificate("keystore/server.crt", "AABB", "CN=hq", "CN=ca", NOW - timedelta(days=10), NOW + timedelta(days=300), False)
 
-    with pytest.raises(EvidenceError, match=r"certs/my/: binding https \*:443:.*is not in LocalMachine\\My.*cannot be judged"):
-        judge_served_validity(bound_elsewhere, Store("certs/my/", (server,)), server, NOW, 30)
-    unbound = judge_served_validity((), Store("certs/my/", (server,)), server, NOW, 30)
-    assert unbound.outcome is Outcome.PASS and "IIS serves no https/443 binding" in unbound.summary
+    stores = ServerStores(Store("certs/my/", (server,)), None)
+    with pytest.raises(EvidenceError, match=r"iis/bindings.json: binding https \*:443:.*is not in LocalMachine\\My.*cannot be judged"):
+        judge_served_validity(bound_elsewhere, stores, "hq.example.com", "10.1.1.10", server, NOW, 30)
+    unbound = judge_served_validity((), stores, "hq.example.com", "10.1.1.10", server, NOW, 30)
+    assert unbound.outcome is Outcome.PASS and "no https binding answers the phones on 443" in unbound.summary
 
 
 def test_a_bound_certificate_cryptography_cannot_load_is_still_in_my_by_its_sha1() -> None:

@@ -19,6 +19,7 @@ from casgate.checks.served import judge_name_match, judge_served_validity
 from casgate.der import certificate_parts
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding
+from casgate.httpsys import ServerStores
 from casgate.regfile import RegistryView, parse_reg
 from casgate.schannel import SCHANNEL
 from casgate.verdict import Outcome
@@ -49,8 +50,11 @@ def _cert(cn: str, *, issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | Non
     return describe(builder.sign(signer, hashes.SHA256()), f"{cn}.cer")
 
 
-def _bound(cert: Certificate) -> tuple[tuple[Binding, ...], Store]:
-    return (Binding("https", "*", 443, "", cert.thumbprint, "My"),), Store("certs/my/", (cert,))
+ADDRESS = "10.1.1.10"  # the manifest's address: the phones reach the wildcard binding there
+
+
+def _bound(cert: Certificate) -> tuple[tuple[Binding, ...], ServerStores]:
+    return (Binding("https", "*", 443, "", cert.thumbprint, "My"),), ServerStores(Store("certs/my/", (cert,)), None)
 
 
 @pytest.mark.parametrize(("days", "outcome", "said"), [
@@ -67,7 +71,7 @@ def _bound(cert: Certificate) -> tuple[tuple[Binding, ...], Store]:
 def test_served_validity_at_collection_time(days: tuple[float, float], outcome: Outcome, said: str) -> None:
     cert = _cert("hq.example.com", days=days)
 
-    verdict = judge_served_validity(*_bound(cert), cert, AT, 30)
+    verdict = judge_served_validity(*_bound(cert), "hq.example.com", ADDRESS, cert, AT, 30)
 
     assert verdict.outcome is outcome
     assert verdict.evidence[0].startswith("served on https/443 = keystore server.crt:") and verdict.evidence[0].endswith(said)
@@ -76,7 +80,7 @@ def test_served_validity_at_collection_time(days: tuple[float, float], outcome: 
 def test_an_expired_server_crt_fails_even_when_iis_serves_another_valid_certificate() -> None:
     served, keystore = _cert("hq.example.com"), _cert("hq.example.com", days=(-700, -30))
 
-    verdict = judge_served_validity(*_bound(served), keystore, AT, 30)
+    verdict = judge_served_validity(*_bound(served), "hq.example.com", ADDRESS, keystore, AT, 30)
 
     assert verdict.outcome is Outcome.FAIL
     assert set(verdict.facts) == {"served on https/443", "keystore server.crt"}
@@ -88,11 +92,11 @@ def test_name_in_san_passes_and_another_name_fails() -> None:
     wrong = _cert("hq-old.example.com", san=[x509.DNSName("hq-old.example.com")])
     local = _cert("HQ", san=[x509.DNSName("*.local")])  # a wildcard over a whole second-level label
 
-    assert judge_name_match(*_bound(good), "hq.example.com").outcome is Outcome.PASS
-    verdict = judge_name_match(*_bound(wrong), "hq.example.com")
+    assert judge_name_match(*_bound(good), "hq.example.com", ADDRESS).outcome is Outcome.PASS
+    verdict = judge_name_match(*_bound(wrong), "hq.example.com", ADDRESS)
     assert verdict.outcome is Outcome.FAIL and "no SAN DNS name matches hq.example.com" in verdict.summary
     assert f"Get-Item Cert:\\LocalMachine\\My\\{wrong.thumbprint}" in verdict.remediation
-    refused = judge_name_match(*_bound(local), "mitelhq.local")
+    refused = judge_name_match(*_bound(local), "mitelhq.local", ADDRESS)
     assert refused.outcome is Outcome.FAIL and "neither OpenSSL nor Qt matches mitelhq.local" in refused.evidence[1]
 
 
@@ -101,7 +105,7 @@ def test_a_cn_beside_other_san_names_is_what_only_the_phones_qt_accepts() -> Non
     phones connect, so it is a warning (not a pass, not a failure) whose evidence names the stack that decides."""
     cert = _cert("hq.example.com", san=[x509.DNSName("hq-old.example.com")])
 
-    verdict = judge_name_match(*_bound(cert), "hq.example.com")
+    verdict = judge_name_match(*_bound(cert), "hq.example.com", ADDRESS)
 
     assert verdict.outcome is Outcome.WARN
     assert "Qt (the phones' QSslSocket) accepts hq.example.com by CN hq.example.com; OpenSSL's X509_check_host refuses it: " \
@@ -111,14 +115,14 @@ def test_a_cn_beside_other_san_names_is_what_only_the_phones_qt_accepts() -> Non
 def test_a_unicode_fqdn_matches_its_a_label_in_the_san() -> None:
     cert = _cert("x", san=[x509.DNSName("xn--mnchen-3ya.example.com")])
 
-    verdict = judge_name_match(*_bound(cert), "münchen.example.com")
+    verdict = judge_name_match(*_bound(cert), "münchen.example.com", ADDRESS)
 
     assert verdict.outcome is Outcome.PASS
     assert "xn--mnchen-3ya.example.com matches SAN DNS xn--mnchen-3ya.example.com (OpenSSL and Qt agree)" in verdict.evidence[1]
 
 
 def test_cn_only_certificate_warns_as_a_deprecated_fallback() -> None:
-    verdict = judge_name_match(*_bound(_cert("hq.example.com")), "hq.example.com")
+    verdict = judge_name_match(*_bound(_cert("hq.example.com")), "hq.example.com", ADDRESS)
 
     assert verdict.outcome is Outcome.WARN and "RFC 6125 6.4.4" in verdict.summary
 
@@ -129,15 +133,15 @@ def test_an_address_needs_an_ip_san_entry() -> None:
     with_ip = _cert("hq", san=[x509.IPAddress(ipaddress.ip_address("10.1.1.10"))])
     dns_only = _cert("10.1.1.10", san=[x509.DNSName("10.1.1.10")])
 
-    assert judge_name_match(*_bound(with_ip), "10.1.1.10").outcome is Outcome.PASS
-    assert judge_name_match(*_bound(_cert("hq", san=[x509.DNSName("hq")])), "10.1.1.10").outcome is Outcome.FAIL
-    as_text = judge_name_match(*_bound(dns_only), "10.1.1.10")  # Qt compares the address as text too; OpenSSL only IP entries
+    assert judge_name_match(*_bound(with_ip), "10.1.1.10", ADDRESS).outcome is Outcome.PASS
+    assert judge_name_match(*_bound(_cert("hq", san=[x509.DNSName("hq")])), "10.1.1.10", ADDRESS).outcome is Outcome.FAIL
+    as_text = judge_name_match(*_bound(dns_only), "10.1.1.10", ADDRESS)  # Qt compares the address as text too; OpenSSL only IP entries
     assert as_text.outcome is Outcome.WARN and "the phones' Qt decides" in as_text.evidence[1]
 
 
 def test_no_served_certificate_cannot_be_judged_for_its_name() -> None:
     with pytest.raises(EvidenceError, match="served name cannot be read"):
-        judge_name_match((), Store("certs/my/", ()), "hq.example.com")
+        judge_name_match((), ServerStores(Store("certs/my/", ()), None), "hq.example.com", ADDRESS)
 
 
 def test_stale_mitel_root_with_another_key_fails_and_a_reissue_with_the_same_key_does_not() -> None:
@@ -227,3 +231,19 @@ def test_chain_notes_a_ca_without_key_usage() -> None:
 
     assert verdict.outcome is Outcome.PASS
     assert any("no keyUsage extension" in line for line in verdict.evidence)
+
+
+def test_x2_x3_judge_the_binding_the_phones_reach_not_another_sites_sni_binding() -> None:
+    """Another site's SNI binding (sslFlags 1) with its own expired certificate for its own name is that site's business:
+    X2 and X3 judge what HTTP.sys serves the phones (httpsys.phones_binding, as cause 2 does), found in its own store."""
+    hq = _cert("hq.example.com", days=(-10, 300), san=[x509.DNSName("hq.example.com")])
+    other = _cert("intranet.example.com", days=(-400, -5), san=[x509.DNSName("intranet.example.com")])
+    bindings = (Binding("https", "*", 443, "", hq.thumbprint, "WebHosting", 0),
+                Binding("https", "*", 443, "intranet.example.com", other.thumbprint, "My", 1))
+    stores = ServerStores(Store("certs/my/", (other,)), Store("certs/webhosting/", (hq,)))
+
+    named = judge_name_match(bindings, stores, "hq.example.com", ADDRESS)
+    valid = judge_served_validity(bindings, stores, "hq.example.com", ADDRESS, hq, AT, 30)
+
+    assert named.outcome is Outcome.PASS and other.thumbprint not in " ".join(named.evidence)
+    assert valid.outcome is Outcome.PASS and other.thumbprint not in " ".join(valid.evidence)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from casgate import pki
-from casgate.certs import Certificate, Store, normalise_thumbprint
+from casgate.certs import Certificate, normalise_thumbprint
 from casgate.checks.validity import EXPIRING, validity_at
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding
-from casgate.snapshot import BINDINGS, MY_STORE
+from casgate.httpsys import ServerStores, phones_binding, store_name
+from casgate.snapshot import BINDINGS
 from casgate.verdict import Facts, Verdict
 
 REBIND = (
@@ -41,43 +42,48 @@ REISSUE = (
 )
 
 
-def served_certificates(bindings: tuple[Binding, ...], my_store: Store) -> tuple[tuple[Certificate, ...], tuple[str, ...]]:
-    """What IIS serves on Default Web Site https/443: the certificates found in LocalMachine\\My by the bindings' hash,
-    and a line for each binding whose certificate is not there (cause 2's finding, said here as evidence)."""
-    in_my = {c.thumbprint: c for c in my_store}
+def served_certificates(bindings: tuple[Binding, ...], stores: ServerStores, fqdn: str,
+                        address: str) -> tuple[tuple[Certificate, ...], tuple[str, ...]]:
+    """What HTTP.sys serves the phones on 443: the certificate of their binding (httpsys.phones_binding, the one cause 2
+    judges; with the rivals claiming the same connection), found by hash in the store the binding names, and a line for
+    each binding whose certificate is not there (cause 2's finding, said here as evidence). Other sites' bindings are not
+    the phones' and are not judged here either."""
+    phones = phones_binding(bindings, fqdn, address, BINDINGS)
     found: dict[str, Certificate] = {}
     missing = []
-    for binding in (b for b in bindings if b.protocol == "https" and b.port == 443):
+    for binding in phones.rivals or ((phones.serving,) if phones.serving else ()):
+        store = stores.of(binding)
         thumb = normalise_thumbprint(binding.certificate_hash)
-        if thumb in in_my:
-            found[thumb] = in_my[thumb]
+        cert = next((c for c in store if c.thumbprint == thumb), None)
+        if cert is not None:
+            found[thumb] = cert
         else:
-            missing.append(f"binding {binding.describe()}: its certificate is not in LocalMachine\\My (cause 2)")
+            missing.append(f"binding {binding.describe()}: its certificate is not in LocalMachine\\{store_name(binding)} (cause 2)")
     return tuple(found.values()), tuple(missing)
 
 
-def judge_served_validity(bindings: tuple[Binding, ...], my_store: Store, server_crt: Certificate, at: datetime,
-                          warn_days: int) -> Verdict:
+def judge_served_validity(bindings: tuple[Binding, ...], stores: ServerStores, fqdn: str, address: str,
+                          server_crt: Certificate, at: datetime, warn_days: int) -> Verdict:
     """X2, RFC 5280 4.1.2.5 (https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5): the served certificate and
     keystore server.crt must be valid at collection time; within `warn_days` of notAfter is a warning."""
-    served, missing = served_certificates(bindings, my_store)
+    served, missing = served_certificates(bindings, stores, fqdn, address)
     roles = {c.thumbprint: ("served on https/443", c) for c in served}
     both = server_crt.thumbprint in roles
     roles[server_crt.thumbprint] = ("served on https/443 = keystore server.crt" if both else "keystore server.crt", server_crt)
     checked = [validity_at(cert, role, at, warn_days) for role, cert in roles.values()]
-    evidence = (*(v.line for v in checked), *missing, *(() if served or missing else ("Default Web Site has no https/443 binding (cause 2)",)))
+    evidence = (*(v.line for v in checked), *missing, *(() if served or missing else ("no https binding answers the phones' connection on 443 (cause 2)",)))
     facts: Facts = {v.role: f"{v.cert.thumbprint}: {v.fact}" for v in checked}
     broken = [v for v in checked if v.broken]
     if broken:
         return Verdict.failed(f"{len(broken)} certificate(s) IIS serves or the keystore holds are {' / '.join(sorted({v.state for v in broken}))} "
                               f"at collection time; TLS clients refuse them", evidence, RENEW, facts)
     if missing:  # the certificate IIS binds cannot be read, so its validity is unknown: never a pass
-        raise EvidenceError(MY_STORE, "; ".join(missing) + ": the validity of what IIS serves cannot be judged")
+        raise EvidenceError(BINDINGS, "; ".join(missing) + ": the validity of what IIS serves cannot be judged")
     soon = [v for v in checked if v.state == EXPIRING]
     if soon:
         return Verdict.warned(f"{len(soon)} certificate(s) IIS serves or the keystore holds expire within {warn_days} day(s) of collection",
                               evidence, RENEW, facts)
-    what = "the served certificate and keystore server.crt are" if served else "keystore server.crt is (IIS serves no https/443 binding)"
+    what = "the served certificate and keystore server.crt are" if served else "keystore server.crt is (no https binding answers the phones on 443)"
     return Verdict.passed(f"{what} valid for more than {warn_days} day(s)", evidence, facts)
 
 
@@ -105,16 +111,16 @@ def _name_problem(cert: Certificate, fqdn: str) -> tuple[str, str | None]:
     return shown, f"no SAN DNS name, and no CN ({', '.join(cns) or 'none'}) matches {fqdn} either"
 
 
-def judge_name_match(bindings: tuple[Binding, ...], my_store: Store, fqdn: str) -> Verdict:
+def judge_name_match(bindings: tuple[Binding, ...], stores: ServerStores, fqdn: str, address: str) -> Verdict:
     """X3, RFC 6125 6.4.3 and 6.4.4 (https://www.rfc-editor.org/rfc/rfc6125#section-6.4), as OpenSSL's X509_check_host
     and the phones' Qt QSslSocket apply it (pki.names_host): the HQ FQDN the phones use must be a SAN DNS name (an IP
     entry for an address) of every certificate IIS serves on 443. Where only Qt accepts the name (a subject CN, also
     beside SAN DNS names; an address written as a DNS name or CN), the phones connect but RFC 6125 and OpenSSL do not:
     a warning. Where Qt refuses it, the phones do: a failure, whatever OpenSSL says."""
-    served, missing = served_certificates(bindings, my_store)
+    served, missing = served_certificates(bindings, stores, fqdn, address)
     if not served:
-        raise EvidenceError(BINDINGS, "no https/443 binding of Default Web Site has its certificate in LocalMachine\\My, so the "
-                                      "served name cannot be read (cause 2 judges the binding)")
+        raise EvidenceError(BINDINGS, "the phones' https/443 binding has no certificate in the store it names, so the served "
+                                      "name cannot be read (cause 2 judges the binding)")
     judged = [(cert, *_name_problem(cert, fqdn)) for cert in served]
     evidence = (f"HQ FQDN the phones use (manifest): {fqdn}", *(line for _, line, _ in judged), *missing)
     facts: Facts = {"HQ FQDN": fqdn, **{f"names of {c.thumbprint}": problem or "SAN match" for c, _, problem in judged}}
