@@ -30,7 +30,7 @@ from casgate.results import EXIT_USAGE, RESULT_PROPERTY, ResultBook, row_of
 from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
 from casgate.verdict import Cause, Outcome, Row, Verdict
 from casgate.waivers import Waiver, WaiverBook, load_waivers
-from casgate.window import Window, parse_since, window_start
+from casgate.window import Window, parse_since, refuse_after, window_start
 
 _HOSTS = pytest.StashKey[list["HostTarget"]]()
 _VERDICT = pytest.StashKey[Verdict]()
@@ -206,11 +206,13 @@ def pytest_configure(config: pytest.Config) -> None:
                     f"options are known, and would run the wrong tests): write {misled}=VALUE, with '='")
     today = datetime.now(timezone.utc).date()
     try:
-        parse_since(config.getoption("since"))
+        since = parse_since(config.getoption("since"))
         phone_profile(config.getini("casgate_phone_ciphers"))
         expiry_warning_days(config)
         clock_skew_seconds(config)
         config.stash[_HOSTS] = shard_of(_resolve_hosts(config), config.getoption("shard"))
+        if isinstance(since, datetime):
+            _refuse_empty_windows(config.stash[_HOSTS], since)
         waivers_path = config.getoption("waivers")
         config.stash[_WAIVERS] = load_waivers(Path(waivers_path), today) if waivers_path else WaiverBook((), ())
         baseline_path = config.getoption("baseline")
@@ -233,6 +235,20 @@ def pytest_configure(config: pytest.Config) -> None:
               "target": f"{h.live.fqdn} ({h.live.address}) via {h.live.connection}" if h.live else ""} for h in config.stash[_HOSTS]]
     book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS], report, own_name=not given)
     config.pluginmanager.register(book, "casgate-results")
+
+
+def _refuse_empty_windows(targets: list[HostTarget], start: datetime) -> None:
+    """--since START after a host's evidence ends (its collection time; now for a live host) would judge no log line."""
+    now = datetime.now(timezone.utc)
+    for target in targets:
+        if target.snapshot is None:
+            refuse_after(start, now, f"the live collection of {target.name}, now at")
+            continue
+        try:
+            collected = Snapshot(target.snapshot).manifest.collected_at
+        except CasgateError:
+            continue  # an unreadable manifest is the checks' business: they say so, not judged
+        refuse_after(start, collected, f"the collection of {target.name}'s evidence at")
 
 
 def _default_report(config: pytest.Config) -> Path:
