@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import secrets
 import shlex
 import time
 from collections.abc import Mapping
@@ -68,20 +70,27 @@ class GateVerdict:
 _JUDGED = (Outcome.PASS, Outcome.FAIL, Outcome.WARN, Outcome.WAIVED)
 
 
-def decide(rows: list[Row], mode: str, selection: str = "") -> GateVerdict:
+def decide(rows: list[Row], mode: str, selection: str = "", cut: str = "", selected: int = 0) -> GateVerdict:
     """1 when a check failed (with --gate new-failures: newly failed); else 3 when a selected check could not be
-    judged, or nothing was; else 0. Opt-outs (skips) and deselected causes are named, so a partial run says so."""
+    judged, or nothing was; else 0. Opt-outs (skips) and deselected causes are named, so a partial run says so.
+    A run `cut` short (interrupted, stopped by -x/--maxfail, nothing selected) is never complete: 3, whatever it saw."""
     failed = [r for r in rows if r.outcome is Outcome.FAIL and (mode == "all" or r.change == NEW_FAILURE)]
     errors = [r for r in rows if r.outcome is Outcome.ERROR]
     judged = sum(1 for r in rows if r.outcome in _JUDGED)
     hosts = len({r.host for r in rows})
     coverage = f"{judged} of {len(rows)} check(s) judged on {hosts} host(s)"
+    if cut and not rows:
+        return GateVerdict("INCOMPLETE", EXIT_NOT_COLLECTED, f"{cut}; nothing was judged" + (f" ({selection})" if selection else ""), 0, selected)
+    if cut:
+        selected = max(selected, len(rows))
+        so_far = f"; {len(failed)} failed before it stopped, first: {_first(failed[0])}" if failed else ""
+        return GateVerdict("INCOMPLETE", EXIT_NOT_COLLECTED, f"{cut}: {judged} of {selected} selected check(s) judged on {hosts} "
+                                                             f"host(s){so_far}" + (f" ({selection})" if selection else ""), judged, selected)
     partial = _partial(rows, selection)
     if failed:
-        first = failed[0]
         kind = "newly failing" if mode == "new-failures" else "failed"
         return GateVerdict("FAILED", EXIT_FAILED, f"{len(failed)} check(s) {kind} on {len({r.host for r in failed})} of {hosts} host(s); "
-                                                  f"first: {first.host} [cause {first.cause.value}] {first.summary}{partial}", judged, len(rows))
+                                                  f"first: {_first(failed[0])}{partial}", judged, len(rows))
     if errors or not judged:
         names = ", ".join(sorted({r.host for r in errors})) or "any host"
         why = f"not judged: {len(errors)} check(s) on {names} (evidence missing, unusable or not collected)" if errors else "nothing was judged"
@@ -92,6 +101,19 @@ def decide(rows: list[Row], mode: str, selection: str = "") -> GateVerdict:
     if still:
         notes.append(f"{len(still)} failure(s) already in the baseline")
     return GateVerdict("PASSED", EXIT_PASSED, coverage + (f" ({', '.join(notes)})" if notes else "") + partial, judged, len(rows))
+
+
+def _first(row: Row) -> str:
+    return f"{row.host} [cause {row.cause.value}] {row.summary}"
+
+
+def cut_short(message: str) -> str:
+    """Why a run ended before every selected check ran, in the operator's words: pytest's "stopping after 1 failures"
+    (-x, --maxfail; xdist raises it as an interrupt), "1 error during collection", or a bare Ctrl-C."""
+    stopped = re.fullmatch(r"stopping after (\d+) failures?", message)
+    if stopped:
+        return f"stopped after {stopped[1]} failure(s) (-x / --maxfail)"
+    return f"interrupted ({message or 'Ctrl-C'})"
 
 
 def not_checked(rows: list[Row]) -> list[str]:
@@ -161,18 +183,28 @@ def _count(rows: list[Row], outcome: Outcome) -> int:
     return sum(1 for r in rows if r.outcome is outcome)
 
 
-def claim(path: Path) -> Path:
-    """The first of NAME.html, NAME-2.html, NAME-3.html ... that no file has, created empty so that a run started
-    in the same second takes the next one."""
+def write_whole(path: Path, text: str, *, fresh: bool) -> Path:
+    """Write `text` whole or not at all: a Ctrl-C or a full disk mid-write leaves no empty or cut file. Written beside
+    the target, then moved over it, or with `fresh` linked under the first of NAME, NAME-2, NAME-3 ... that no file
+    has (a run started in the same second takes the next one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = 1
-    while True:
-        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
-        try:
-            candidate.touch(exist_ok=False)
-            return candidate
-        except FileExistsError:
-            n += 1
+    temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part")  # the umask's mode, as a plain write
+    try:
+        with temp.open("x", encoding="utf-8") as part:
+            part.write(text)
+        if not fresh:
+            os.replace(temp, path)
+            return path
+        n = 1
+        while True:
+            candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+            try:
+                os.link(temp, candidate)
+                return candidate
+            except FileExistsError:
+                n += 1
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def provenance(host: Mapping[str, str]) -> Provenance:
@@ -203,6 +235,10 @@ class ResultBook:
         self.rows: dict[str, Row] = {}
         self.texts: dict[str, str] = {}  # nodeid -> the check's failure, warning or waiver text: its card's evidence
         self.verdict: GateVerdict | None = None
+        self.cut = ""  # why the run ended before every selected check ran
+        self.exit_given: int | None = None  # the exit status a pytest.exit (a usage error met mid-run) asked for
+        self.selected = 0
+        self.deselected = 0
         self.started = datetime.now(timezone.utc)
         self._clock = time.monotonic()
 
@@ -229,19 +265,42 @@ class ResultBook:
         changes = tuple(fact_changes(before.get("facts", {}), facts_json(row.facts))) if before and before.get("fingerprint") != row.fingerprint else ()
         return replace(row, change=moved, changes=changes)
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C, xdist's stop after -x, a collection error, or a pytest.exit mid-run: the run is cut short."""
+        if isinstance(excinfo.value, pytest.exit.Exception):
+            self.cut, self.exit_given = f"stopped: {excinfo.value.msg}", excinfo.value.returncode
+        else:
+            self.cut = cut_short(str(excinfo.value))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.selected = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.selected = max(self.selected, len(ids))  # under xdist the controller collects nothing itself
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += len(items)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.rows or hasattr(self.config, "workerinput"):
+        if not self.hosts or hasattr(self.config, "workerinput"):
             return
+        cut = self.cut or (cut_short(str(session.shouldfail or session.shouldstop)) if session.shouldfail or session.shouldstop else "")
+        if not self.rows and not cut:
+            if session.exitstatus != pytest.ExitCode.NO_TESTS_COLLECTED:
+                return
+            cut = f"no check selected ({self.deselected} deselected)" if self.deselected else "no check selected"
         self.rows = {nodeid: self._compare(row) for nodeid, row in self.rows.items()}
         self.waiver_problems += tuple(unmatched(self.waivers.waivers, ((r.host, r.check_id, r.cause.value) for r in self.rows.values())))
-        self.verdict = decide(self.sorted_rows(), self.mode, selection_of(self.config))
-        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        self.verdict = decide(self.sorted_rows(), self.mode, selection_of(self.config), cut, self.selected)
+        if cut:
+            session.exitstatus = self.exit_given if self.exit_given is not None else self.verdict.exit_code
+        elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             session.exitstatus = self.verdict.exit_code
         path = self.config.getoption("casgate_json")
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(json.dumps(self.document(), indent=2) + "\n", encoding="utf-8")
+            write_whole(Path(path), json.dumps(self.document(), indent=2) + "\n", fresh=False)
         self.write_html()
 
     def document(self) -> dict[str, Any]:
@@ -252,7 +311,7 @@ class ResultBook:
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         rows = self.sorted_rows()
-        if not rows or self.verdict is None:
+        if self.verdict is None:
             return
 
         def write(line: str, **markup: bool) -> None:
@@ -289,7 +348,7 @@ class ResultBook:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """The gate line is the last line of the run, after pytest's own counts: what a person and a log tail read."""
         terminal = config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None and self.verdict is not None and self.rows:
+        if terminal is not None and self.verdict is not None:
             terminal.write_line(one_line(self.verdict.headline), bold=True, red=not self.verdict.passed, green=self.verdict.passed)
 
     def write_html(self) -> None:
@@ -297,12 +356,10 @@ class ResultBook:
             return
         meta = {"version": __version__, "started": f"{self.started:%Y-%m-%d %H:%M:%S}",
                 "command": shlex.join(["pytest", *self.config.invocation_params.args])}
-        if self.own_name:
-            self.html = claim(self.html)
-        self.html.parent.mkdir(parents=True, exist_ok=True)
-        self.html.write_text(report_html(state=self.verdict.state, headline=self.verdict.headline, rows=self.sorted_rows(), texts=self.texts,
-                                          provenance=[provenance(h) for h in self.hosts], waiver_problems=self.waiver_problems,
-                                          baseline=self.baseline is not None, meta=meta), encoding="utf-8")
+        page = report_html(state=self.verdict.state, headline=self.verdict.headline, rows=self.sorted_rows(), texts=self.texts,
+                           provenance=[provenance(h) for h in self.hosts], waiver_problems=self.waiver_problems,
+                           baseline=self.baseline is not None, meta=meta)
+        self.html = write_whole(self.html, page, fresh=self.own_name)
 
     def pytest_html_results_table_row(self, cells: list[str]) -> None:
         cells[:] = escape_test_id(cells)

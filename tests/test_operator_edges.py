@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import CHECKS
 
 
 def casgate(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -58,3 +58,60 @@ def test_logs_window_counts_from_the_newest_line_and_refuses_one_after_it(here: 
     assert future.returncode == 2 and "the log window starts 2030-01-01 00:00Z, after now," in future.stderr
     assert inverted.returncode == 2 and "after the window's end, --until 2026-11-19 00:00Z" in inverted.stderr
     assert "no symptom lines found" not in later.stdout + future.stdout + inverted.stdout
+
+
+INTERRUPT_AFTER_FIVE = '''
+import os, signal
+
+seen = 0
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    """A real SIGINT, as Ctrl-C sends it, after the fifth check."""
+    global seen
+    seen += 1
+    if seen == 5:
+        os.kill(os.getpid(), signal.SIGINT)
+'''
+
+
+def _gate_line(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("GATE "))
+
+
+def test_ctrl_c_ends_incomplete_and_its_report_says_interrupted_at_the_top(here: Path) -> None:
+    (here / "ctrl_c.py").write_text(INTERRUPT_AFTER_FIVE)
+    env_run = subprocess.run([sys.executable, "-m", "casgate", "check", "hq01", "hq01-after", "--html", "cut.html", "--json", "cut.json",
+                              "--", "-p", "ctrl_c"], cwd=here, env={**os.environ, "PYTHONPATH": str(here), "COLUMNS": "80"},
+                             capture_output=True, text=True, timeout=120, check=False)
+
+    assert env_run.returncode == 3, env_run.stdout + env_run.stderr
+    assert "KeyboardInterrupt" in env_run.stdout
+    assert _gate_line(env_run.stdout).startswith(f"GATE INCOMPLETE: interrupted (Ctrl-C): 5 of {2 * CHECKS} selected check(s) judged")
+    assert "GATE FAILED" not in env_run.stdout and "GATE PASSED" not in env_run.stdout
+    html = (here / "cut.html").read_text(encoding="utf-8")
+    assert '<div id="casgate-verdict" class="verdict verdict-incomplete">GATE INCOMPLETE: interrupted (Ctrl-C)' in html
+    assert html.index("interrupted (Ctrl-C)") < html.index('id="casgate-matrix"')  # at the top
+    assert '"state": "INCOMPLETE"' in (here / "cut.json").read_text()
+    assert not [p for p in here.iterdir() if p.name.endswith(".part")]
+
+
+def test_stopped_by_x_or_maxfail_is_incomplete_not_a_verdict(here: Path) -> None:
+    serial = casgate("check", "hq01", "hq01-after", "--", "-x", cwd=here)
+    workers = casgate("check", "hq01", "hq01-after", "-n", "2", "--", "--maxfail=1", cwd=here)
+
+    for run in (serial, workers):
+        assert run.returncode == 3, run.stdout + run.stderr
+        line = _gate_line(run.stdout)
+        assert line.startswith("GATE INCOMPLETE: stopped after 1 failure(s) (-x / --maxfail): "), line
+        assert f"of {2 * CHECKS} selected check(s) judged" in line and "failed before it stopped, first: hq01 [cause 1a]" in line
+        assert "not checked" not in line
+
+
+def test_selecting_nothing_is_incomplete(here: Path) -> None:
+    run = casgate("check", "hq01", "--", "-k", "no_such_check", cwd=here)
+
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert _gate_line(run.stdout) == f"GATE INCOMPLETE: no check selected ({CHECKS} deselected); nothing was judged (-k 'no_such_check')"
+    report = next((here / "reports").glob("casgate-*.html")).read_text(encoding="utf-8")
+    assert "verdict-incomplete" in report and "no check selected" in report
