@@ -37,7 +37,7 @@ def _check_args(args: argparse.Namespace, passthrough: list[str]) -> list[str]:
         if value is not None:
             dest = {"json": "--json", "gate": "--gate"}.get(option, f"--{option}")
             argv.append(f"{dest}={Path(value).resolve() if option in _PATHS else value}")
-    argv += [flag for flag in ("--live", "--replay", "--strict") if getattr(args, flag[2:], False)]
+    argv += [flag for flag in ("--live", "--replay", "--strict", "--record-only") if getattr(args, flag[2:].replace("-", "_"), False)]
     if getattr(args, "workers", None):
         argv += ["-n", args.workers]  # xdist's own `load`: consecutive chunks, so a host's checks mostly share a worker
     return argv + passthrough
@@ -118,13 +118,15 @@ def parser() -> argparse.ArgumentParser:
     gate.add_argument("--waivers", metavar="FILE", help="accepted failures with justification and expiry")
     check.set_defaults(run=_check)
 
-    collect = commands.add_parser("collect", help="collect live hosts into snapshots (and judge them)",
-                                  description="Collect each inventory HOST live into OUT/HOST, read-only, and run the checks on it.")
+    collect = commands.add_parser("collect", help="collect live hosts into snapshots (no check runs)",
+                                  description="Collect each inventory HOST live into OUT/HOST, read-only, and say where each went; "
+                                              "no check runs (casgate check HOST --snapshots OUT judges them). Exit 0 all collected, "
+                                              "2 usage, 3 some evidence not collected.")
     collect.add_argument("hosts", nargs="+", metavar="HOST", help="inventory hosts")
     collect.add_argument("--out", dest="record", required=True, metavar="DIR", help="where the snapshots go (OUT/HOST)")
     collect.add_argument("--inventory", metavar="FILE", help="live hosts (default: inventory.toml here)")
     collect.add_argument("--since", metavar="WHEN", help="IIS log window to collect: 24h, 7d, or a start date (default 24h)")
-    collect.set_defaults(run=_check, live=True)  # the gate's own live path with --record: judged as a replay will be
+    collect.set_defaults(run=_check, live=True, record_only=True)
 
     merge = commands.add_parser("merge", help="join the --json results of shards (--shard I/N) into one result and report")
     merge.add_argument("results", nargs="+", type=Path, metavar="RESULT.json", help="the --json of each shard")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
@@ -77,6 +78,77 @@ def matrix_text(rows: list[Row]) -> list[str]:
             *(line(host, lambda c, cells=cells: cells[c].value.upper() if c in cells else "-") for host, cells in matrix.items())]
 
 
+def evidence_note(provenance: Iterable[Provenance], demo: Callable[[str], bool]) -> str:
+    """Where the verdict's evidence came from when it is not this run's live collection: "evidence: crafted demo",
+    "evidence: recorded 2026-11-20 (hq02, hq03), crafted demo (hq01)"; "" when every host was collected live now.
+    `demo` says whether a snapshot folder is one of casgate's bundled demos."""
+    labels: dict[str, list[str]] = {}
+    hosts = 0
+    for p in provenance:
+        hosts += 1
+        if p.problem:
+            label = "unreadable manifest"
+        elif p.source == "live" and p.collected_at == LIVE_NOW:
+            continue
+        elif p.source == "live":
+            label = f"recorded {p.collected_at[:10]}"
+        else:
+            label = f"{p.source} demo" if demo(p.evidence) else f"{p.source} {p.collected_at[:10]}"
+        labels.setdefault(label, []).append(p.host)
+    if len(labels) == 1 and len(next(iter(labels.values()))) == hosts:
+        return f"evidence: {next(iter(labels))}"
+    return "evidence: " + ", ".join(f"{label} ({_some(names)})" for label, names in labels.items()) if labels else ""
+
+
+LIVE_NOW = "during this run"
+"""A live host's collection time in the provenance table."""
+
+
+def _some(names: list[str], shown: int = 2) -> str:
+    """A few host names for one line: 'hq01, hq02' or 'hq01, hq02 +310'."""
+    return ", ".join(names[:shown]) + (f" +{len(names) - shown:,}" if len(names) > shown else "")
+
+
+LAST_SCREEN_WIDTH = 80
+
+
+def last_screen(gate: str, rows: Iterable[Row], report: str | None, *, evidence: str = "", width: int = LAST_SCREEN_WIDTH) -> list[str]:
+    """The last lines of a run, each at most `width` columns (a path longer than that excepted): one line per
+    finding (host or hosts, cause, the finding as the problem, its first fix command when it fits, else its card in
+    the report), one per reason checks went unjudged, the report path, and last the gate line with where its evidence
+    came from, wrapped. The same for one host and for a fleet: hosts with the same finding share a line."""
+    rows = list(rows)
+    numbers = {card.row.nodeid: n for n, card in enumerate(cards(rows, {}), 1)}
+    found: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        if row.outcome is Outcome.FAIL:
+            found.setdefault((row.cause.value, row.title), []).append(row)
+        elif row.outcome is Outcome.ERROR:
+            found.setdefault((row.cause.value, "not judged: " + row.summary.removeprefix("could not judge, evidence unusable: ")), []).append(row)
+    lines = []
+    for (cause, finding), of in found.items():
+        hosts = _some(list(dict.fromkeys(r.host for r in of)), shown=1)
+        command = next((block[0] for code, block in remediation_blocks(of[0].remediation) if code), "")
+        card = f"card {numbers[of[0].nodeid]}" if of[0].nodeid in numbers else ""
+        lines.append(_fitted(f"{hosts} {cause}  ", one_line(finding), one_line(command), card, width))
+    if report:
+        lines.append(one_line(f"report: {report}" + (" (cards: evidence and fixes)" if numbers else "")))
+    text = one_line(gate + (f" -- {evidence}" if evidence else ""))
+    lines += textwrap.wrap(text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False) or [text]
+    return lines
+
+
+def _fitted(head: str, finding: str, command: str, card: str, width: int) -> str:
+    """'hq01 1a  the finding; fix: COMMAND' when that fits, else 'hq01 1a  the finding (card 3)', the finding cut
+    with an ellipsis when even that does not."""
+    whole = f"{head}{finding}; fix: {command}"
+    if command and len(whole) <= width:
+        return whole
+    tail = f" ({card})" if card else ""
+    room = width - len(head) - len(tail)
+    return head + (finding if len(finding) <= room else finding[:max(room - 1, 0)].rstrip() + "\u2026") + tail
+
+
 # ---- HTML ---------------------------------------------------------------------------------------------------
 
 def _shown(value: object) -> object:
@@ -134,9 +206,10 @@ def _render(template: str, **context: object) -> str:
     return _TEMPLATES.get_template(template).render(**context)
 
 
-def verdict_banner_html(passed: bool, headline: str, *, incomplete: bool = False) -> str:
+def verdict_banner_html(passed: bool, headline: str, *, incomplete: bool = False, evidence: str = "") -> str:
+    """The verdict at the top of the report, with where its evidence came from when not collected live now."""
     state = "passed" if passed else "incomplete" if incomplete else "failed"
-    return _render("verdict.html.j2", state=state, headline=headline)
+    return _render("verdict.html.j2", state=state, headline=headline, evidence=evidence)
 
 
 def cell_outcomes(rows: Iterable[Row]) -> tuple[Outcome, ...]:
@@ -238,7 +311,7 @@ def lines_json(shown: list[Line]) -> Markup:
 
 
 def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[str, str], provenance: list[Provenance],
-                waiver_problems: tuple[str, ...], baseline: bool, meta: Mapping[str, str]) -> str:
+                waiver_problems: tuple[str, ...], baseline: bool, meta: Mapping[str, str], evidence: str = "") -> str:
     """The whole self-contained report: verdict, matrix and legend, baseline diff, a card per finding, provenance,
     then every host x check with filters (its first PAGE_ROWS rows as markup, all of them as JSON); print-ready. No
     network: style and script are inline."""
@@ -249,7 +322,7 @@ def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[st
         "report.html.j2", headline=headline, meta=meta, provenance=provenance, cards=found, lines=shown, page=PAGE_ROWS,
         lines_json=lines_json(shown), hosts=len({r.host for r in rows}), unfolded=HOSTS_UNFOLDED, outcomes=OUTCOMES, counted=OUTCOME_COUNTED,
         counts={o: sum(1 for r in rows if r.outcome is o) for o in Outcome},
-        verdict=Markup(verdict_banner_html(state == "PASSED", headline, incomplete=state == "INCOMPLETE")),
+        verdict=Markup(verdict_banner_html(state == "PASSED", headline, incomplete=state == "INCOMPLETE", evidence=evidence)),
         matrix=Markup(matrix_html(rows, waiver_problems)), diff=Markup(diff_html(rows)) if baseline else "",
         style=Markup((resources / "report.css").read_text(encoding="utf-8")),
         script=Markup((resources / "report.js").read_text(encoding="utf-8")))

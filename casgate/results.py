@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.junitxml import xml_key as junit_xml_key
 
 from casgate import __version__
 from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
+from casgate.cli import bundled_snapshots
 from casgate.errors import CasgateError
-from casgate.render import CARDED, Provenance, escape_test_id, matrix_text, report_html
+from casgate.render import CARDED, LIVE_NOW, Provenance, escape_test_id, evidence_note, last_screen, matrix_text, report_html
 from casgate.sanitize import for_terminal, one_line
 from casgate.snapshot import Snapshot
 from casgate.verdict import Cause, Outcome, Row, facts_json
@@ -57,6 +59,11 @@ class GateVerdict:
     reason: str
     judged: int = 0
     selected: int = 0
+    short: str = ""  # the reason without its first finding, for the last screen that lists every finding
+
+    @property
+    def gate_line(self) -> str:
+        return f"GATE {self.state}: {self.short or self.reason}"
 
     @property
     def passed(self) -> bool:
@@ -83,14 +90,16 @@ def decide(rows: list[Row], mode: str, selection: str = "", cut: str = "", selec
         return GateVerdict("INCOMPLETE", EXIT_NOT_COLLECTED, f"{cut}; nothing was judged" + (f" ({selection})" if selection else ""), 0, selected)
     if cut:
         selected = max(selected, len(rows))
-        so_far = f"; {len(failed)} failed before it stopped, first: {_first(failed[0])}" if failed else ""
-        return GateVerdict("INCOMPLETE", EXIT_NOT_COLLECTED, f"{cut}: {judged} of {selected} selected check(s) judged on {hosts} "
-                                                             f"host(s){so_far}" + (f" ({selection})" if selection else ""), judged, selected)
+        so_far = f"; {len(failed)} failed before it stopped" if failed else ""
+        reason = f"{cut}: {judged} of {selected} selected check(s) judged on {hosts} host(s){so_far}"
+        narrowed = f" ({selection})" if selection else ""
+        first = f", first: {_first(failed[0])}" if failed else ""
+        return GateVerdict("INCOMPLETE", EXIT_NOT_COLLECTED, reason + first + narrowed, judged, selected, reason + narrowed)
     partial = _partial(rows, selection)
     if failed:
         kind = "newly failing" if mode == "new-failures" else "failed"
-        return GateVerdict("FAILED", EXIT_FAILED, f"{len(failed)} check(s) {kind} on {len({r.host for r in failed})} of {hosts} host(s); "
-                                                  f"first: {_first(failed[0])}{partial}", judged, len(rows))
+        counted = f"{len(failed)} check(s) {kind} on {len({r.host for r in failed})} of {hosts} host(s)"
+        return GateVerdict("FAILED", EXIT_FAILED, f"{counted}; first: {_first(failed[0])}{partial}", judged, len(rows), counted + partial)
     if errors or not judged:
         names = ", ".join(sorted({r.host for r in errors})) or "any host"
         why = f"not judged: {len(errors)} check(s) on {names} (evidence missing, unusable or not collected)" if errors else "nothing was judged"
@@ -207,10 +216,34 @@ def write_whole(path: Path, text: str, *, fresh: bool) -> Path:
         temp.unlink(missing_ok=True)
 
 
+def cannot_write(path: Path, *, folder: bool = False) -> str | None:
+    """Why a file at `path` (with `folder`: files inside the folder `path`) cannot be written, in the OS's words, or
+    None. Creates the missing folders, as writing would; asked before any check runs, so no run ends in a traceback."""
+    where = path if folder else path.parent
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next(p for p in (where, *where.parents) if p.exists())
+        return f"cannot create the folder {where}: {blocking} is a file (File exists)"
+    except OSError as exc:
+        return f"cannot create the folder {where}: {exc.strerror or exc}"
+    if not folder and path.is_dir():
+        return "it is a folder"
+    if path.is_file() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    probe = where / f".casgate-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        probe.open("x").close()
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write in {where}: {exc.strerror or exc}"
+    return None
+
+
 def provenance(host: Mapping[str, str]) -> Provenance:
     """Where a host's evidence came from, its manifest read now; a manifest that cannot be read is said, never raised."""
     if not host["snapshot"]:
-        return Provenance(host["name"], f"live: {host['target']}", collected_at="during this run", source="live")
+        return Provenance(host["name"], f"live: {host['target']}", collected_at=LIVE_NOW, source="live")
     try:
         manifest = Snapshot(Path(host["snapshot"])).manifest
     except CasgateError as exc:
@@ -235,6 +268,8 @@ class ResultBook:
         self.rows: dict[str, Row] = {}
         self.texts: dict[str, str] = {}  # nodeid -> the check's failure, warning or waiver text: its card's evidence
         self.verdict: GateVerdict | None = None
+        self.provenance: list[Provenance] = []
+        self.evidence = ""  # where the evidence came from, when not collected live now
         self.cut = ""  # why the run ended before every selected check ran
         self.exit_given: int | None = None  # the exit status a pytest.exit (a usage error met mid-run) asked for
         self.selected = 0
@@ -251,6 +286,7 @@ class ResultBook:
             if hasattr(self.config, "workerinput"):
                 return  # a worker forwards its reports; only the controller keeps rows, so workers' memory stays flat
             self.rows[row.nodeid] = row
+            _junit_name(self.config, report, row)
             if row.outcome in CARDED:  # only a card shows the text; a fleet's passes keep none
                 self.texts[row.nodeid] = "\n".join([report.longreprtext, *(text for header, text in report.sections if header.startswith("casgate "))])
 
@@ -294,6 +330,9 @@ class ResultBook:
         self.rows = {nodeid: self._compare(row) for nodeid, row in self.rows.items()}
         self.waiver_problems += tuple(unmatched(self.waivers.waivers, ((r.host, r.check_id, r.cause.value) for r in self.rows.values())))
         self.verdict = decide(self.sorted_rows(), self.mode, selection_of(self.config), cut, self.selected)
+        self.provenance = [provenance(h) for h in self.hosts]
+        bundled = bundled_snapshots().resolve()
+        self.evidence = evidence_note(self.provenance, lambda folder: Path(folder).resolve().is_relative_to(bundled))
         if cut:
             session.exitstatus = self.exit_given if self.exit_given is not None else self.verdict.exit_code
         elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -325,7 +364,7 @@ class ResultBook:
         write(MATRIX_LEGEND)
         for row in rows:
             if row.outcome in (Outcome.WARN, Outcome.WAIVED):
-                write(f"{row.outcome.value.upper()} {row.host} [cause {row.cause.value}] {row.check}: {row.summary}"
+                write(f"{row.outcome.value.upper()} {row.host} [cause {row.cause.value}] {row.title}: {row.summary}"
                       + (f" -- waiver: {row.waiver}" if row.waiver else ""), yellow=True)
         for host, causes, reasons in not_judged_by_host(rows):
             write(f"NOT JUDGED {host} (cause {', '.join(causes)}):", yellow=True)
@@ -337,19 +376,32 @@ class ResultBook:
         if self.baseline is not None:
             terminalreporter.section("casgate: against the baseline")
             for row in moved:
-                write(f"{row.change.upper() if row.change else ''}: {row.host} [cause {row.cause.value}] {row.check}")
+                write(f"{row.change.upper() if row.change else ''}: {row.host} [cause {row.cause.value}] {row.title}")
                 for line in row.changes:
                     write(f"    {line}")
             if not moved:
                 write("no check changed outcome")
-        if self.html is not None:  # written by now (sessionfinish)
-            terminalreporter.write_sep("-", one_line(f"Generated html report: {self.html.resolve().as_uri()}"))
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        """The gate line is the last line of the run, after pytest's own counts: what a person and a log tail read."""
+        """The last screen, after pytest's own counts: each finding and what to do, the report, and last the gate line
+        (what a person at 80 columns and a log tail read)."""
         terminal = config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None and self.verdict is not None:
-            terminal.write_line(one_line(self.verdict.headline), bold=True, red=not self.verdict.passed, green=self.verdict.passed)
+        if terminal is None or self.verdict is None:
+            return
+        lines = last_screen(self.verdict.gate_line, self.sorted_rows(), self._shown_report(), evidence=self.evidence)
+        gate_at = next(n for n, line in enumerate(lines) if line.startswith("GATE "))
+        for n, line in enumerate(lines):
+            if n < gate_at:
+                terminal.write_line(line)
+            else:
+                terminal.write_line(line, bold=True, red=not self.verdict.passed, green=self.verdict.passed)
+
+    def _shown_report(self) -> str | None:
+        """The report's path as the operator can type it: relative to the working folder when inside it."""
+        if self.html is None or not self.html.is_file():
+            return None
+        here, path = self.config.invocation_params.dir.resolve(), self.html.resolve()
+        return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
 
     def write_html(self) -> None:
         if self.html is None or self.verdict is None:
@@ -357,12 +409,21 @@ class ResultBook:
         meta = {"version": __version__, "started": f"{self.started:%Y-%m-%d %H:%M:%S}",
                 "command": shlex.join(["pytest", *self.config.invocation_params.args])}
         page = report_html(state=self.verdict.state, headline=self.verdict.headline, rows=self.sorted_rows(), texts=self.texts,
-                           provenance=[provenance(h) for h in self.hosts], waiver_problems=self.waiver_problems,
+                           provenance=self.provenance, waiver_problems=self.waiver_problems, evidence=self.evidence,
                            baseline=self.baseline is not None, meta=meta)
         self.html = write_whole(self.html, page, fresh=self.own_name)
 
     def pytest_html_results_table_row(self, cells: list[str]) -> None:
         cells[:] = escape_test_id(cells)
+
+
+def _junit_name(config: pytest.Config, report: pytest.TestReport, row: Row) -> None:
+    """JUnit XML names a check the way a person reads it, a failure by its finding: `hq01 · cause 4 · TLS 1.0 is
+    disabled for the server`. Set where the reports arrive (the controller, under xdist too), before junitxml
+    records the report."""
+    xml = config.stash.get(junit_xml_key, None)
+    if xml is not None:
+        xml.node_reporter(report).add_attribute("name", one_line(f"{row.host} \u00b7 cause {row.cause.value} \u00b7 {row.title}"))
 
 
 def _defuse(report: pytest.TestReport) -> None:

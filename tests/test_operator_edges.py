@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHECKS
+from tests.conftest import CHECKS, gate_line
 
 
 def casgate(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -76,7 +76,11 @@ def pytest_runtest_logfinish(nodeid, location):
 
 
 def _gate_line(output: str) -> str:
-    return next(line for line in output.splitlines() if line.startswith("GATE "))
+    """The gate line, the last of the run, unwrapped; wrapped, each of its lines fits 80 columns."""
+    lines = output.rstrip().splitlines()
+    start = max(n for n, line in enumerate(lines) if line.startswith("GATE "))
+    assert all(len(line) <= 80 for line in lines[start:]) and all(line.startswith("  ") for line in lines[start + 1:]), lines[start:]
+    return gate_line(output)
 
 
 def test_ctrl_c_ends_incomplete_and_its_report_says_interrupted_at_the_top(here: Path) -> None:
@@ -104,7 +108,8 @@ def test_stopped_by_x_or_maxfail_is_incomplete_not_a_verdict(here: Path) -> None
         assert run.returncode == 3, run.stdout + run.stderr
         line = _gate_line(run.stdout)
         assert line.startswith("GATE INCOMPLETE: stopped after 1 failure(s) (-x / --maxfail): "), line
-        assert f"of {2 * CHECKS} selected check(s) judged" in line and "failed before it stopped, first: hq01 [cause 1a]" in line
+        assert f"of {2 * CHECKS} selected check(s) judged" in line and "failed before it stopped" in line
+        assert "hq01 1a  LocalMachine\\Root holds 1 certificate that is not self-signed (card 1)" in run.stdout
         assert "not checked" not in line
 
 
@@ -112,6 +117,85 @@ def test_selecting_nothing_is_incomplete(here: Path) -> None:
     run = casgate("check", "hq01", "--", "-k", "no_such_check", cwd=here)
 
     assert run.returncode == 3, run.stdout + run.stderr
-    assert _gate_line(run.stdout) == f"GATE INCOMPLETE: no check selected ({CHECKS} deselected); nothing was judged (-k 'no_such_check')"
+    assert _gate_line(run.stdout) == f"GATE INCOMPLETE: no check selected ({CHECKS} deselected); nothing was judged (-k 'no_such_check') -- evidence: crafted demo"
     report = next((here / "reports").glob("casgate-*.html")).read_text(encoding="utf-8")
     assert "verdict-incomplete" in report and "no check selected" in report
+
+
+# ---- item 2: evidence identity on the verdict ------------------------------------------------------------------
+
+INVENTORY = ('[hosts.hq01]\nfqdn = "hq01.corp.example"\naddress = "127.0.0.1"\nconnection = "none"\n'
+             'dns_servers = ["127.0.0.1:9"]\nhttps_port = 9\n')
+
+
+def test_a_demo_name_that_is_also_an_inventory_host_is_refused_naming_both_ways(here: Path) -> None:
+    (here / "inventory.toml").write_text(INVENTORY)
+    own = here / "mine"
+    assert casgate("scenarios", str(own), "healthy", cwd=here).returncode == 0
+    (own / "healthy").rename(own / "hq01")
+
+    refused = casgate("check", "hq01", cwd=here)
+    own_recording = casgate("check", "hq01", "--snapshots", str(own), cwd=here)
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert ("hq01 is a host in the inventory and also one of casgate's bundled demo snapshots (crafted evidence, not your "
+            "server): --live checks the server; --host ") in refused.stderr
+    assert "/snapshots/hq01 judges the demo" in refused.stderr and "--snapshots DIR judges your own recording DIR/hq01" in refused.stderr
+    assert own_recording.returncode == 0, own_recording.stdout
+    assert _gate_line(own_recording.stdout).endswith(" -- evidence: crafted 2026-11-20")
+
+
+def test_the_gate_line_and_banner_say_the_evidence_is_a_crafted_demo_or_a_recording(here: Path) -> None:
+    assert casgate("scenarios", "made", "healthy", cwd=here).returncode == 0
+    demo = casgate("check", "hq01", "--html", "demo.html", cwd=here)
+    mixed = casgate("check", "hq01", "hq01-after", str(here / "made" / "healthy"), cwd=here)
+
+    assert demo.stdout.rstrip().splitlines()[-1] == "GATE FAILED: 2 check(s) failed on 1 of 1 host(s) -- evidence: crafted demo"
+    banner = (here / "demo.html").read_text(encoding="utf-8")
+    assert '<span class="evidence" id="casgate-evidence"> &middot; evidence: crafted demo</span></div>' in banner
+    tail = _gate_line(mixed.stdout)
+    assert tail.endswith("-- evidence: crafted demo (hq01, hq01-after), crafted 2026-11-20 (healthy)"), tail
+
+
+def test_collect_without_an_inventory_host_is_refused_and_never_runs_the_gate(here: Path) -> None:
+    run = casgate("collect", "hq01", "--out", "x", cwd=here)
+
+    assert run.returncode == 2
+    assert ("hq01: not in the inventory (inventory.toml here, or --inventory FILE): casgate collect records live hosts only"
+            in run.stderr)
+    assert "GATE" not in run.stdout and not (here / "x").exists() and not (here / "reports").exists()
+
+
+# ---- item 3: outputs that cannot be written ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "said"), [
+    ((), "casgate usage error: the report {here}/reports/casgate-"),
+    (("--html", "a-file/r.html"), "casgate usage error: the report {here}/a-file/r.html: cannot create the folder {here}/a-file: "
+                                  "{here}/a-file is a file (File exists)"),
+    (("--json", "a-file/r.json"), "casgate usage error: --json {here}/a-file/r.json: cannot create the folder {here}/a-file: "
+                                  "{here}/a-file is a file (File exists)"),
+    (("--html", "a-folder"), "casgate usage error: the report {here}/a-folder: it is a folder"),
+    (("--", "--junitxml=a-file/j.xml"), "casgate usage error: --junitxml a-file/j.xml: cannot create the folder {here}/a-file: "
+                                        "{here}/a-file is a file (File exists)"),
+], ids=["reports-is-a-file", "html", "json", "html-is-a-folder", "junitxml"])
+def test_an_output_that_cannot_be_written_stops_the_run_before_any_check(here: Path, args: tuple[str, ...], said: str) -> None:
+    (here / "reports").write_text("a file where the reports folder would go")
+    (here / "a-file").write_text("")
+    (here / "a-folder").mkdir()
+
+    run = casgate("check", "hq01", *args, cwd=here)
+
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert said.format(here=here) in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr and "GATE" not in run.stdout and "PASSED" not in run.stdout
+    assert len((run.stdout + run.stderr).strip().splitlines()) == 1
+
+
+def test_collect_into_a_folder_that_cannot_be_made_is_one_line(here: Path) -> None:
+    (here / "inventory.toml").write_text(INVENTORY)
+    (here / "a-file").write_text("")
+
+    run = casgate("collect", "hq01", "--out", "a-file/x", cwd=here)
+
+    assert run.returncode == 2
+    assert f"casgate usage error: --record {here}/a-file/x: cannot create the folder {here}/a-file/x: {here}/a-file is a file" in run.stderr

@@ -76,7 +76,7 @@ def test_report_leads_with_the_verdict_then_matrix_legend_diff_cards_provenance_
     legend = dom[dom.index('id="casgate-legend"'):dom.index('id="casgate-diff"')]
     for shown in ("<b>1a</b>", "<b>1b</b>", "<b>1</b>", "<b>2</b>", "<b>3</b>", "<b>4</b>", "<b>X1</b>", *OUTCOME_MEANING.values()):
         assert shown in legend, shown
-    card = dom[dom.index('<h3><b class="badge casgate-fail">FAIL</b> the phones\' TLS 1.0 cipher profile is accepted</h3>'):]
+    card = dom[dom.index('<h3><b class="badge casgate-fail">FAIL</b> the server refuses the phones\' TLS 1.0 cipher suites</h3>'):]
     card = card[:card.index("</article>")]
     assert "<li><code>cipher-suite policy: not set (Windows' default order applies)</code></li>" in card
     assert re.search(r'<div class="ps"><button type="button" class="copy">Copy</button><pre><code>'  # the script showed the button
