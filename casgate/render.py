@@ -48,6 +48,9 @@ def fold(rows: Iterable[Row]) -> dict[str, dict[Cause, Outcome]]:
     return matrix
 
 
+LAST_SCREEN_WIDTH = 80
+"""The terminal the last screen fits: each line of it at most this many columns."""
+
 KB_CAUSES = tuple(c for c in Cause if c.in_kb)
 RELATED_CAUSES = tuple(c for c in Cause if not c.in_kb)
 """The matrix shows the KB's causes first, then, past a separator, the related ones."""
@@ -56,6 +59,11 @@ RELATED_CAUSES = tuple(c for c in Cause if not c.in_kb)
 HOSTS_UNFOLDED = 20
 """Up to this many hosts the matrices and the provenance table have a row per host; past it, hosts whose matrix cells
 are all the same share one row, the worst first (1,000 healthy hosts are one line), and the provenance table folds."""
+
+
+CELL_TEXT = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.WARN: "WARN", Outcome.ERROR: "ERR", Outcome.WAIVED: "WAIV",
+             Outcome.SKIP: "SKIP"}
+"""A terminal matrix cell: four columns at most, so 15 causes and a host name fit 100 columns."""
 
 
 def matrix_text(rows: list[Row]) -> list[str]:
@@ -71,11 +79,20 @@ def matrix_text(rows: list[Row]) -> list[str]:
     width = max([len("host")] + [len(h) for h in matrix])
 
     def line(label: str, shown: Callable[[Cause], str]) -> str:
-        return (f"{label:<{width}}  " + "  ".join(f"{shown(c):^6}" for c in KB_CAUSES) + "  |  "
-                + "  ".join(f"{shown(c):^6}" for c in RELATED_CAUSES))
+        return (f"{label:<{width}}  " + " ".join(f"{shown(c):^4}" for c in KB_CAUSES) + " | "
+                + " ".join(f"{shown(c):^4}" for c in RELATED_CAUSES))
 
     return [line("host", lambda c: c.value),
-            *(line(host, lambda c, cells=cells: cells[c].value.upper() if c in cells else "-") for host, cells in matrix.items())]
+            *(line(host, lambda c, cells=cells: CELL_TEXT[cells[c]] if c in cells else "-") for host, cells in matrix.items())]
+
+
+def matrix_legend(width: int = LAST_SCREEN_WIDTH) -> list[str]:
+    """The terminal matrix's legend, wrapped."""
+    legend = ("KB causes: " + ", ".join(f"{c.value} {c.headline}" for c in KB_CAUSES)
+              + " | related, beyond the KB: " + ", ".join(f"{c.value} {c.headline}" for c in RELATED_CAUSES)
+              + "; a cell shows the worst outcome of the cause's checks: "
+              + ", ".join(f"{text} {OUTCOME_COUNTED[o]}" for o, text in CELL_TEXT.items()) + ", - not run")
+    return textwrap.wrap(legend, width, break_long_words=False, break_on_hyphens=False)
 
 
 def evidence_note(provenance: Iterable[Provenance], demo: Callable[[str], bool]) -> str:
@@ -107,9 +124,6 @@ LIVE_NOW = "during this run"
 def _some(names: list[str], shown: int = 2) -> str:
     """A few host names for one line: 'hq01, hq02' or 'hq01, hq02 +310'."""
     return ", ".join(names[:shown]) + (f" +{len(names) - shown:,}" if len(names) > shown else "")
-
-
-LAST_SCREEN_WIDTH = 80
 
 
 def last_screen(gate: str, rows: Iterable[Row], report: str | None, *, evidence: str = "", width: int = LAST_SCREEN_WIDTH) -> list[str]:

@@ -23,7 +23,8 @@ from casgate import __version__
 from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
 from casgate.cli import bundled_snapshots
 from casgate.errors import CasgateError
-from casgate.render import CARDED, LIVE_NOW, Provenance, escape_test_id, evidence_note, last_screen, matrix_text, report_html
+from casgate.render import (CARDED, LIVE_NOW, Provenance, escape_test_id, evidence_note, last_screen, matrix_legend, matrix_text,
+                            report_html)
 from casgate.sanitize import for_terminal, one_line
 from casgate.snapshot import Snapshot
 from casgate.verdict import Cause, Outcome, Row, facts_json
@@ -140,14 +141,9 @@ def _partial(rows: list[Row], selection: str) -> str:
     return f"; PARTIAL: {left_out} ({selection})"
 
 
-_CELL_COLOURS = {"FAIL": {"red": True, "bold": True}, "ERROR": {"purple": True, "bold": True}, "WARN": {"yellow": True},
-                 "WAIVED": {"cyan": True}, "PASS": {"green": True}}
-_OUTCOME_WORD = re.compile(r"\b(FAIL|ERROR|WARN|WAIVED|PASS)\b")
-
-MATRIX_LEGEND = ("KB causes: " + ", ".join(f"{c.value} {c.headline}" for c in Cause if c.in_kb)
-                 + " | related, beyond the KB: " + ", ".join(f"{c.value} {c.headline}" for c in Cause if not c.in_kb)
-                 + "; a cell shows the worst outcome of the cause's checks (- = not run)")
-
+_CELL_COLOURS = {"FAIL": {"red": True, "bold": True}, "ERR": {"purple": True, "bold": True}, "WARN": {"yellow": True},
+                 "WAIV": {"cyan": True}, "PASS": {"green": True}}
+_OUTCOME_WORD = re.compile(r"\b(FAIL|ERR|WARN|WAIV|PASS)\b")
 
 def not_judged_by_host(rows: list[Row]) -> list[tuple[str, list[str], list[str]]]:
     """Per host: the causes whose checks could not judge, and each distinct reason once (an unreachable host
@@ -361,7 +357,8 @@ class ResultBook:
             for part in _OUTCOME_WORD.split(one_line(line)):  # each cell in its outcome's colour, where the terminal has colour
                 terminalreporter.write(part, **_CELL_COLOURS.get(part, {}))
             terminalreporter.write("\n")
-        write(MATRIX_LEGEND)
+        for line in matrix_legend():
+            write(line)
         for row in rows:
             if row.outcome in (Outcome.WARN, Outcome.WAIVED):
                 write(f"{row.outcome.value.upper()} {row.host} [cause {row.cause.value}] {row.title}: {row.summary}"

@@ -199,3 +199,44 @@ def test_collect_into_a_folder_that_cannot_be_made_is_one_line(here: Path) -> No
 
     assert run.returncode == 2
     assert f"casgate usage error: --record {here}/a-file/x: cannot create the folder {here}/a-file/x: {here}/a-file is a file" in run.stderr
+
+
+# ---- items 4 and 5: the last screen, and titles that state the finding ------------------------------------------
+
+def test_the_last_screen_fits_80_columns_and_says_what_failed_where_and_the_report(here: Path) -> None:
+    run = casgate("check", "hq01", "hq01-after", "--json", "r.json", "--", "--junitxml=j.xml", cwd=here)
+
+    lines = run.stdout.rstrip().splitlines()
+    last = lines[next(n for n, line in reversed(list(enumerate(lines))) if line.startswith("=")) + 1:]
+    report = next((here / "reports").glob("casgate-*.html")).relative_to(here)
+    assert run.returncode == 1
+    assert last == [
+        "hq01 1a  LocalMachine\\Root holds 1 certificate that is not self-signed (card 1)",
+        "hq01 1  IIS rejected the phones' certauth (403.16, 403.7 or 403.17) in\u2026 (card 2)",
+        "hq01-after 2  the certificate served on 443 is not keystore server.crt (card 3)",
+        "hq01-after 2  the https/443 binding of Default Web Site is not keystor\u2026 (card 4)",
+        "hq01-after 2  phones logged TLS handshake / CA failures in the window (card 5)",
+        "hq01-after 4  the server refuses the phones' TLS 1.0 cipher suites (card 6)",
+        "hq01-after 4  TLS 1.0 is disabled for the server (card 7)",
+        "hq01-after X3  the served certificate does not name the HQ FQDN (card 8)",
+        f"report: {report} (cards: evidence and fixes)",
+        "GATE FAILED: 8 check(s) failed on 2 of 2 host(s) -- evidence: crafted demo",
+    ]
+    matrix = lines[lines.index(next(line for line in lines if line.startswith("host "))):]
+    assert all(len(line) <= 100 for line in matrix[:3]) and matrix[2].startswith("hq01-after  PASS PASS PASS FAIL")
+    legend = matrix[3:matrix.index(next(line for line in matrix if line.startswith("====")))]
+    assert len(legend) > 1 and all(len(line) <= 80 for line in legend) and " ".join(legend).endswith(", - not run")
+    # the finding, not the healthy state, wherever a failed check is named
+    assert "[cause 4] TLS 1.0 is disabled for the server: TLS 1.0 is disabled for the server side" in run.stdout
+    assert 'name="hq01-after \u00b7 cause 4 \u00b7 TLS 1.0 is disabled for the server"' in (here / "j.xml").read_text(encoding="utf-8")
+    assert '"finding": "TLS 1.0 is disabled for the server"' in (here / "r.json").read_text()
+    assert '<b class="badge casgate-fail">FAIL</b> TLS 1.0 is disabled for the server</h3>' in (here / report).read_text(encoding="utf-8")
+
+
+def test_every_check_has_a_failing_title() -> None:
+    from casgate.cli import checks_folder
+    from casgate.verdict import FAILING_TITLES
+
+    checks = {line.split("(")[0].removeprefix("def ") for path in checks_folder().glob("test_*.py")
+              for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("def test_")}
+    assert set(FAILING_TITLES) == checks
