@@ -36,6 +36,8 @@ def _check_args(args: argparse.Namespace, passthrough: list[str]) -> list[str]:
         value = getattr(args, option, None)  # `casgate collect` has only some of them
         if value is not None:
             dest = {"json": "--json", "gate": "--gate"}.get(option, f"--{option}")
+            if option == "baseline" and not Path(value).exists() and (bundled_snapshots() / value / "manifest.json").is_file():
+                value = bundled_snapshots() / value  # a bundled snapshot by name, as --host takes it
             argv.append(f"{dest}={Path(value).resolve() if option in _PATHS else value}")
     argv += [flag for flag in ("--live", "--replay", "--strict", "--record-only") if getattr(args, flag[2:].replace("-", "_"), False)]
     if getattr(args, "workers", None):
@@ -47,7 +49,13 @@ _PATHS = {"inventory", "json", "html", "record", "baseline", "waivers"}
 
 
 def _check(args: argparse.Namespace, passthrough: list[str]) -> int:
+    import importlib.util
+
     import pytest
+
+    if getattr(args, "workers", None) and importlib.util.find_spec("xdist") is None:
+        print("casgate usage error: -n needs pytest-xdist, which this install lacks: pip install pytest-xdist", file=sys.stderr)
+        return 2
 
     return int(pytest.main(_check_args(args, passthrough)))
 
@@ -72,14 +80,19 @@ def _merge(args: argparse.Namespace, _: list[str]) -> int:
 
 
 def _hosts(args: argparse.Namespace, _: list[str]) -> int:
+    from casgate.errors import CasgateError
     from casgate.inventory import load_inventory
     from casgate.plugin import known_hosts
 
     root = Path(args.snapshots).resolve() if args.snapshots else bundled_snapshots()
     print(f"snapshots in {root}: {', '.join(known_hosts(root)) or 'none'}")
     inventory = Path(args.inventory or "inventory.toml")
-    if inventory.is_file():
-        print(f"live hosts in {inventory}: {', '.join(sorted(load_inventory(inventory))) or 'none'}")
+    if inventory.is_file() or args.inventory:
+        try:
+            print(f"live hosts in {inventory}: {', '.join(sorted(load_inventory(inventory))) or 'none'}")
+        except CasgateError as exc:
+            print(f"casgate usage error: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 
@@ -134,9 +147,10 @@ def parser() -> argparse.ArgumentParser:
     merge.add_argument("--html", dest="html_out", type=Path, metavar="PATH", help="the merged report")
     merge.set_defaults(run=_merge)
 
-    hosts = commands.add_parser("hosts", help="list the known snapshots and inventory hosts")
-    hosts.add_argument("--snapshots", metavar="DIR")
-    hosts.add_argument("--inventory", metavar="FILE")
+    hosts = commands.add_parser("hosts", help="list the known snapshots and inventory hosts",
+                                description="List the snapshots and the inventory's live hosts that `casgate check` takes by name.")
+    hosts.add_argument("--snapshots", metavar="DIR", help="folder of snapshots (default: the bundled examples)")
+    hosts.add_argument("--inventory", metavar="FILE", help="live hosts (default: inventory.toml here, if any)")
     hosts.set_defaults(run=_hosts)
     commands.add_parser("logs", help="attribute IIS and phone log lines to causes (casgate logs --help)", add_help=False)
     commands.add_parser("scenarios", help="craft a healthy snapshot and one per cause (casgate scenarios --help)", add_help=False)
@@ -148,5 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] in (["logs"], ["scenarios"]):
         return _delegate("casgate.logs.__main__" if argv[0] == "logs" else "casgate.scenarios", argv[1:])
     passthrough = argv[argv.index("--") + 1:] if "--" in argv else []
-    args = parser().parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    ours = argv[:argv.index("--")] if "--" in argv else argv
+    top = parser()
+    args, unknown = top.parse_known_args(ours)
+    if unknown:
+        hint = (f"; pytest's options go after --: casgate {args.command} ... -- {' '.join(unknown)}"
+                if args.command in ("check", "collect") and unknown[0].startswith("-") else "")
+        top.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
     return args.run(args, passthrough)

@@ -226,6 +226,7 @@ def pytest_configure(config: pytest.Config) -> None:
         baseline = load_baseline(Path(baseline_path), config.rootpath, config.getoption("since")) if baseline_path and controller else None
     except CasgateError as exc:
         usage_error(str(exc))
+    _wanted_causes(config)
     if not config.stash[_HOSTS] and _runs_only_checks(config):
         _no_host(config)
     if config.getoption("gate_mode") == "new-failures" and not config.getoption("baseline"):
@@ -347,10 +348,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     host_checks = [i for i in items if "target" in getattr(i, "fixturenames", ())]
     if host_checks and not config.stash[_HOSTS]:
         _no_host(config)
-    wanted = {c.strip().lower() for c in config.getoption("cause").split(",") if c.strip()}
-    unknown = wanted - {c.value.lower() for c in Cause}
-    if unknown:
-        usage_error(f"--cause {', '.join(sorted(unknown))}: not a cause (known: {', '.join(c.value for c in Cause)})")
+    wanted = _wanted_causes(config)
     kept, dropped = [], []
     for item in items:
         if "target" in getattr(item, "fixturenames", ()):
@@ -367,6 +365,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def _wanted_causes(config: pytest.Config) -> set[str]:
+    """--cause as lower-case cause ids; an unknown one is a usage error (asked at configure, before any collection)."""
+    wanted = {c.strip().lower() for c in config.getoption("cause").split(",") if c.strip()}
+    unknown = wanted - {c.value.lower() for c in Cause}
+    if unknown:
+        usage_error(f"--cause {', '.join(sorted(unknown))}: not a cause (known: {', '.join(c.value for c in Cause)})")
+    return wanted
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

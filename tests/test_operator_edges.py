@@ -240,3 +240,36 @@ def test_every_check_has_a_failing_title() -> None:
     checks = {line.split("(")[0].removeprefix("def ") for path in checks_folder().glob("test_*.py")
               for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("def test_")}
     assert set(FAILING_TITLES) == checks
+
+
+# ---- item 6: conventions ------------------------------------------------------------------------------------------
+
+def test_pytest_options_before_the_separator_get_a_hint(here: Path) -> None:
+    run = casgate("check", "hq01", "-k", "tls", cwd=here)
+
+    assert run.returncode == 2
+    assert run.stderr.rstrip().endswith("unrecognized arguments: -k tls; pytest's options go after --: casgate check ... -- -k tls")
+
+
+def test_config_errors_are_one_line_in_every_subcommand(here: Path) -> None:
+    (here / "inventory.toml").write_text('[hosts.x]\nfqdn = "x.example"\n')
+
+    hosts = casgate("hosts", cwd=here)
+    check = casgate("check", "x", cwd=here)
+    cause = casgate("check", "hq01", "--cause", "5", cwd=here.parent)
+    described = casgate("hosts", "--help", cwd=here)
+
+    for run in (hosts, check, cause):
+        assert run.returncode == 2 and "Traceback" not in run.stdout + run.stderr and "_pytest.outcomes" not in run.stdout + run.stderr
+    assert "casgate usage error: inventory.toml: [hosts.x] needs connection = \"...\"" in hosts.stderr
+    assert "inventory.toml: [hosts.x] needs connection" in check.stderr
+    assert cause.stderr.strip() == ("Exit: casgate usage error: --cause 5: not a cause (known: 1a, 1b, 1, 2, 3, 4, X1, X2, X3, X4, "
+                                    "X5, X6, X7, X8, X9)") and "GATE" not in cause.stdout
+    assert "folder of snapshots (default: the bundled examples)" in described.stdout
+
+
+def test_a_bundled_name_works_as_a_baseline(here: Path) -> None:
+    run = casgate("check", "hq01-after", "--baseline", "hq01-before", cwd=here)
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "NEWLY FAILING: hq01-after [cause 4] TLS 1.0 is disabled for the server" in run.stdout
