@@ -29,7 +29,9 @@ def _check_args(args: argparse.Namespace, passthrough: list[str]) -> list[str]:
     """pytest's arguments for `casgate check`: every path explicit, every value written with '='."""
     checks = checks_folder()
     snapshots = getattr(args, "snapshots", None)
-    argv = [str(checks), f"--rootdir={checks}", f"--config-file={_PACKAGE / 'gate.ini'}", "-p", "no:cacheprovider",
+    # -rN: no short test summary (its ids are paths from the working folder: ../../lib/python3.x/site-packages/...);
+    # casgate's last screen says what failed. `-- -rfE` brings it back.
+    argv = [str(checks), f"--rootdir={checks}", f"--config-file={_PACKAGE / 'gate.ini'}", "-p", "no:cacheprovider", "-rN",
             f"--snapshots={Path(snapshots).resolve() if snapshots else bundled_snapshots()}"]
     argv += [f"--host={host}" for host in args.hosts]
     for option in ("inventory", "cause", "since", "json", "html", "record", "baseline", "waivers", "gate"):

@@ -333,6 +333,16 @@ def _default_report(config: pytest.Config) -> Path:
     return (reports if reports.is_dir() else config.invocation_params.dir / "reports") / f"casgate-{stamp}.html"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Installed, the checks live deep in site-packages, and from `casgate check` anywhere else: progress lines and test
+    ids name them from the checks' own folder (test_cause4_tls.py), not as ../../lib/python3.x/site-packages/…."""
+    config = session.config
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None and config.stash.get(_HOSTS, None) and not config.invocation_params.dir.is_relative_to(config.rootpath):
+        terminal.startpath = config.rootpath
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"casgate: {h.note}" for h in config.stash.get(_HOSTS, []) if h.note]
 

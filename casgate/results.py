@@ -266,6 +266,7 @@ class ResultBook:
         self.verdict: GateVerdict | None = None
         self.provenance: list[Provenance] = []
         self.evidence = ""  # where the evidence came from, when not collected live now
+        self.unwritten = ""  # an output that could not be written at the end after all
         self.cut = ""  # why the run ended before every selected check ran
         self.exit_given: int | None = None  # the exit status a pytest.exit (a usage error met mid-run) asked for
         self.selected = 0
@@ -334,9 +335,13 @@ class ResultBook:
         elif session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             session.exitstatus = self.verdict.exit_code
         path = self.config.getoption("casgate_json")
-        if path:
-            write_whole(Path(path), json.dumps(self.document(), indent=2) + "\n", fresh=False)
-        self.write_html()
+        try:
+            if path:
+                write_whole(Path(path), json.dumps(self.document(), indent=2) + "\n", fresh=False)
+            self.write_html()
+        except OSError as exc:  # checked before the run; a disk that filled up since is said in one line
+            self.unwritten = f"casgate usage error: {exc.filename}: could not be written: {exc.strerror or exc}"
+            session.exitstatus = EXIT_USAGE
 
     def document(self) -> dict[str, Any]:
         assert self.verdict is not None
@@ -387,6 +392,9 @@ class ResultBook:
             return
         lines = last_screen(self.verdict.gate_line, self.sorted_rows(), self._shown_report(), evidence=self.evidence)
         gate_at = next(n for n, line in enumerate(lines) if line.startswith("GATE "))
+        if self.unwritten:
+            lines.insert(gate_at, one_line(self.unwritten))
+            gate_at += 1
         for n, line in enumerate(lines):
             if n < gate_at:
                 terminal.write_line(line)

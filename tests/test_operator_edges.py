@@ -273,3 +273,10 @@ def test_a_bundled_name_works_as_a_baseline(here: Path) -> None:
 
     assert run.returncode == 1, run.stdout + run.stderr
     assert "NEWLY FAILING: hq01-after [cause 4] TLS 1.0 is disabled for the server" in run.stdout
+
+
+def test_from_any_folder_the_checks_are_named_by_their_file_not_a_path(here: Path) -> None:
+    run = casgate("check", "hq01", cwd=here)
+
+    assert "\ntest_cause1_root_store.py F" in run.stdout and "short test summary" not in run.stdout
+    assert "../" not in run.stdout.split("configfile:")[1].split("\n", 1)[1]  # only the header's config file is a path
