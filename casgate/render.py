@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -134,14 +135,16 @@ def last_screen(gate: str, rows: Iterable[Row], report: str | None, *, evidence:
     rows = list(rows)
     numbers = {card.row.nodeid: n for n, card in enumerate(cards(rows, {}), 1)}
     found: dict[tuple[str, str], list[Row]] = {}
-    for row in rows:
+    for row in rows:  # a finding per cause and title; what could not be judged per reason, whatever the causes
         if row.outcome is Outcome.FAIL:
             found.setdefault((row.cause.value, row.title), []).append(row)
         elif row.outcome is Outcome.ERROR:
-            found.setdefault((row.cause.value, "not judged: " + row.summary.removeprefix("could not judge, evidence unusable: ")), []).append(row)
+            found.setdefault(("", "not judged: " + not_judged_reason(row)), []).append(row)
     lines = []
     for (cause, finding), of in found.items():
         hosts = _some(list(dict.fromkeys(r.host for r in of)), shown=1)
+        causes = list(dict.fromkeys(r.cause.value for r in of))
+        cause = cause or (",".join(causes) if len(causes) <= 2 else f"{len(causes)} causes")
         command = next((block[0] for code, block in remediation_blocks(of[0].remediation) if code), "")
         card = f"card {numbers[of[0].nodeid]}" if of[0].nodeid in numbers else ""
         lines.append(_fitted(f"{hosts} {cause}  ", one_line(finding), one_line(command), card, width))
@@ -150,6 +153,13 @@ def last_screen(gate: str, rows: Iterable[Row], report: str | None, *, evidence:
     text = one_line(gate + (f" -- {evidence}" if evidence else ""))
     lines += textwrap.wrap(text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False) or [text]
     return lines
+
+
+def not_judged_reason(row: Row) -> str:
+    """Why a check could not judge, without what differs between the checks of one host that could not be reached
+    (the artifact each one needed): one unreachable host, one reason."""
+    reason = row.summary.removeprefix("could not judge, evidence unusable: ")
+    return re.sub(r"^\S+: could not be collected: ", "", reason)
 
 
 def _fitted(head: str, finding: str, command: str, card: str, width: int) -> str:

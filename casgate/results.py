@@ -24,7 +24,7 @@ from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
 from casgate.cli import bundled_snapshots
 from casgate.errors import CasgateError
 from casgate.render import (CARDED, LIVE_NOW, Provenance, escape_test_id, evidence_note, last_screen, matrix_legend, matrix_text,
-                            report_html)
+                            not_judged_reason, report_html)
 from casgate.sanitize import for_terminal, one_line
 from casgate.snapshot import Snapshot
 from casgate.verdict import Cause, Outcome, Row, facts_json
@@ -153,9 +153,9 @@ def not_judged_by_host(rows: list[Row]) -> list[tuple[str, list[str], list[str]]
         if row.outcome is Outcome.ERROR:
             causes, reasons = grouped.setdefault(row.host, ({}, {}))
             causes[row.cause.value] = None
-            reason = row.summary.removeprefix("could not judge, evidence unusable: ")
-            reasons[re.sub(r"^\S+: could not be collected: ", "", reason)] = None  # one unreachable host, one line
+            reasons[not_judged_reason(row)] = None
     return [(host, list(causes), list(reasons)) for host, (causes, reasons) in grouped.items()]
+
 
 
 def result_document(verdict: GateVerdict, mode: str, selection: str, rows: list[Row], started: datetime, duration: float,
@@ -266,6 +266,7 @@ class ResultBook:
         self.verdict: GateVerdict | None = None
         self.provenance: list[Provenance] = []
         self.evidence = ""  # where the evidence came from, when not collected live now
+        self.reasons_said: set[tuple[str, str]] = set()  # (host, reason) of checks not judged, said once each
         self.unwritten = ""  # an output that could not be written at the end after all
         self.cut = ""  # why the run ended before every selected check ran
         self.exit_given: int | None = None  # the exit status a pytest.exit (a usage error met mid-run) asked for
@@ -286,6 +287,17 @@ class ResultBook:
             _junit_name(self.config, report, row)
             if row.outcome in CARDED:  # only a card shows the text; a fleet's passes keep none
                 self.texts[row.nodeid] = "\n".join([report.longreprtext, *(text for header, text in report.sections if header.startswith("casgate "))])
+            if row.outcome is Outcome.ERROR:
+                self._said_once(report, row)
+
+    def _said_once(self, report: pytest.TestReport, row: Row) -> None:
+        """A host that could not be reached fails every check that needed it for one reason: pytest's errors section
+        says the reason at the first check, and at each other one only that it is the same."""
+        reason = (row.host, not_judged_reason(row))
+        if reason not in self.reasons_said:
+            self.reasons_said.add(reason)
+        elif report.longrepr is not None:
+            report.longrepr = one_line(f"[cause {row.cause.value}] {row.check}: not judged, for the reason given above for {row.host}")
 
     def sorted_rows(self) -> list[Row]:
         return sorted(self.rows.values(), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))

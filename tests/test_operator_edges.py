@@ -280,3 +280,27 @@ def test_from_any_folder_the_checks_are_named_by_their_file_not_a_path(here: Pat
 
     assert "\ntest_cause1_root_store.py F" in run.stdout and "short test summary" not in run.stdout
     assert "../" not in run.stdout.split("configfile:")[1].split("\n", 1)[1]  # only the header's config file is a path
+
+
+def test_an_unreachable_host_is_one_reason_not_one_per_check(here: Path) -> None:
+    """A WinRM port nothing listens on (loopback): the reason is said once in pytest's errors, once on the last screen."""
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    (here / "inventory.toml").write_text(f'[hosts.hq02]\nfqdn = "hq02.corp.example"\naddress = "127.0.0.1"\n'
+                                         f'connection = "winrm://127.0.0.1:{port}"\ndns_servers = ["127.0.0.1:9"]\nhttps_port = 9\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {
+        "COLUMNS": "80", "CASGATE_WINRM_USER": "casgate-ro", "CASGATE_WINRM_PASSWORD": "not-a-secret"}
+    run = subprocess.run([sys.executable, "-m", "casgate", "check", "hq02", "--", "--probe-timeout=0.3"], cwd=here, env=env,
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False)
+
+    errors = run.stdout.split("= ERRORS =")[1].split("= casgate: host x cause =")[0]
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert errors.count(f"cannot reach WinRM at 127.0.0.1:{port}") == 1
+    assert errors.count("not judged, for the reason given above for hq02") >= 10
+    last = run.stdout.rstrip().splitlines()
+    assert any(line.startswith("hq02 13 causes  not judged: hq02: cannot reach WinRM at 127.0.0.1:") and line.endswith("(card 1)")
+               for line in last[-8:])
+    assert all(len(line) <= 80 for line in last[-6:])
