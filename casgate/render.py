@@ -133,7 +133,7 @@ def last_screen(gate: str, rows: Iterable[Row], report: str | None, *, evidence:
     the report), one per reason checks went unjudged, the report path, and last the gate line with where its evidence
     came from, wrapped. The same for one host and for a fleet: hosts with the same finding share a line."""
     rows = list(rows)
-    numbers = {card.row.nodeid: n for n, card in enumerate(cards(rows, {}), 1)}
+    numbers = {r.nodeid: n for n, card in enumerate(cards(rows, {}), 1) for r in (card.row, *card.also)}
     found: dict[tuple[str, str], list[Row]] = {}
     for row in rows:  # a finding per cause and title; what could not be judged per reason, whatever the causes
         if row.outcome is Outcome.FAIL:
@@ -224,6 +224,7 @@ class Card:
     row: Row
     evidence: tuple[str, ...]
     remediation: tuple[tuple[bool, tuple[str, ...]], ...]
+    also: tuple[Row, ...] = ()  # the host's other checks not judged for the same reason
 
 
 def _render(template: str, **context: object) -> str:
@@ -287,9 +288,17 @@ def remediation_blocks(remediation: str) -> tuple[tuple[bool, tuple[str, ...]], 
 
 
 def cards(rows: list[Row], texts: Mapping[str, str]) -> list[Card]:
-    """A card per check that failed, warned, was waived or could not be judged, most severe first."""
+    """A card per check that failed, warned or was waived, and per host and reason checks could not be judged (an
+    unreachable host is one card naming the checks it left unjudged, not one per check), most severe first."""
     shown = sorted((r for r in rows if r.outcome in CARDED), key=lambda r: -r.outcome.severity)
-    return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation)) for n, r in enumerate(shown, 1)]
+    unjudged: dict[tuple[str, str], list[Row]] = {}
+    for row in shown:
+        if row.outcome is Outcome.ERROR:
+            unjudged.setdefault((row.host, not_judged_reason(row)), []).append(row)
+    grouped = [(r, ()) if r.outcome is not Outcome.ERROR else (r, tuple(unjudged[(r.host, not_judged_reason(r))][1:])) for r in shown
+               if r.outcome is not Outcome.ERROR or unjudged[(r.host, not_judged_reason(r))][0] is r]
+    return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation), also)
+            for n, (r, also) in enumerate(grouped, 1)]
 
 
 PAGE_ROWS = 200
@@ -340,7 +349,7 @@ def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[st
     then every host x check with filters (its first PAGE_ROWS rows as markup, all of them as JSON); print-ready. No
     network: style and script are inline."""
     found = cards(rows, texts)
-    shown = lines(rows, {c.row.nodeid: c.anchor for c in found})
+    shown = lines(rows, {r.nodeid: c.anchor for c in found for r in (c.row, *c.also)})
     resources = files("casgate") / "templates"
     return _render(
         "report.html.j2", headline=headline, meta=meta, provenance=provenance, cards=found, lines=shown, page=PAGE_ROWS,

@@ -293,7 +293,7 @@ def test_an_unreachable_host_is_one_reason_not_one_per_check(here: Path) -> None
                                          f'connection = "winrm://127.0.0.1:{port}"\ndns_servers = ["127.0.0.1:9"]\nhttps_port = 9\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {
         "COLUMNS": "80", "CASGATE_WINRM_USER": "casgate-ro", "CASGATE_WINRM_PASSWORD": "not-a-secret"}
-    run = subprocess.run([sys.executable, "-m", "casgate", "check", "hq02", "--", "--probe-timeout=0.3"], cwd=here, env=env,
+    run = subprocess.run([sys.executable, "-m", "casgate", "check", "hq02", "--html", "r.html", "--", "--probe-timeout=0.3"], cwd=here, env=env,
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False)
 
     errors = run.stdout.split("= ERRORS =")[1].split("= casgate: host x cause =")[0]
@@ -304,3 +304,6 @@ def test_an_unreachable_host_is_one_reason_not_one_per_check(here: Path) -> None
     assert any(line.startswith("hq02 13 causes  not judged: hq02: cannot reach WinRM at 127.0.0.1:") and line.endswith("(card 1)")
                for line in last[-8:])
     assert all(len(line) <= 80 for line in last[-6:])
+    report = (here / "r.html").read_text(encoding="utf-8")
+    assert report.count('<article class="card') == 3  # WinRM, DNS, certauth over HTTPS: a card per reason, not per check
+    assert '<p class="also">Not judged for the same reason (15 more): cause 1a ' in report
