@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import gc
 import json
+import os
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -234,6 +235,9 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder = Recorder(config, config.stash[_HOSTS]) if config.getoption("record_only") else None  # only live hosts
     if controller:
         _refuse_unwritable(config)
+        missing = [css for css in config.getoption("css", None) or () if not Path(os.path.expandvars(css)).expanduser().is_file()]
+        if missing:
+            usage_error(f"--css {missing[0]}: no such file (pytest-html's --css adds a style sheet to the report)")
     if recorder is not None:
         config.pluginmanager.register(recorder, "casgate-recorder")
         return

@@ -9,7 +9,7 @@ import json
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from importlib.resources import files
 from typing import NamedTuple
@@ -343,8 +343,22 @@ def lines_json(shown: list[Line]) -> Markup:
     return Markup(text)
 
 
+@dataclass(frozen=True)
+class HtmlParts:
+    """What pytest-html's options and hooks, and pytest-metadata, add to the report; the hooks' HTML is the user's
+    own conftest's, inserted as it is, as pytest-html does."""
+
+    title: str = ""
+    css: tuple[str, ...] = ()
+    prefix: tuple[str, ...] = ()
+    summary: tuple[str, ...] = ()
+    postfix: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
 def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[str, str], provenance: list[Provenance],
-                waiver_problems: tuple[str, ...], baseline: bool, meta: Mapping[str, str], evidence: str = "") -> str:
+                waiver_problems: tuple[str, ...], baseline: bool, meta: Mapping[str, str], evidence: str = "",
+                html: HtmlParts = HtmlParts()) -> str:
     """The whole self-contained report: verdict, matrix and legend, baseline diff, a card per finding, provenance,
     then every host x check with filters (its first PAGE_ROWS rows as markup, all of them as JSON); print-ready. No
     network: style and script are inline."""
@@ -357,7 +371,9 @@ def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[st
         counts={o: sum(1 for r in rows if r.outcome is o) for o in Outcome},
         verdict=Markup(verdict_banner_html(state == "PASSED", headline, incomplete=state == "INCOMPLETE", evidence=evidence)),
         matrix=Markup(matrix_html(rows, waiver_problems)), diff=Markup(diff_html(rows)) if baseline else "",
-        style=Markup((resources / "report.css").read_text(encoding="utf-8")),
+        style=Markup("\n".join([(resources / "report.css").read_text(encoding="utf-8"), *html.css])),
+        title=html.title or headline, environment=html.environment,
+        extras=[Markup(part) for part in (*html.prefix, *html.summary, *html.postfix)],
         script=Markup((resources / "report.js").read_text(encoding="utf-8")))
 
 

@@ -23,7 +23,7 @@ from casgate import __version__
 from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
 from casgate.cli import bundled_snapshots
 from casgate.errors import CasgateError
-from casgate.render import (CARDED, LIVE_NOW, Provenance, escape_test_id, evidence_note, last_screen, matrix_legend, matrix_text,
+from casgate.render import (CARDED, LIVE_NOW, HtmlParts, Provenance, escape_test_id, evidence_note, last_screen, matrix_legend, matrix_text,
                             not_judged_reason, report_html)
 from casgate.sanitize import for_terminal, one_line
 from casgate.snapshot import Snapshot
@@ -350,7 +350,7 @@ class ResultBook:
         try:
             if path:
                 write_whole(Path(path), json.dumps(self.document(), indent=2) + "\n", fresh=False)
-            self.write_html()
+            self.write_html(session)
         except OSError as exc:  # checked before the run; a disk that filled up since is said in one line
             self.unwritten = f"casgate usage error: {exc.filename}: could not be written: {exc.strerror or exc}"
             session.exitstatus = EXIT_USAGE
@@ -420,18 +420,43 @@ class ResultBook:
         here, path = self.config.invocation_params.dir.resolve(), self.html.resolve()
         return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
 
-    def write_html(self) -> None:
+    def write_html(self, session: pytest.Session) -> None:
         if self.html is None or self.verdict is None:
             return
         meta = {"version": __version__, "started": f"{self.started:%Y-%m-%d %H:%M:%S}",
                 "command": shlex.join(["pytest", *self.config.invocation_params.args])}
         page = report_html(state=self.verdict.state, headline=self.verdict.headline, rows=self.sorted_rows(), texts=self.texts,
                            provenance=self.provenance, waiver_problems=self.waiver_problems, evidence=self.evidence,
-                           baseline=self.baseline is not None, meta=meta)
+                           baseline=self.baseline is not None, meta=meta, html=pytest_html_parts(self.config, session, self.verdict.headline))
         self.html = write_whole(self.html, page, fresh=self.own_name)
 
     def pytest_html_results_table_row(self, cells: list[str]) -> None:
         cells[:] = escape_test_id(cells)
+
+
+@dataclass
+class _Titled:
+    """What pytest-html's pytest_html_report_title hook is given: an object whose `title` the hook may set."""
+
+    title: str
+
+
+def pytest_html_parts(config: pytest.Config, session: pytest.Session, title: str) -> HtmlParts:
+    """What a pytest-html user's options, hooks and pytest-metadata give the report: the --css files, the title and the
+    summary's prefix / summary / postfix HTML from the hooks, and the environment table. The report is always one
+    self-contained file, so --self-contained-html asks for what it is anyway."""
+    titled, prefix, summary, postfix = _Titled(title), [], [], []
+    if hasattr(config.hook, "pytest_html_report_title"):  # pytest-html's hooks, unless it was disabled (-p no:html)
+        config.hook.pytest_html_report_title(report=titled)
+        config.hook.pytest_html_results_summary(prefix=prefix, summary=summary, postfix=postfix, session=session)
+    css = tuple(Path(os.path.expandvars(path)).expanduser().read_text(encoding="utf-8") for path in config.getoption("css", None) or ())
+    try:
+        from pytest_metadata.plugin import metadata_key
+
+        environment = {str(k): str(v) for k, v in config.stash.get(metadata_key, {}).items()}
+    except ImportError:
+        environment = {}
+    return HtmlParts(titled.title, css, tuple(prefix), tuple(summary), tuple(postfix), environment)
 
 
 def _junit_name(config: pytest.Config, report: pytest.TestReport, row: Row) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -307,3 +308,35 @@ def test_an_unreachable_host_is_one_reason_not_one_per_check(here: Path) -> None
     report = (here / "r.html").read_text(encoding="utf-8")
     assert report.count('<article class="card') == 3  # WinRM, DNS, certauth over HTTPS: a card per reason, not per check
     assert '<p class="also">Not judged for the same reason (15 more): cause 1a ' in report
+
+
+HTML_HOOKS = '''
+def pytest_html_report_title(report):
+    report.title = "Upgrade window CHG-1234"
+
+
+def pytest_html_results_summary(prefix, summary, postfix, session):
+    prefix.append("<p id='by-hook'>Change CHG-1234, night shift</p>")
+'''
+
+
+def test_the_report_honours_pytest_htmls_options_hooks_and_metadata(here: Path) -> None:
+    (here / "site_hooks.py").write_text(HTML_HOOKS)
+    (here / "site.css").write_text("#casgate-verdict { outline: 3px dashed orange; }\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {"COLUMNS": "80", "PYTHONPATH": str(here)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "casgate", "check", "hq01", "--html", "r.html", "--", *args], cwd=here, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    styled = run("-p", "site_hooks", "--css", "site.css", "--self-contained-html", "--metadata", "Change", "CHG-1234")
+    missing = run("--css", "no-such.css")
+
+    assert styled.returncode == 1, styled.stdout + styled.stderr
+    html = (here / "r.html").read_text(encoding="utf-8")
+    assert '<title id="head-title">Upgrade window CHG-1234</title>' in html and '<h1 id="title">Upgrade window CHG-1234</h1>' in html
+    assert "<p id='by-hook'>Change CHG-1234, night shift</p>" in html
+    assert "#casgate-verdict { outline: 3px dashed orange; }" in html
+    assert re.search(r'<tr><th scope="row">Change</th><td>CHG-1234</td></tr>', html)
+    assert "<script src=" not in html and "<link " not in html  # self-contained, as always
+    assert missing.returncode == 2 and "casgate usage error: --css no-such.css: no such file" in missing.stderr
