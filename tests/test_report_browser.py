@@ -154,7 +154,9 @@ def test_every_outcome_has_a_card_or_a_row_a_working_filter_and_no_raw_text(chro
 
 
 def test_report_prints_to_pdf_without_filters_and_with_whole_cards(chromium: list[str], run_suite, tmp_path: Path) -> None:
-    run_suite("--host", "hq01")
+    import pypdf
+
+    run_suite("--host", "hq01", "--host", "hq01-after")
     pdf = tmp_path / "report.pdf"
 
     subprocess.run([*chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", (tmp_path / "report.html").as_uri()],
@@ -162,6 +164,9 @@ def test_report_prints_to_pdf_without_filters_and_with_whole_cards(chromium: lis
 
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 1
+    first = pypdf.PdfReader(pdf).pages[0].extract_text()  # the whole matrix on the printed page: X8 and X9 were cut off
+    assert "host 1a 1b 1 2 3 4 X1 X2 X3 X4 X5 X6 X7 X8 X9\nhq01 FAIL PASS FAIL PASS PASS PASS PASS PASS PASS PASS PASS PASS PASS PASS PASS" in first
+    assert "evidence: crafted demo" in first
     style = (tmp_path / "report.html").read_text(encoding="utf-8")
     print_css = style[style.index("@media print"):]
     assert "#casgate-filters, button.copy { display: none !important; }" in print_css and ".card," in print_css
