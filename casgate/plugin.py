@@ -290,12 +290,15 @@ class Recorder:
         record_to = config.getoption("record")
         if not record_to:
             usage_error("--record-only needs --record=DIR, where the snapshots go")
+        if getattr(config.option, "numprocesses", None) or getattr(config.option, "tx", None):
+            usage_error("--record-only collects in this process: leave out -n / --tx")
         for target in targets:
             if target.live is None:
                 usage_error(f"{target.name}: not in the inventory (inventory.toml here, or --inventory FILE): casgate "
                             "collect records live hosts only; a snapshot is judged with casgate check")
         self.config, self.targets, self.folder = config, targets, Path(record_to).resolve()
         self.said: list[str] = []
+        self.recorded = 0
         self.gaps = 0
 
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -307,8 +310,14 @@ class Recorder:
                               self.config.getoption("probe_timeout"), phone_profile(self.config.getini("casgate_phone_ciphers")))
         for target in self.targets:
             assert target.live is not None
-            dest = record(target.live, options, self.folder / target.name, collect_host_side(self.config))
-            manifest = Snapshot(dest).manifest
+            try:
+                dest = record(target.live, options, self.folder / target.name, collect_host_side(self.config))
+                manifest = Snapshot(dest).manifest
+            except (CasgateError, OSError) as exc:
+                self.gaps += 1
+                self.said.append(one_line(f"{target.name}: not recorded: {exc}"))
+                continue
+            self.recorded += 1
             self.gaps += bool(manifest.failed)
             missing = f"; not collected: {', '.join(manifest.failed)} ({next(iter(manifest.failed.values()))})" if manifest.failed else ""
             self.said.append(one_line(f"{target.name}: recorded into {dest} ({len(manifest.collected)} artifact(s){missing})"))
@@ -326,7 +335,7 @@ class Recorder:
             terminal.write_line(line)
         names = " ".join(t.name for t in self.targets)
         state = f"COLLECTED with gaps on {self.gaps} host(s)" if self.gaps else "COLLECTED"
-        terminal.write_line(one_line(f"{state}: {len(self.said)} of {len(self.targets)} host(s) into {self.folder}; "
+        terminal.write_line(one_line(f"{state}: {self.recorded} of {len(self.targets)} host(s) into {self.folder}; "
                                      f"no check ran (judge them: casgate check {names} --snapshots {self.folder})"), bold=True)
 
 

@@ -208,6 +208,10 @@ def write_whole(path: Path, text: str, *, fresh: bool) -> Path:
                 return candidate
             except FileExistsError:
                 n += 1
+            except OSError:  # a file system without hard links (FAT, some shares): claim the name, then fill it
+                with candidate.open("x", encoding="utf-8") as claimed:
+                    claimed.write(text)
+                return candidate
     finally:
         temp.unlink(missing_ok=True)
 
@@ -352,7 +356,7 @@ class ResultBook:
                 write_whole(Path(path), json.dumps(self.document(), indent=2) + "\n", fresh=False)
             self.write_html(session)
         except OSError as exc:  # checked before the run; a disk that filled up since is said in one line
-            self.unwritten = f"casgate usage error: {exc.filename}: could not be written: {exc.strerror or exc}"
+            self.unwritten = f"casgate usage error: {exc.filename or path or self.html}: could not be written: {exc.strerror or exc}"
             session.exitstatus = EXIT_USAGE
 
     def document(self) -> dict[str, Any]:

@@ -340,3 +340,17 @@ def test_the_report_honours_pytest_htmls_options_hooks_and_metadata(here: Path) 
     assert re.search(r'<tr><th scope="row">Change</th><td>CHG-1234</td></tr>', html)
     assert "<script src=" not in html and "<link " not in html  # self-contained, as always
     assert missing.returncode == 2 and "casgate usage error: --css no-such.css: no such file" in missing.stderr
+
+
+def test_collect_says_a_host_it_could_not_record_and_ends_3(here: Path) -> None:
+    (here / "inventory.toml").write_text(INVENTORY)
+    (here / "x").mkdir()
+    (here / "elsewhere").mkdir()
+    (here / "x" / "hq01").symlink_to(here / "elsewhere")  # casgate never replaces what a link leads to
+
+    run = casgate("collect", "hq01", "--out", "x", "--", "--probe-timeout=0.3", cwd=here)
+
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert f"hq01: not recorded: {here / 'x' / 'hq01'} is a link" in run.stdout
+    assert run.stdout.rstrip().splitlines()[-1].startswith(f"COLLECTED with gaps on 1 host(s): 0 of 1 host(s) into {here / 'x'}")
+    assert "Traceback" not in run.stdout + run.stderr and not list((here / "elsewhere").iterdir())
