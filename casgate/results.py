@@ -358,6 +358,10 @@ class ResultBook:
         except OSError as exc:  # checked before the run; a disk that filled up since is said in one line
             self.unwritten = f"casgate usage error: {exc.filename or path or self.html}: could not be written: {exc.strerror or exc}"
             session.exitstatus = EXIT_USAGE
+        except KeyboardInterrupt:  # a second Ctrl-C while a fleet's report is rendered: no traceback, no cut file
+            self.unwritten = "the report and --json were not written: interrupted (Ctrl-C) while writing them"
+            self.html = None
+            session.exitstatus = EXIT_NOT_COLLECTED
 
     def document(self) -> dict[str, Any]:
         assert self.verdict is not None

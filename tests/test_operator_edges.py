@@ -354,3 +354,24 @@ def test_collect_says_a_host_it_could_not_record_and_ends_3(here: Path) -> None:
     assert f"hq01: not recorded: {here / 'x' / 'hq01'} is a link" in run.stdout
     assert run.stdout.rstrip().splitlines()[-1].startswith(f"COLLECTED with gaps on 1 host(s): 0 of 1 host(s) into {here / 'x'}")
     assert "Traceback" not in run.stdout + run.stderr and not list((here / "elsewhere").iterdir())
+
+
+INTERRUPT_WHILE_WRITING = '''
+import os, signal
+
+
+def pytest_html_report_title(report):
+    """A real SIGINT while casgate builds the report (a second Ctrl-C during a fleet's render)."""
+    os.kill(os.getpid(), signal.SIGINT)
+'''
+
+
+def test_ctrl_c_while_the_report_is_written_leaves_no_file_and_no_traceback(here: Path) -> None:
+    (here / "ctrl_c_late.py").write_text(INTERRUPT_WHILE_WRITING)
+    run = subprocess.run([sys.executable, "-m", "casgate", "check", "hq01", "--html", "r.html", "--", "-p", "ctrl_c_late"], cwd=here,
+                         env={**os.environ, "PYTHONPATH": str(here), "COLUMNS": "80"}, capture_output=True, text=True, timeout=120, check=False)
+
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "the report and --json were not written: interrupted (Ctrl-C) while writing them" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr and not (here / "r.html").exists()
+    assert not [p for p in here.iterdir() if p.name.endswith(".part")]
