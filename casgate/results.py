@@ -360,8 +360,7 @@ class ResultBook:
             session.exitstatus = EXIT_USAGE
         except KeyboardInterrupt:  # a second Ctrl-C while a fleet's report is rendered: no traceback, no cut file
             self.unwritten = "the report and --json were not written: interrupted (Ctrl-C) while writing them"
-            self.html = None
-            session.exitstatus = EXIT_NOT_COLLECTED
+            self.html = None  # the verdict stands: every check ran; only what would have kept it is missing
 
     def document(self) -> dict[str, Any]:
         assert self.verdict is not None
