@@ -29,15 +29,19 @@ def _check_args(args: argparse.Namespace, passthrough: list[str]) -> list[str]:
     """pytest's arguments for `casgate check`: every path explicit, every value written with '='."""
     checks = checks_folder()
     snapshots = getattr(args, "snapshots", None)
-    argv = [str(checks), f"--rootdir={checks}", f"--config-file={_PACKAGE / 'gate.ini'}", "-p", "no:cacheprovider",
+    # -rN: no short test summary (its ids are paths from the working folder: ../../lib/python3.x/site-packages/...);
+    # casgate's last screen says what failed. `-- -rfE` brings it back.
+    argv = [str(checks), f"--rootdir={checks}", f"--config-file={_PACKAGE / 'gate.ini'}", "-p", "no:cacheprovider", "-rN",
             f"--snapshots={Path(snapshots).resolve() if snapshots else bundled_snapshots()}"]
     argv += [f"--host={host}" for host in args.hosts]
     for option in ("inventory", "cause", "since", "json", "html", "record", "baseline", "waivers", "gate"):
         value = getattr(args, option, None)  # `casgate collect` has only some of them
         if value is not None:
             dest = {"json": "--json", "gate": "--gate"}.get(option, f"--{option}")
+            if option == "baseline" and not Path(value).exists() and (bundled_snapshots() / value / "manifest.json").is_file():
+                value = bundled_snapshots() / value  # a bundled snapshot by name, as --host takes it
             argv.append(f"{dest}={Path(value).resolve() if option in _PATHS else value}")
-    argv += [flag for flag in ("--live", "--replay", "--strict") if getattr(args, flag[2:], False)]
+    argv += [flag for flag in ("--live", "--replay", "--strict", "--record-only") if getattr(args, flag[2:].replace("-", "_"), False)]
     if getattr(args, "workers", None):
         argv += ["-n", args.workers]  # xdist's own `load`: consecutive chunks, so a host's checks mostly share a worker
     return argv + passthrough
@@ -47,7 +51,13 @@ _PATHS = {"inventory", "json", "html", "record", "baseline", "waivers"}
 
 
 def _check(args: argparse.Namespace, passthrough: list[str]) -> int:
+    import importlib.util
+
     import pytest
+
+    if getattr(args, "workers", None) and importlib.util.find_spec("xdist") is None:
+        print("casgate usage error: -n needs pytest-xdist, which this install lacks: pip install pytest-xdist", file=sys.stderr)
+        return 2
 
     return int(pytest.main(_check_args(args, passthrough)))
 
@@ -72,14 +82,19 @@ def _merge(args: argparse.Namespace, _: list[str]) -> int:
 
 
 def _hosts(args: argparse.Namespace, _: list[str]) -> int:
+    from casgate.errors import CasgateError
     from casgate.inventory import load_inventory
     from casgate.plugin import known_hosts
 
     root = Path(args.snapshots).resolve() if args.snapshots else bundled_snapshots()
     print(f"snapshots in {root}: {', '.join(known_hosts(root)) or 'none'}")
     inventory = Path(args.inventory or "inventory.toml")
-    if inventory.is_file():
-        print(f"live hosts in {inventory}: {', '.join(sorted(load_inventory(inventory))) or 'none'}")
+    if inventory.is_file() or args.inventory:
+        try:
+            print(f"live hosts in {inventory}: {', '.join(sorted(load_inventory(inventory))) or 'none'}")
+        except CasgateError as exc:
+            print(f"casgate usage error: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 
@@ -118,13 +133,15 @@ def parser() -> argparse.ArgumentParser:
     gate.add_argument("--waivers", metavar="FILE", help="accepted failures with justification and expiry")
     check.set_defaults(run=_check)
 
-    collect = commands.add_parser("collect", help="collect live hosts into snapshots (and judge them)",
-                                  description="Collect each inventory HOST live into OUT/HOST, read-only, and run the checks on it.")
+    collect = commands.add_parser("collect", help="collect live hosts into snapshots (no check runs)",
+                                  description="Collect each inventory HOST live into OUT/HOST, read-only, and say where each went; "
+                                              "no check runs (casgate check HOST --snapshots OUT judges them). Exit 0 all collected, "
+                                              "2 usage, 3 some evidence not collected.")
     collect.add_argument("hosts", nargs="+", metavar="HOST", help="inventory hosts")
     collect.add_argument("--out", dest="record", required=True, metavar="DIR", help="where the snapshots go (OUT/HOST)")
     collect.add_argument("--inventory", metavar="FILE", help="live hosts (default: inventory.toml here)")
     collect.add_argument("--since", metavar="WHEN", help="IIS log window to collect: 24h, 7d, or a start date (default 24h)")
-    collect.set_defaults(run=_check, live=True)  # the gate's own live path with --record: judged as a replay will be
+    collect.set_defaults(run=_check, live=True, record_only=True)
 
     merge = commands.add_parser("merge", help="join the --json results of shards (--shard I/N) into one result and report")
     merge.add_argument("results", nargs="+", type=Path, metavar="RESULT.json", help="the --json of each shard")
@@ -132,9 +149,10 @@ def parser() -> argparse.ArgumentParser:
     merge.add_argument("--html", dest="html_out", type=Path, metavar="PATH", help="the merged report")
     merge.set_defaults(run=_merge)
 
-    hosts = commands.add_parser("hosts", help="list the known snapshots and inventory hosts")
-    hosts.add_argument("--snapshots", metavar="DIR")
-    hosts.add_argument("--inventory", metavar="FILE")
+    hosts = commands.add_parser("hosts", help="list the known snapshots and inventory hosts",
+                                description="List the snapshots and the inventory's live hosts that `casgate check` takes by name.")
+    hosts.add_argument("--snapshots", metavar="DIR", help="folder of snapshots (default: the bundled examples)")
+    hosts.add_argument("--inventory", metavar="FILE", help="live hosts (default: inventory.toml here, if any)")
     hosts.set_defaults(run=_hosts)
     commands.add_parser("logs", help="attribute IIS and phone log lines to causes (casgate logs --help)", add_help=False)
     commands.add_parser("scenarios", help="craft a healthy snapshot and one per cause (casgate scenarios --help)", add_help=False)
@@ -146,5 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] in (["logs"], ["scenarios"]):
         return _delegate("casgate.logs.__main__" if argv[0] == "logs" else "casgate.scenarios", argv[1:])
     passthrough = argv[argv.index("--") + 1:] if "--" in argv else []
-    args = parser().parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    ours = argv[:argv.index("--")] if "--" in argv else argv
+    top = parser()
+    args, unknown = top.parse_known_args(ours)
+    if unknown:
+        hint = (f"; pytest's options go after --: casgate {args.command} ... -- {' '.join(unknown)}"
+                if args.command in ("check", "collect") and unknown[0].startswith("-") else "")
+        top.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
     return args.run(args, passthrough)

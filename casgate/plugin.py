@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import gc
 import json
+import os
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,10 +13,10 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from _pytest.junitxml import xml_key as junit_xml_key
 
 from casgate.baseline import load_baseline
 from casgate.certs import Certificate, Store
+from casgate.cli import bundled_snapshots
 from casgate.checks.iis_log import scan_certauth
 from casgate.checks.root_store import root_cause_hint
 from casgate.errors import CasgateError, NotCollected
@@ -27,11 +28,11 @@ from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
 from casgate.render import verdict_text
 from casgate.sanitize import LINE_LIMIT, one_line
-from casgate.results import EXIT_USAGE, RESULT_PROPERTY, ResultBook, row_of
+from casgate.results import EXIT_NOT_COLLECTED, EXIT_PASSED, EXIT_USAGE, RESULT_PROPERTY, ResultBook, cannot_write, row_of
 from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
-from casgate.verdict import Cause, Outcome, Row, Verdict
+from casgate.verdict import Cause, Outcome, Row, Verdict, finding_title
 from casgate.waivers import Waiver, WaiverBook, load_waivers
-from casgate.window import Window, parse_since, window_start
+from casgate.window import Window, parse_since, refuse_after, window_start
 
 _HOSTS = pytest.StashKey[list["HostTarget"]]()
 _VERDICT = pytest.StashKey[Verdict]()
@@ -79,6 +80,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--live", action="store_true", help="a host both in the inventory and in --snapshots is checked live")
     group.addoption("--replay", action="store_true", help="a host both in the inventory and in --snapshots is replayed (the default)")
     group.addoption("--record", default=None, metavar="DIR", help="save each live host's evidence as the snapshot DIR/NAME")
+    group.addoption("--record-only", action="store_true",
+                    help="collect each live host into --record DIR/NAME and judge nothing (what `casgate collect` runs)")
     group.addoption("--baseline", default=None, metavar="RESULT.json|SNAPSHOT",
                     help="compare with an earlier run: its --json result, or a snapshot taken before the upgrade")
     group.addoption("--gate", dest="gate_mode", choices=("all", "new-failures"), default="all",
@@ -150,6 +153,10 @@ def _resolve_hosts(config: pytest.Config) -> list[HostTarget]:
         name = _known_name(check_host_name(given, "--host"), root, inventory)
         folder = root / name
         in_inventory, recorded = name in inventory, is_snapshot(folder)
+        if in_inventory and recorded and not (live or replay) and root.resolve() == bundled_snapshots().resolve():
+            usage_error(f"{name} is a host in the inventory and also one of casgate's bundled demo snapshots (crafted "
+                        f"evidence, not your server): --live checks the server; --host {folder} judges the demo; "
+                        f"--snapshots DIR judges your own recording DIR/{name}")
         if in_inventory and (live or not recorded):
             targets.append(HostTarget(name, name, live=inventory[name]))
         elif recorded:  # a name in both is the snapshot unless --live: touching a server is never a surprise
@@ -207,11 +214,13 @@ def pytest_configure(config: pytest.Config) -> None:
                     f"options are known, and would run the wrong tests): write {misled}=VALUE, with '='")
     today = datetime.now(timezone.utc).date()
     try:
-        parse_since(config.getoption("since"))
+        since = parse_since(config.getoption("since"))
         phone_profile(config.getini("casgate_phone_ciphers"))
         expiry_warning_days(config)
         clock_skew_seconds(config)
         config.stash[_HOSTS] = shard_of(_resolve_hosts(config), config.getoption("shard"))
+        if isinstance(since, datetime):
+            _refuse_empty_windows(config.stash[_HOSTS], since)
         waivers_path = config.getoption("waivers")
         config.stash[_WAIVERS] = load_waivers(Path(waivers_path), today) if waivers_path else WaiverBook((), ())
         baseline_path = config.getoption("baseline")
@@ -219,10 +228,20 @@ def pytest_configure(config: pytest.Config) -> None:
         baseline = load_baseline(Path(baseline_path), config.rootpath, config.getoption("since")) if baseline_path and controller else None
     except CasgateError as exc:
         usage_error(str(exc))
+    _wanted_causes(config)
     if not config.stash[_HOSTS] and _runs_only_checks(config):
         _no_host(config)
     if config.getoption("gate_mode") == "new-failures" and not config.getoption("baseline"):
         usage_error("--gate new-failures needs --baseline=RESULT.json (the --json of the run before the upgrade)")
+    recorder = Recorder(config, config.stash[_HOSTS]) if config.getoption("record_only") else None  # only live hosts
+    if controller:
+        _refuse_unwritable(config)
+        missing = [css for css in config.getoption("css", None) or () if not Path(os.path.expandvars(css)).expanduser().is_file()]
+        if missing:
+            usage_error(f"--css {missing[0]}: no such file (pytest-html's --css adds a style sheet to the report)")
+    if recorder is not None:
+        config.pluginmanager.register(recorder, "casgate-recorder")
+        return
     given, report = config.getoption("htmlpath", None), None
     if config.stash[_HOSTS]:
         # casgate writes the report itself; pytest-html, which lends it --html, stays idle rather than build one of its
@@ -230,10 +249,95 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.htmlpath = None
         if controller:
             report = Path(given) if given else _default_report(config)
+            problem = cannot_write(report.parent, folder=True) if not given else cannot_write(report)
+            if problem:
+                usage_error(f"the report {report}: {problem}" + ("" if given else "; --html PATH puts it elsewhere"))
     hosts = [{"name": h.name, "host_id": h.identity, "source": "live" if h.live else "recorded", "snapshot": str(h.snapshot or ""),
               "target": f"{h.live.fqdn} ({h.live.address}) via {h.live.connection}" if h.live else ""} for h in config.stash[_HOSTS]]
     book = ResultBook(config, hosts, baseline, config.getoption("gate_mode"), config.stash[_WAIVERS], report, own_name=not given)
     config.pluginmanager.register(book, "casgate-results")
+
+
+def _refuse_empty_windows(targets: list[HostTarget], start: datetime) -> None:
+    """--since START after a host's evidence ends (its collection time; now for a live host) would judge no log line."""
+    now = datetime.now(timezone.utc)
+    for target in targets:
+        if target.snapshot is None:
+            refuse_after(start, now, f"the live collection of {target.name}, now at")
+            continue
+        try:
+            collected = Snapshot(target.snapshot).manifest.collected_at
+        except CasgateError:
+            continue  # an unreadable manifest is the checks' business: they say so, not judged
+        refuse_after(start, collected, f"the collection of {target.name}'s evidence at")
+
+
+def _refuse_unwritable(config: pytest.Config) -> None:
+    """--json, --junitxml and --record outputs that cannot be written end the run before any check, in one line."""
+    record = config.getoption("record")
+    outputs = [("--json", config.getoption("casgate_json"), False), ("--junitxml", getattr(config.option, "xmlpath", None), False),
+               ("--record", record, True)]
+    for option, value, folder in outputs:
+        problem = cannot_write(Path(value).resolve(), folder=folder) if value else None
+        if problem:
+            usage_error(f"{option} {value}: {problem}")
+
+
+class Recorder:
+    """--record-only (`casgate collect`): each live host collected into its snapshot folder, no check run, and where
+    each went said; exit 0 when every artifact was collected, 3 when some were not, 2 for a host that is not live."""
+
+    def __init__(self, config: pytest.Config, targets: list[HostTarget]) -> None:
+        record_to = config.getoption("record")
+        if not record_to:
+            usage_error("--record-only needs --record=DIR, where the snapshots go")
+        if getattr(config.option, "numprocesses", None) or getattr(config.option, "tx", None):
+            usage_error("--record-only collects in this process: leave out -n / --tx")
+        for target in targets:
+            if target.live is None:
+                usage_error(f"{target.name}: not in the inventory (inventory.toml here, or --inventory FILE): casgate "
+                            "collect records live hosts only; a snapshot is judged with casgate check")
+        self.config, self.targets, self.folder = config, targets, Path(record_to).resolve()
+        self.said: list[str] = []
+        self.recorded = 0
+        self.gaps = 0
+
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        from casgate.collector import collect_host_side  # live only: the transport and probe libraries load here
+        from casgate.live import LiveOptions, record
+
+        now = datetime.now(timezone.utc)
+        options = LiveOptions(now - window_start(parse_since(self.config.getoption("since")), now),
+                              self.config.getoption("probe_timeout"), phone_profile(self.config.getini("casgate_phone_ciphers")))
+        for target in self.targets:
+            assert target.live is not None
+            try:
+                dest = record(target.live, options, self.folder / target.name, collect_host_side(self.config))
+                manifest = Snapshot(dest).manifest
+            except (CasgateError, OSError) as exc:
+                self.gaps += 1
+                self.said.append(one_line(f"{target.name}: not recorded: {exc}"))
+                continue
+            self.recorded += 1
+            self.gaps += bool(manifest.failed)
+            missing = f"; not collected: {', '.join(manifest.failed)} ({next(iter(manifest.failed.values()))})" if manifest.failed else ""
+            self.said.append(one_line(f"{target.name}: recorded into {dest} ({len(manifest.collected)} artifact(s){missing})"))
+        return True  # no check runs: `casgate check HOST --snapshots DIR` judges the recordings
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.said and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = EXIT_NOT_COLLECTED if self.gaps else EXIT_PASSED
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is None or not self.said:
+            return
+        for line in self.said:
+            terminal.write_line(line)
+        names = " ".join(t.name for t in self.targets)
+        state = f"COLLECTED with gaps on {self.gaps} host(s)" if self.gaps else "COLLECTED"
+        terminal.write_line(one_line(f"{state}: {self.recorded} of {len(self.targets)} host(s) into {self.folder}; "
+                                     f"no check ran (judge them: casgate check {names} --snapshots {self.folder})"), bold=True)
 
 
 def _default_report(config: pytest.Config) -> Path:
@@ -241,6 +345,16 @@ def _default_report(config: pytest.Config) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     reports = config.rootpath / "reports"
     return (reports if reports.is_dir() else config.invocation_params.dir / "reports") / f"casgate-{stamp}.html"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Installed, the checks live deep in site-packages, and from `casgate check` anywhere else: progress lines and test
+    ids name them from the checks' own folder (test_cause4_tls.py), not as ../../lib/python3.x/site-packages/…."""
+    config = session.config
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None and config.stash.get(_HOSTS, None) and not config.invocation_params.dir.is_relative_to(config.rootpath):
+        terminal.startpath = config.rootpath
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -258,10 +372,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     host_checks = [i for i in items if "target" in getattr(i, "fixturenames", ())]
     if host_checks and not config.stash[_HOSTS]:
         _no_host(config)
-    wanted = {c.strip().lower() for c in config.getoption("cause").split(",") if c.strip()}
-    unknown = wanted - {c.value.lower() for c in Cause}
-    if unknown:
-        usage_error(f"--cause {', '.join(sorted(unknown))}: not a cause (known: {', '.join(c.value for c in Cause)})")
+    wanted = _wanted_causes(config)
     kept, dropped = [], []
     for item in items:
         if "target" in getattr(item, "fixturenames", ()):
@@ -278,6 +389,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def _wanted_causes(config: pytest.Config) -> set[str]:
+    """--cause as lower-case cause ids; an unknown one is a usage error (asked at configure, before any collection)."""
+    wanted = {c.strip().lower() for c in config.getoption("cause").split(",") if c.strip()}
+    unknown = wanted - {c.value.lower() for c in Cause}
+    if unknown:
+        usage_error(f"--cause {', '.join(sorted(unknown))}: not a cause (known: {', '.join(c.value for c in Cause)})")
+    return wanted
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -527,20 +647,10 @@ def gate(request: pytest.FixtureRequest, target: HostTarget) -> Callable[[Verdic
             if waiver is not None:
                 return
         if verdict.outcome is Outcome.FAIL or (verdict.outcome is Outcome.WARN and strict):
-            pytest.fail(verdict_text(cause, check, verdict) + (f"\nWaiver not applied: {lapsed}" if lapsed else ""), pytrace=False)
+            pytest.fail(verdict_text(cause, finding_title(_check_id(item), check, verdict.facts), verdict)
+                        + (f"\nWaiver not applied: {lapsed}" if lapsed else ""), pytrace=False)
 
     return enforce
-
-
-@pytest.fixture(autouse=True)
-def _junit_name(request: pytest.FixtureRequest) -> None:
-    """JUnit XML names a check the way a person reads it: `hq01 · cause 2 · IIS binding matches keystore`."""
-    xml = request.config.stash.get(junit_xml_key, None)
-    if xml is None or "target" not in request.fixturenames:
-        return
-    cause, check = _cause_of(request.node)
-    host = request.node.callspec.params["target"].name
-    xml.node_reporter(request.node.nodeid).add_attribute("name", one_line(f"{host} \u00b7 cause {cause.value} \u00b7 {check}"))
 
 
 # ---- reporting ------------------------------------------------------------------------------------------------
@@ -582,7 +692,7 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     if result is None:
         return
     if result in (Outcome.WARN, Outcome.WAIVED) and verdict is not None:
-        report.sections.append((f"casgate {result.value}", verdict_text(cause, check, verdict)
+        report.sections.append((f"casgate {result.value}", verdict_text(cause, finding_title(_check_id(item), check, verdict.facts), verdict)
                                 + (f"\nWaived: {waiver.describe()}" if waiver else "")))
     target: HostTarget = item.callspec.params["target"]  # type: ignore[attr-defined]
     row = Row(

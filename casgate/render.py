@@ -6,8 +6,10 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import re
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from importlib.resources import files
 from typing import NamedTuple
@@ -47,6 +49,9 @@ def fold(rows: Iterable[Row]) -> dict[str, dict[Cause, Outcome]]:
     return matrix
 
 
+LAST_SCREEN_WIDTH = 80
+"""The terminal the last screen fits: each line of it at most this many columns."""
+
 KB_CAUSES = tuple(c for c in Cause if c.in_kb)
 RELATED_CAUSES = tuple(c for c in Cause if not c.in_kb)
 """The matrix shows the KB's causes first, then, past a separator, the related ones."""
@@ -55,6 +60,11 @@ RELATED_CAUSES = tuple(c for c in Cause if not c.in_kb)
 HOSTS_UNFOLDED = 20
 """Up to this many hosts the matrices and the provenance table have a row per host; past it, hosts whose matrix cells
 are all the same share one row, the worst first (1,000 healthy hosts are one line), and the provenance table folds."""
+
+
+CELL_TEXT = {Outcome.PASS: "PASS", Outcome.FAIL: "FAIL", Outcome.WARN: "WARN", Outcome.ERROR: "ERR", Outcome.WAIVED: "WAIV",
+             Outcome.SKIP: "SKIP"}
+"""A terminal matrix cell: four columns at most, so 15 causes and a host name fit 100 columns."""
 
 
 def matrix_text(rows: list[Row]) -> list[str]:
@@ -70,11 +80,97 @@ def matrix_text(rows: list[Row]) -> list[str]:
     width = max([len("host")] + [len(h) for h in matrix])
 
     def line(label: str, shown: Callable[[Cause], str]) -> str:
-        return (f"{label:<{width}}  " + "  ".join(f"{shown(c):^6}" for c in KB_CAUSES) + "  |  "
-                + "  ".join(f"{shown(c):^6}" for c in RELATED_CAUSES))
+        return (f"{label:<{width}}  " + " ".join(f"{shown(c):^4}" for c in KB_CAUSES) + " | "
+                + " ".join(f"{shown(c):^4}" for c in RELATED_CAUSES))
 
     return [line("host", lambda c: c.value),
-            *(line(host, lambda c, cells=cells: cells[c].value.upper() if c in cells else "-") for host, cells in matrix.items())]
+            *(line(host, lambda c, cells=cells: CELL_TEXT[cells[c]] if c in cells else "-") for host, cells in matrix.items())]
+
+
+def matrix_legend(width: int = LAST_SCREEN_WIDTH) -> list[str]:
+    """The terminal matrix's legend, wrapped."""
+    legend = ("KB causes: " + ", ".join(f"{c.value} {c.headline}" for c in KB_CAUSES)
+              + " | related, beyond the KB: " + ", ".join(f"{c.value} {c.headline}" for c in RELATED_CAUSES)
+              + "; a cell shows the worst outcome of the cause's checks: "
+              + ", ".join(f"{text} {OUTCOME_COUNTED[o]}" for o, text in CELL_TEXT.items()) + ", - not run")
+    return textwrap.wrap(legend, width, break_long_words=False, break_on_hyphens=False)
+
+
+def evidence_note(provenance: Iterable[Provenance], demo: Callable[[str], bool]) -> str:
+    """Where the verdict's evidence came from when it is not this run's live collection: "evidence: crafted demo",
+    "evidence: recorded 2026-11-20 (hq02, hq03), crafted demo (hq01)"; "" when every host was collected live now.
+    `demo` says whether a snapshot folder is one of casgate's bundled demos."""
+    labels: dict[str, list[str]] = {}
+    hosts = 0
+    for p in provenance:
+        hosts += 1
+        if p.problem:
+            label = "unreadable manifest"
+        elif p.source == "live" and p.collected_at == LIVE_NOW:
+            continue
+        elif p.source == "live":
+            label = f"recorded {p.collected_at[:10]}"
+        else:
+            label = f"{p.source} demo" if demo(p.evidence) else f"{p.source} {p.collected_at[:10]}"
+        labels.setdefault(label, []).append(p.host)
+    if len(labels) == 1 and len(next(iter(labels.values()))) == hosts:
+        return f"evidence: {next(iter(labels))}"
+    return "evidence: " + ", ".join(f"{label} ({_some(names)})" for label, names in labels.items()) if labels else ""
+
+
+LIVE_NOW = "during this run"
+"""A live host's collection time in the provenance table."""
+
+
+def _some(names: list[str], shown: int = 2) -> str:
+    """A few host names for one line: 'hq01, hq02' or 'hq01, hq02 +310'."""
+    return ", ".join(names[:shown]) + (f" +{len(names) - shown:,}" if len(names) > shown else "")
+
+
+def last_screen(gate: str, rows: Iterable[Row], report: str | None, *, evidence: str = "", width: int = LAST_SCREEN_WIDTH) -> list[str]:
+    """The last lines of a run, each at most `width` columns (a path longer than that excepted): one line per
+    finding (host or hosts, cause, the finding as the problem, its first fix command when it fits, else its card in
+    the report), one per reason checks went unjudged, the report path, and last the gate line with where its evidence
+    came from, wrapped. The same for one host and for a fleet: hosts with the same finding share a line."""
+    rows = list(rows)
+    numbers = {r.nodeid: n for n, card in enumerate(cards(rows, {}), 1) for r in (card.row, *card.also)}
+    found: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:  # a finding per cause and title; what could not be judged per reason, whatever the causes
+        if row.outcome is Outcome.FAIL:
+            found.setdefault((row.cause.value, row.title), []).append(row)
+        elif row.outcome is Outcome.ERROR:
+            found.setdefault(("", "not judged: " + not_judged_reason(row)), []).append(row)
+    lines = []
+    for (cause, finding), of in found.items():
+        hosts = _some(list(dict.fromkeys(r.host for r in of)), shown=1)
+        causes = list(dict.fromkeys(r.cause.value for r in of))
+        cause = cause or (",".join(causes) if len(causes) <= 2 else f"{len(causes)} causes")
+        command = next((block[0] for code, block in remediation_blocks(of[0].remediation) if code), "")
+        card = f"card {numbers[of[0].nodeid]}" if of[0].nodeid in numbers else ""
+        lines.append(_fitted(f"{hosts} {cause}  ", one_line(finding), one_line(command), card, width))
+    if report:
+        lines.append(one_line(f"report: {report}" + (" (cards: evidence and fixes)" if numbers else "")))
+    text = one_line(gate + (f" -- {evidence}" if evidence else ""))
+    lines += textwrap.wrap(text, width, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False) or [text]
+    return lines
+
+
+def not_judged_reason(row: Row) -> str:
+    """Why a check could not judge, without what differs between the checks of one host that could not be reached
+    (the artifact each one needed): one unreachable host, one reason."""
+    reason = row.summary.removeprefix("could not judge, evidence unusable: ")
+    return re.sub(r"^\S+: could not be collected: ", "", reason)
+
+
+def _fitted(head: str, finding: str, command: str, card: str, width: int) -> str:
+    """'hq01 1a  the finding; fix: COMMAND' when that fits, else 'hq01 1a  the finding (card 3)', the finding cut
+    with an ellipsis when even that does not."""
+    whole = f"{head}{finding}; fix: {command}"
+    if command and len(whole) <= width:
+        return whole
+    tail = f" ({card})" if card else ""
+    room = width - len(head) - len(tail)
+    return head + (finding if len(finding) <= room else finding[:max(room - 1, 0)].rstrip() + "\u2026") + tail
 
 
 # ---- HTML ---------------------------------------------------------------------------------------------------
@@ -128,15 +224,17 @@ class Card:
     row: Row
     evidence: tuple[str, ...]
     remediation: tuple[tuple[bool, tuple[str, ...]], ...]
+    also: tuple[Row, ...] = ()  # the host's other checks not judged for the same reason
 
 
 def _render(template: str, **context: object) -> str:
     return _TEMPLATES.get_template(template).render(**context)
 
 
-def verdict_banner_html(passed: bool, headline: str, *, incomplete: bool = False) -> str:
+def verdict_banner_html(passed: bool, headline: str, *, incomplete: bool = False, evidence: str = "") -> str:
+    """The verdict at the top of the report, with where its evidence came from when not collected live now."""
     state = "passed" if passed else "incomplete" if incomplete else "failed"
-    return _render("verdict.html.j2", state=state, headline=headline)
+    return _render("verdict.html.j2", state=state, headline=headline, evidence=evidence)
 
 
 def cell_outcomes(rows: Iterable[Row]) -> tuple[Outcome, ...]:
@@ -190,9 +288,17 @@ def remediation_blocks(remediation: str) -> tuple[tuple[bool, tuple[str, ...]], 
 
 
 def cards(rows: list[Row], texts: Mapping[str, str]) -> list[Card]:
-    """A card per check that failed, warned, was waived or could not be judged, most severe first."""
+    """A card per check that failed, warned or was waived, and per host and reason checks could not be judged (an
+    unreachable host is one card naming the checks it left unjudged, not one per check), most severe first."""
     shown = sorted((r for r in rows if r.outcome in CARDED), key=lambda r: -r.outcome.severity)
-    return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation)) for n, r in enumerate(shown, 1)]
+    unjudged: dict[tuple[str, str], list[Row]] = {}
+    for row in shown:
+        if row.outcome is Outcome.ERROR:
+            unjudged.setdefault((row.host, not_judged_reason(row)), []).append(row)
+    grouped = [(r, ()) if r.outcome is not Outcome.ERROR else (r, tuple(unjudged[(r.host, not_judged_reason(r))][1:])) for r in shown
+               if r.outcome is not Outcome.ERROR or unjudged[(r.host, not_judged_reason(r))][0] is r]
+    return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation), also)
+            for n, (r, also) in enumerate(grouped, 1)]
 
 
 PAGE_ROWS = 200
@@ -237,21 +343,37 @@ def lines_json(shown: list[Line]) -> Markup:
     return Markup(text)
 
 
+@dataclass(frozen=True)
+class HtmlParts:
+    """What pytest-html's options and hooks, and pytest-metadata, add to the report; the hooks' HTML is the user's
+    own conftest's, inserted as it is, as pytest-html does."""
+
+    title: str = ""
+    css: tuple[str, ...] = ()
+    prefix: tuple[str, ...] = ()
+    summary: tuple[str, ...] = ()
+    postfix: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
 def report_html(*, state: str, headline: str, rows: list[Row], texts: Mapping[str, str], provenance: list[Provenance],
-                waiver_problems: tuple[str, ...], baseline: bool, meta: Mapping[str, str]) -> str:
+                waiver_problems: tuple[str, ...], baseline: bool, meta: Mapping[str, str], evidence: str = "",
+                html: HtmlParts = HtmlParts()) -> str:
     """The whole self-contained report: verdict, matrix and legend, baseline diff, a card per finding, provenance,
     then every host x check with filters (its first PAGE_ROWS rows as markup, all of them as JSON); print-ready. No
     network: style and script are inline."""
     found = cards(rows, texts)
-    shown = lines(rows, {c.row.nodeid: c.anchor for c in found})
+    shown = lines(rows, {r.nodeid: c.anchor for c in found for r in (c.row, *c.also)})
     resources = files("casgate") / "templates"
     return _render(
         "report.html.j2", headline=headline, meta=meta, provenance=provenance, cards=found, lines=shown, page=PAGE_ROWS,
         lines_json=lines_json(shown), hosts=len({r.host for r in rows}), unfolded=HOSTS_UNFOLDED, outcomes=OUTCOMES, counted=OUTCOME_COUNTED,
         counts={o: sum(1 for r in rows if r.outcome is o) for o in Outcome},
-        verdict=Markup(verdict_banner_html(state == "PASSED", headline, incomplete=state == "INCOMPLETE")),
+        verdict=Markup(verdict_banner_html(state == "PASSED", headline, incomplete=state == "INCOMPLETE", evidence=evidence)),
         matrix=Markup(matrix_html(rows, waiver_problems)), diff=Markup(diff_html(rows)) if baseline else "",
-        style=Markup((resources / "report.css").read_text(encoding="utf-8")),
+        style=Markup("\n".join([(resources / "report.css").read_text(encoding="utf-8"), *html.css])),
+        title=html.title or headline, environment=html.environment,
+        extras=[Markup(part) for part in (*html.prefix, *html.summary, *html.postfix)],
         script=Markup((resources / "report.js").read_text(encoding="utf-8")))
 
 

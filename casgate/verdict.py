@@ -138,6 +138,13 @@ class Row:
     change: str | None = None
     changes: tuple[str, ...] = ()
 
+    @property
+    def title(self) -> str:
+        """How the check is shown: its finding when it failed, warned or was waived, else its own title."""
+        if self.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.WAIVED):
+            return finding_title(self.check_id, self.check, self.facts)
+        return self.check
+
     def to_json(self) -> str:
         return json.dumps(self.as_dict())
 
@@ -145,6 +152,7 @@ class Row:
         return {
             "host": self.host, "host_id": self.host_id, "cause": self.cause.value, "check": self.check, "check_id": self.check_id, "nodeid": self.nodeid,
             "outcome": self.outcome.value, "severity": SEVERITY[self.outcome], "summary": self.summary,
+            "finding": self.title if self.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.WAIVED) else "",
             "remediation": self.remediation, "facts": facts_json(self.facts),
             "fingerprint": self.fingerprint, "source": self.source, "duration_s": self.duration, "waiver": self.waiver,
             "waiver_lapsed": self.lapsed, "change": self.change, "changes": list(self.changes),
@@ -157,3 +165,44 @@ class Row:
         return cls(d["host"], d["host_id"], Cause(d["cause"]), d["check"], d["check_id"], d["nodeid"], Outcome(d["outcome"]), d["summary"],
                    d["remediation"], facts, d["fingerprint"], d["source"], d["duration_s"], d["waiver"], d["waiver_lapsed"],
                    d["change"], tuple(d["changes"]))
+
+
+FAILING_TITLES: dict[str, str | tuple[str, str, str]] = {
+    "test_root_store_is_self_signed": ("LocalMachine\\Root holds {n} certificate that is not self-signed",
+                                       "LocalMachine\\Root holds {n} certificates that are not self-signed", "not self-signed in Root"),
+    "test_mitel_root_ca_is_trusted": "the Mitel HW root CA (Mitel_mfg_ca.crt) is missing from LocalMachine\\Root",
+    "test_trust_mode_workaround_absent": "ClientAuthTrustMode = 2 masks what LocalMachine\\Root holds",
+    "test_certauth_not_rejected_in_iis_logs": "IIS rejected the phones' certauth (403.16, 403.7 or 403.17) in the window",
+    "test_https_binding_matches_keystore": "the https/443 binding of Default Web Site is not keystore server.crt",
+    "test_certificate_served_on_443_is_server_crt": "the certificate served on 443 is not keystore server.crt",
+    "test_phone_logs_show_no_tls_failure": "phones logged TLS handshake / CA failures in the window",
+    "test_fqdn_resolves_to_hq": "the phones' DNS servers do not resolve the HQ FQDN to the HQ address",
+    "test_phone_logs_show_no_host_not_found": "phones logged 'Host not found' for the certauth URL",
+    "test_tls10_enabled": "TLS 1.0 is disabled for the server",
+    "test_phone_cipher_profile_accepted": "the server refuses the phones' TLS 1.0 cipher suites",
+    "test_certauth_endpoint_answers": "POST /shoreauth/certauth does not answer 403 without a client certificate",
+    "test_served_certificate_is_valid": "the served certificate or keystore server.crt is expired, not yet valid or expiring",
+    "test_served_certificate_names_hq_fqdn": "the served certificate does not name the HQ FQDN",
+    "test_mitel_root_ca_is_current": "Mitel_mfg_ca.crt is out of date, or Root holds another key under its name",
+    "test_trusted_issuer_list_fits": "the trusted issuer list Schannel sends exceeds 16 KB",
+    "test_server_crt_chains_to_keystore_ca": "keystore server.crt does not chain to keystore ca.crt",
+    "test_certauth_asks_for_client_certificate": "IIS does not ask for the phones' client certificate on /shoreauth",
+    "test_server_clock_in_step": "the server's clock is off the runner's by more than the limit",
+    "test_certauth_not_refused_on_revocation": "IIS refused certauth on revocation (403.13) in the window",
+}
+"""What a failing or warned check found, stated as the problem (a check's own title states the healthy state, which
+read beside FAIL says the opposite of the finding). A title may count the items of one of its facts."""
+
+
+def finding_title(check_id: str, check: str, facts: Facts) -> str:
+    """The title a failed, warned or waived check is shown with (card, terminal, JUnit); `check` for a check the
+    table does not know (a site's own check)."""
+    title = FAILING_TITLES.get(check_id)
+    if title is None:
+        return f"not so: {check}"
+    if isinstance(title, str):
+        return title
+    one, many, counted = title
+    items = facts.get(counted)
+    n = len(items) if isinstance(items, tuple) else 0
+    return (one if n == 1 else many).format(n=n) if n else many.replace("{n} ", "")

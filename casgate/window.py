@@ -46,6 +46,18 @@ def window_start(since: timedelta | datetime, end: datetime) -> datetime:
     return end - since
 
 
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}Z"
+
+
+def refuse_after(start: datetime, evidence_end: datetime, evidence: str) -> None:
+    """A window that starts after the evidence it applies to ends holds nothing, so it would judge nothing and pass:
+    a usage error naming both times. `evidence` says whose end it is ("the collection of hq01's evidence at")."""
+    if start > evidence_end:
+        raise CasgateError(f"--since: the log window starts {_when(start)}, after {evidence} {_when(evidence_end)}: nothing in it "
+                           "could be judged; give an earlier start, or a duration such as 24h counted back from that time")
+
+
 @dataclass(frozen=True)
 class Window:
     """[start, end]; lines after `end` (clock skew) still count, lines before `start` are history; undated lines
@@ -59,4 +71,4 @@ class Window:
         return cls(window_start(since, end), end)
 
     def describe(self) -> str:
-        return f"{self.start:%Y-%m-%d %H:%M}Z .. {self.end:%Y-%m-%d %H:%M}Z"
+        return f"{_when(self.start)} .. {_when(self.end)}"

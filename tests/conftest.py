@@ -33,6 +33,13 @@ class SuiteRun:
         return {r["nodeid"].split("::")[1].split("[")[0]: r["outcome"] for r in self.results if r["host"] == host}
 
 
+def gate_line(output: str) -> str:
+    """The run's gate line unwrapped: the last screen wraps it to 80 columns, continuation lines indented."""
+    lines = output.rstrip().splitlines()
+    start = max(n for n, line in enumerate(lines) if line.startswith("GATE "))
+    return " ".join(line.strip() for line in lines[start:])
+
+
 @pytest.fixture(scope="session")
 def scenarios_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("scenarios")

@@ -112,12 +112,15 @@ def test_failing_collector_errors_host_side_checks_and_probes_still_run(identity
 
 
 def test_name_in_inventory_and_snapshots_is_the_snapshot_unless_live(tmp_path: Path, run_suite) -> None:
-    """Copying the example inventory (it names hq01 too) must not break `pytest --host hq01`."""
+    """Copying the example inventory (it names hq01 too, as the bundled demo does): `pytest --host hq01` asks which
+    (it judged the crafted demo as the server); --replay judges the demo, --live the server."""
     inventory = _inventory(tmp_path / "inventory.toml", hq01={"fqdn": FQDN, "address": "127.0.0.1", "connection": "none",
                                                                "dns_servers": ["127.0.0.1:9"]})
-    replayed = run_suite(f"--inventory={inventory}", "--host", "hq01")
+    ambiguous = run_suite(f"--inventory={inventory}", "--host", "hq01")
+    replayed = run_suite(f"--inventory={inventory}", "--host", "hq01", "--replay")
     live = run_suite(f"--inventory={inventory}", "--host", "hq01", "--live", "--probe-timeout", "0.3")
 
+    assert ambiguous.returncode == 2 and "hq01 is a host in the inventory and also one of casgate's bundled demo snapshots" in ambiguous.output
     assert replayed.returncode == 1 and replayed.outcomes("hq01")["test_root_store_is_self_signed"] == "fail"
     assert "casgate: hq01: the snapshot" in replayed.output and "--live checks it live" in replayed.output
     assert live.outcomes("hq01")["test_root_store_is_self_signed"] == "skip"  # connection = "none": probes only

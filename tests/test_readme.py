@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, gate_line
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"^```sh\n(.*?)^```", README, re.S | re.M)
@@ -35,6 +35,11 @@ def test_the_readme_starts_with_the_two_commands() -> None:
     assert second.endswith(".venv/bin/pytest tests -n auto") and "'.[test]'" in second
 
 
+def test_the_windows_caveat_is_on_the_first_screen_of_live_mode() -> None:
+    live = README[README.index("## Live mode"):]
+    assert "**Not yet run against a real Windows server.**" in "\n".join(live.splitlines()[:24])
+
+
 def test_every_readme_command_works_in_order_on_a_fresh_copy(tmp_path: Path) -> None:
     copy = tmp_path / "casgate"
     shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", "casgate-*.html"))
@@ -48,4 +53,8 @@ def test_every_readme_command_works_in_order_on_a_fresh_copy(tmp_path: Path) -> 
         output = run.stdout + run.stderr
         assert run.returncode in (0, 1), f"{command}\n{output[-2000:]}"
         assert "Traceback" not in output and "INTERNALERROR" not in output, command
+        claimed = re.search(r"# exit (\d)(?:: (\d+) checks newly failing)?", command)  # what the README says it ends with
+        if claimed:
+            assert run.returncode == int(claimed[1]), command
+            assert claimed[2] is None or f"GATE FAILED: {claimed[2]} check(s) failed" in gate_line(output), command
     assert (copy / "made" / "healthy" / "manifest.json").is_file() and (copy / "before.json").is_file()

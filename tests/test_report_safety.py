@@ -116,7 +116,7 @@ def test_matrix_text_of_a_fleet_is_a_line_per_kind_of_host_worst_first() -> None
     few = matrix_text(healthy[:HOSTS_UNFOLDED])
 
     assert [line.split("  ")[0] for line in lines] == ["host", "h0999", "h1000", "h0001 and 997 alike"]
-    assert "ERROR" in lines[1] and "FAIL" in lines[2] and "PASS" in lines[3]
+    assert "ERR" in lines[1] and "FAIL" in lines[2] and "PASS" in lines[3]
     assert len(few) == HOSTS_UNFOLDED + 1  # up to twenty hosts, a line each
 
 

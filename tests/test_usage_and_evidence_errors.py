@@ -76,7 +76,7 @@ def test_report_goes_to_reports_folder_by_default(run_suite) -> None:
         path.unlink()
 
     assert len(created) == 1, run.output
-    assert "Generated html report" in run.output
+    assert f"report: {next(iter(created)).relative_to(REPO)} (cards: evidence and fixes)" in run.output
 
 
 def _broken(scenarios_dir: Path, tmp_path: Path, name: str) -> Path:

@@ -30,35 +30,68 @@ def _table(findings: list[Finding]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m casgate.logs", description=__doc__.split("\n\n")[1])
-    parser.add_argument("paths", nargs="+", type=Path, help="log files, .gz/.zip archives, or folders of them")
-    parser.add_argument("--since", help="only lines from this long before --until (24h, 7d), or since this date or time "
-                                        "(2026-11-20), count; older ones are history")
-    parser.add_argument("--until", help="end of the window, ISO 8601 UTC (default: now)")
-    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    args = parser.parse_args(argv)
-    start = None
-    try:
-        until = datetime.fromisoformat(args.until.replace("Z", "+00:00")) if args.until else datetime.now(timezone.utc)
-        if args.since:
-            from casgate.window import parse_since, window_start
-
-            start = window_start(parse_since(args.since), until if until.tzinfo else until.replace(tzinfo=timezone.utc))
-    except (CasgateError, ValueError, OverflowError) as exc:
-        parser.error(f"--since/--until: {exc}")
+def _attribution(paths: list[Path], start: datetime | None) -> Attribution:
+    """Every file under `paths` attributed, lines before `start` as history."""
     attribution = Attribution(window_start=start)
-    for path in args.paths:
-        if not path.exists():
-            parser.error(f"{path}: no such file or folder")
+    for path in paths:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             attribution.add_any(file.as_posix(), file)  # IIS or phone log by content, not by name
+    return attribution
+
+
+def _newest(attribution: Attribution) -> datetime | None:
+    """The newest dated symptom line: what a window counts back from when loose logs carry no collection time."""
+    return max((f.last for f in attribution.findings() if f.last is not None), default=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m casgate.logs", description=__doc__.split("\n\n")[1])
+    parser.add_argument("paths", nargs="+", type=Path, help="log files, .gz/.zip archives, or folders of them")
+    parser.add_argument("--since", help="only lines from this long before the window's end (24h, 7d), or since this date or "
+                                        "time (2026-11-20), count; older ones are history")
+    parser.add_argument("--until", help="end of the window, ISO 8601 UTC (default: the newest dated symptom line, as loose "
+                                        "logs carry no collection time)")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    args = parser.parse_args(argv)
+    for path in args.paths:
+        if not path.exists():
+            parser.error(f"{path}: no such file or folder")
+    until = None
+    if args.until:
+        try:
+            given = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
+            until = given if given.tzinfo else given.replace(tzinfo=timezone.utc)
+        except ValueError:
+            parser.error(f"--since/--until: --until {args.until[:40]!r} is not an ISO 8601 time such as 2026-11-20T06:00:00Z")
+    window = ""
+    if not args.since:
+        attribution = _attribution(args.paths, None)
+    else:
+        from casgate.window import Window, parse_since, refuse_after
+
+        try:
+            since = parse_since(args.since)
+            if until is not None:
+                end = "the window's end, --until"
+            else:
+                newest = _newest(_attribution(args.paths, None))  # a first pass: where the logs end
+                until = newest or datetime.now(timezone.utc)
+                end = "the newest dated symptom line in the logs, at" if newest else "now (no dated symptom line in the logs),"
+            shown = Window.before(until, since)
+            refuse_after(shown.start, until, end)
+            refuse_after(shown.start, datetime.now(timezone.utc), "now,")
+        except (CasgateError, OverflowError) as exc:
+            parser.error(f"--since/--until: {exc}".replace("--since/--until: --since", "--since"))
+        window = f"window {shown.describe()}, ending at " + (
+            "--until" if args.until else f"{end.removesuffix(', at').removesuffix(',')}: loose logs carry no collection time "
+            "(--until sets the end)")
+        attribution = _attribution(args.paths, shown.start)
     findings, history, problems = attribution.findings(), attribution.history_findings(), attribution.problems()
     if args.json:
         import json
 
-        json.dump({"backend": BACKEND, "files": attribution.files, "findings": [f.as_dict() for f in findings],
+        json.dump({"backend": BACKEND, "window": window or None, "files": attribution.files, "findings": [f.as_dict() for f in findings],
                    "history": [f.as_dict() for f in history], "not_judged": problems, "partial": attribution.partial},
                   sys.stdout, indent=2)
         print()
@@ -66,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(_table(findings)))
         notes = describe_history(history) + [f"not judged: {p}" for p in problems] + [f"noted: {p}" for p in attribution.partial]
         print("\n".join(one_line(line) for line in notes))
-        print(f"({attribution.files} file(s) scanned with the {BACKEND} search)")
+        print(f"({attribution.files} file(s) scanned with the {BACKEND} search{'; ' + window if window else ''})")
     if findings:
         return 1
     if problems:
