@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.junitxml import xml_key as junit_xml_key
 
 from casgate import __version__
 from casgate.baseline import NEW_FAILURE, UNCHANGED, change, fact_changes
@@ -215,6 +216,9 @@ class ResultBook:
             if hasattr(self.config, "workerinput"):
                 return  # a worker forwards its reports; only the controller keeps rows, so workers' memory stays flat
             self.rows[row.nodeid] = row
+            junit = self.config.stash.get(junit_xml_key, None)
+            if junit is not None:  # JUnit names a check the way a person reads it: `hq01 · cause 2 · IIS binding matches keystore`
+                junit.node_reporter(report).add_attribute("name", one_line(f"{row.host} \u00b7 cause {row.cause.value} \u00b7 {row.check}"))
             if row.outcome in CARDED:  # only a card shows the text; a fleet's passes keep none
                 self.texts[row.nodeid] = "\n".join([report.longreprtext, *(text for header, text in report.sections if header.startswith("casgate "))])
 

@@ -6,5 +6,5 @@ from casgate.checks.served import judge_served_validity
 
 
 @pytest.mark.cause("X2", "the served certificate and keystore server.crt are valid at collection time")
-def test_served_certificate_is_valid(bindings, my_store, server_crt, manifest, warn_days, gate):
-    gate(judge_served_validity(bindings, my_store, server_crt, manifest.collected_at, warn_days))
+def test_served_certificate_is_valid(hq, gate):
+    gate(judge_served_validity(hq.bindings, hq.my_store, hq.server_crt, hq.manifest.collected_at, hq.warn_days))

@@ -6,5 +6,5 @@ from casgate.checks.served import judge_name_match
 
 
 @pytest.mark.cause("X3", "the served certificate's SAN names the HQ FQDN")
-def test_served_certificate_names_hq_fqdn(bindings, my_store, manifest, gate):
-    gate(judge_name_match(bindings, my_store, manifest.fqdn))
+def test_served_certificate_names_hq_fqdn(hq, gate):
+    gate(judge_name_match(hq.bindings, hq.my_store, hq.manifest.fqdn))
