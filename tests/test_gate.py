@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from casgate.scenarios import SCENARIOS
 from tests.conftest import CHECKS, REPO
@@ -56,8 +57,10 @@ def test_failure_beats_could_not_collect_and_errors_alone_exit_3(scenarios_dir: 
     assert f"GATE INCOMPLETE: {CHECKS - 1} of {CHECKS} check(s) judged on 1 host(s); not judged: 1 check(s) on down" in outage.output
 
 
-def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_path: Path) -> None:
-    run_suite("--host", "hq01", f"--junitxml={tmp_path / 'junit.xml'}")
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_path: Path, workers: tuple[str, ...]) -> None:
+    """Named on the controller from each check's row, so xdist's workers (where JUnit is off) name them the same."""
+    run_suite("--host", "hq01", "--host", "hq01-before", f"--junitxml={tmp_path / 'junit.xml'}", *workers)
 
     cases = {c.get("name"): c for c in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")}
     name = "hq01 \u00b7 cause 1a \u00b7 LocalMachine\\Root holds only self-signed certificates"
@@ -65,6 +68,7 @@ def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_
     failure = cases[name].find("failure")
     assert failure is not None and "CN=Corp Issuing CA 01" in (failure.text or "") + failure.get("message", "")
     assert "hq01 \u00b7 cause 4 \u00b7 TLS 1.0 is enabled for the server (registry and handshake agree)" in cases
+    assert len(cases) == 2 * CHECKS and all(" \u00b7 cause " in case for case in cases)
 
 
 def _before(run_suite, tmp_path: Path) -> Path:
