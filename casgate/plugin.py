@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import gc
 import json
+import os
+import shlex
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,7 +26,7 @@ from casgate.inventory import InventoryHost, check_host_name, load_inventory
 from casgate.logs.attribution import Attribution
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
-from casgate.render import verdict_text
+from casgate.render import HOSTS_UNFOLDED, verdict_text
 from casgate.sanitize import LINE_LIMIT, one_line
 from casgate.results import EXIT_USAGE, RESULT_PROPERTY, ResultBook, row_of
 from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
@@ -220,6 +222,8 @@ def pytest_configure(config: pytest.Config) -> None:
         usage_error(str(exc))
     if not config.stash[_HOSTS] and _runs_only_checks(config):
         _no_host(config)
+    if len(config.stash[_HOSTS]) > HOSTS_UNFOLDED and not _tb_given(config):
+        config.option.tbstyle = "no"  # a fleet: pytest's FAILURES section would be a block per failed check, see _tb_given
     if config.getoption("gate_mode") == "new-failures" and not config.getoption("baseline"):
         usage_error("--gate new-failures needs --baseline=RESULT.json (the --json of the run before the upgrade)")
     given, report = config.getoption("htmlpath", None), None
@@ -301,6 +305,15 @@ def _rootdir_from_an_option_value(config: pytest.Config) -> str | None:
         if config.inipath is None or (place.is_relative_to(config.rootpath) and not here.is_relative_to(config.rootpath)):
             return option
     return None
+
+
+def _tb_given(config: pytest.Config) -> bool:
+    """Whether --tb was chosen (command line, PYTEST_ADDOPTS, the ini's addopts): if not, a fleet's run (more hosts than
+    the terminal matrix shows unfolded) gets --tb=no, as if given. pytest then prints no FAILURES section, a block per
+    failed check, which also finds each check's teardown reports by scanning every report of the run (quadratic:
+    ~60 s at 1,000 failing hosts); casgate's summary, the HTML, JSON and JUnit keep every finding's evidence."""
+    given = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.getini("addopts")]
+    return any(arg == "--tb" or arg.startswith("--tb=") for arg in given)
 
 
 def _runs_only_checks(config: pytest.Config) -> bool:

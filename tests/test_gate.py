@@ -168,6 +168,25 @@ def test_fleet_of_twenty_hosts_across_two_workers(scenarios_dir: Path, run_suite
     assert html.count("<tr><th>hq") == 20
 
 
+def test_past_twenty_hosts_pytest_prints_no_block_per_failure_unless_tb_is_given(run_suite, tmp_path: Path) -> None:
+    """A fleet gets --tb=no: pytest's FAILURES section is a block per failed check, found by a scan of every report
+    per failure; the findings stay in the JSON. An explicit --tb is the user's."""
+    hosts = []
+    for index in range(21):
+        shutil.copytree(REPO / "snapshots" / "hq01", tmp_path / "fleet" / f"h{index:02d}")
+        hosts += ["--host", f"h{index:02d}"]
+
+    fleet = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts)
+    chosen = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts, "--tb=line")
+    twenty = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts[:-2])
+
+    assert fleet.returncode == chosen.returncode == twenty.returncode == 1
+    assert len([r for r in fleet.results if r["outcome"] == "fail"]) == 2 * 21
+    assert "= FAILURES =" not in fleet.output and "_ test_root_store_is_self_signed[h00] _" not in fleet.output
+    assert "= FAILURES =" in chosen.output and "= FAILURES =" in twenty.output
+    assert "_ test_root_store_is_self_signed[h19] _" in twenty.output
+
+
 def test_explicit_gateways_as_for_remote_runners(run_suite, tmp_path: Path) -> None:
     """--tx is how pytest-xdist reaches other machines (ssh=host//python=python3); popen gateways exercise the same path."""
     run = run_suite("--host", "hq01-before", "--host", "hq01-after", "--tx", f"2*popen//python={sys.executable}",
