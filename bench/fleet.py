@@ -1,11 +1,15 @@
-"""Benchmark: the gate over a fleet of recorded snapshots, serial and with pytest-xdist, against bare pytest.
+"""Benchmark: the gate over a healthy and a failing fleet of recorded snapshots, serial and with pytest-xdist, against bare pytest.
 
-    python bench/fleet.py [--hosts 1000] [--snapshot snapshots/hq01-before] [--workers 2] [--dist load] [--runs 1] [--dir DIR]
+    python bench/fleet.py [--hosts 1000] [--healthy snapshots/hq01-before] [--failing snapshots/hq01] [--workers 2]
+                          [--dist load] [--runs 1] [--dir DIR]
 
-Copies one bundled snapshot N times (each manifest's host renamed, so every host is its own), then times whole
-processes: the gate in one process and with `-n W --dist D` (its HTML report and --json written), and, in the same
-run, bare pytest (no plugins but xdist) on as many trivial parametrised tests as the gate has checks (N x checks per
-host), serial and with -n W; the four kinds of run interleaved, --runs times. Prints wall time (median of --runs), the peak RSS of the largest process, and ratios."""
+Copies each of two bundled snapshots N times (each manifest's host renamed, so every host is its own): a healthy
+fleet and a failing one (hq01 fails 2 checks per host). Then times whole processes: the gate on each fleet in one
+process and with `-n W --dist D` (its HTML report, --json and --junitxml written), and, in the same run, bare pytest
+(no plugins but xdist) on as many trivial parametrised tests as the gate has checks (N x checks per host), serial and
+with -n W; the six kinds of run interleaved round by round, --runs times, so a neighbour's load on a shared machine
+falls on all alike. Prints wall time (median of --runs), the peak RSS of the largest process, the ratios to bare
+pytest, failing to healthy and -n W to one process, and the reports' sizes."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+RUN_LIMIT = 1800  # seconds: a run taking longer is a regression to look at, not a figure to wait for
 
 MEASURED = r'''
 import resource, subprocess, sys
@@ -55,10 +60,11 @@ def write_anchor(folder: Path, tests: int) -> Path:
 def run_once(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     """Wall time (s) of one whole-process run, and the peak RSS (MB) of its largest process."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", MEASURED, *command], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", MEASURED, *command], cwd=cwd, env=env, capture_output=True, text=True, check=True,
+                          timeout=RUN_LIMIT)
     wall = time.perf_counter() - started
     peak, status = done.stdout.split()
-    if status not in ("0", "1"):  # the gate fails hq01-before on no check; bare pytest passes
+    if status not in ("0", "1"):  # 1: the failing fleet's findings
         raise SystemExit(f"{' '.join(command[:6])} ... exited {status}")
     return wall, int(peak) / 1024
 
@@ -76,39 +82,49 @@ def timed(runs: dict[str, tuple[list[str], Path, dict[str, str]]], rounds: int) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=1000)
-    parser.add_argument("--snapshot", type=Path, default=REPO / "snapshots" / "hq01-before")
+    parser.add_argument("--healthy", type=Path, default=REPO / "snapshots" / "hq01-before", help="the snapshot of the healthy fleet")
+    parser.add_argument("--failing", type=Path, default=REPO / "snapshots" / "hq01", help="the snapshot of the failing fleet")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dist", default="load", help="xdist's distribution mode (load, its default; loadgroup; worksteal)")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--dir", type=Path)
     args = parser.parse_args()
     folder = (args.dir or Path(tempfile.mkdtemp(prefix="casgate-fleet-"))).resolve()
-    print(f"copying {args.snapshot.name} {args.hosts} times into {folder} ...", flush=True)
-    names = make_fleet(args.snapshot.resolve(), folder / "fleet", args.hosts)
     python, env = sys.executable, dict(os.environ)
     bare = dict(env, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     base = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    listed = subprocess.run([*base, "--collect-only", f"--snapshots={folder / 'fleet'}", f"--host={names[0]}"], cwd=REPO, env=env,
+    parallel = ["-n", str(args.workers), "--dist", args.dist]
+    runs: dict[str, tuple[list[str], Path, dict[str, str]]] = {}
+    fleets = {"healthy": args.healthy, "failing": args.failing}
+    for kind, snapshot in fleets.items():
+        print(f"copying {snapshot.name} {args.hosts} times into {folder / kind} ...", flush=True)
+        names = make_fleet(snapshot.resolve(), folder / kind, args.hosts)
+        out = folder / f"{kind}-reports"
+        gate = [*base, f"--snapshots={folder / kind}", f"--html={out / 'report.html'}", f"--json={out / 'result.json'}",
+                f"--junitxml={out / 'junit.xml'}", *(f"--host={name}" for name in names)]
+        runs[f"{kind}, one process"] = (gate, REPO, env)
+        runs[f"{kind}, -n {args.workers} --dist {args.dist}"] = ([*gate, *parallel], REPO, env)
+    listed = subprocess.run([*base, "--collect-only", f"--snapshots={folder / 'healthy'}", f"--host={names[0]}"], cwd=REPO, env=env,
                             capture_output=True, text=True, check=False).stdout
     checks = sum(1 for line in listed.splitlines() if "::" in line)  # the gate's checks per host, as collected now
     anchor = write_anchor(folder / "anchor", args.hosts * checks)
-    gate = [*base, f"--snapshots={folder / 'fleet'}", f"--html={folder / 'report.html'}", f"--json={folder / 'result.json'}",
-            *(f"--host={name}" for name in names)]
-    parallel = ["-n", str(args.workers), "--dist", args.dist]
-    results = timed({
-        "gate, one process": (gate, REPO, env),
-        f"gate, -n {args.workers} --dist {args.dist}": ([*gate, *parallel], REPO, env),
-        "bare pytest, one process": ([*base, "-p", "xdist.plugin", str(anchor)], anchor, bare),
-        f"bare pytest, -n {args.workers}": ([*base, "-p", "xdist.plugin", "-n", str(args.workers), str(anchor)], anchor, bare),
-    }, args.runs)
-    (gate_1, _), (gate_n, _), (bare_1, _), (bare_n, _) = results.values()
-    print(f"\n{args.hosts} hosts ({args.hosts * checks} checks), whole processes, median of {args.runs}:")
+    runs["bare pytest, one process"] = ([*base, "-p", "xdist.plugin", str(anchor)], anchor, bare)
+    runs[f"bare pytest, -n {args.workers}"] = ([*base, "-p", "xdist.plugin", "-n", str(args.workers), str(anchor)], anchor, bare)
+    results = timed(runs, args.runs)
+    walls = [wall for wall, _ in results.values()]
+    healthy_1, healthy_n, failing_1, failing_n, bare_1, bare_n = walls
+    print(f"\n{args.hosts} hosts ({args.hosts * checks} checks), whole processes, median of {args.runs}, {os.cpu_count()} cores, "
+          f"load average at the end {os.getloadavg()[0]:.1f}:")
     print(f"  {'':<34} {'wall':>8}  {'peak RSS':>9}  ratio to bare pytest, same mode")
-    for (name, (wall, peak)), anchor_wall in zip(results.items(), (bare_1, bare_n, bare_1, bare_n)):
+    for (name, (wall, peak)), anchor_wall in zip(results.items(), (bare_1, bare_n, bare_1, bare_n, bare_1, bare_n)):
         print(f"  {name:<34} {wall:7.1f} s  {peak:6.0f} MB  {wall / anchor_wall:6.2f}")
-    print(f"  -n {args.workers} against one process: gate {gate_n / gate_1:.2f}, bare pytest {bare_n / bare_1:.2f} (below 1 is faster)")
-    html, result = folder / "report.html", folder / "result.json"
-    print(f"  reports: HTML {html.stat().st_size / 1e6:.1f} MB, JSON {result.stat().st_size / 1e6:.1f} MB")
+    print(f"  failing against healthy: one process {failing_1 / healthy_1:.2f}, -n {args.workers} {failing_n / healthy_n:.2f}")
+    print(f"  -n {args.workers} against one process (below 1 is faster): healthy {healthy_n / healthy_1:.2f}, "
+          f"failing {failing_n / failing_1:.2f}, bare pytest {bare_n / bare_1:.2f}")
+    for kind in fleets:
+        sizes = ", ".join(f"{label} {(folder / f'{kind}-reports' / name).stat().st_size / 1e6:.1f} MB"
+                          for label, name in (("HTML", "report.html"), ("JSON", "result.json"), ("JUnit", "junit.xml")))
+        print(f"  {kind} fleet's reports: {sizes}")
     return 0
 
 
