@@ -354,7 +354,6 @@ class HostEvidence:
     """One host's evidence and the run's settings its checks judge by. Each piece is worked out when a check first
     reads it and kept for the host's other checks: one fixture per host, not a chain of fixtures per check."""
 
-    target: HostTarget
     snapshot: Snapshot
     since: timedelta | datetime  # --since
     warn_days: int  # casgate_expiry_warning_days
@@ -481,7 +480,7 @@ def hq(target: HostTarget, request: pytest.FixtureRequest) -> HostEvidence:
         snapshot = Snapshot(target.snapshot)
     else:
         snapshot = _collected(target.live, target.name, config, since, ciphers, request)
-    return HostEvidence(target, snapshot, since, expiry_warning_days(config), clock_skew_seconds(config), ciphers)
+    return HostEvidence(snapshot, since, expiry_warning_days(config), clock_skew_seconds(config), ciphers)
 
 
 def _collected(live: InventoryHost, name: str, config: pytest.Config, since: timedelta | datetime, ciphers: tuple[str, ...],
