@@ -87,6 +87,7 @@ def timed(runs: dict[str, tuple[list[str], Path, dict[str, str]]], rounds: int) 
     for _ in range(rounds):
         for name, (command, cwd, env) in runs.items():
             samples[name].append(run_once(command, cwd, env))
+            print(f"  {name}: {samples[name][-1][0]:.1f} s, CPU {samples[name][-1][2]:.1f} s", flush=True)  # a long run's progress
     return {name: (statistics.median(w for w, _, _ in got), max(p for _, p, _ in got), statistics.median(c for _, _, c in got))
             for name, got in samples.items()}
 
