@@ -178,12 +178,13 @@ def test_past_twenty_hosts_pytest_prints_no_block_per_failure_unless_tb_is_given
 
     fleet = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts)
     chosen = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts, "--tb=line")
+    from_env = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts, env_extra={"PYTEST_ADDOPTS": "--tb short"})
     twenty = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts[:-2])
 
-    assert fleet.returncode == chosen.returncode == twenty.returncode == 1
+    assert fleet.returncode == chosen.returncode == from_env.returncode == twenty.returncode == 1
     assert len([r for r in fleet.results if r["outcome"] == "fail"]) == 2 * 21
     assert "= FAILURES =" not in fleet.output and "_ test_root_store_is_self_signed[h00] _" not in fleet.output
-    assert "= FAILURES =" in chosen.output and "= FAILURES =" in twenty.output
+    assert "= FAILURES =" in chosen.output and "= FAILURES =" in from_env.output and "= FAILURES =" in twenty.output
     assert "_ test_root_store_is_self_signed[h19] _" in twenty.output
 
 
