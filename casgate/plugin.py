@@ -311,7 +311,7 @@ def _tb_given(config: pytest.Config) -> bool:
     """Whether --tb was chosen (command line, PYTEST_ADDOPTS, the ini's addopts): if not, a fleet's run (more hosts than
     the terminal matrix shows unfolded) gets --tb=no, as if given. pytest then prints no FAILURES section, a block per
     failed check, which also finds each check's teardown reports by scanning every report of the run (quadratic:
-    ~60 s at 1,000 failing hosts); casgate's summary, the HTML, JSON and JUnit keep every finding's evidence."""
+    ~100 s of CPU at 1,000 failing hosts); casgate's summary, the HTML, JSON and JUnit keep every finding's evidence."""
     given = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.getini("addopts")]
     return any(arg == "--tb" or arg.startswith("--tb=") for arg in given)
 
