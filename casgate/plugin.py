@@ -6,9 +6,11 @@ import difflib
 import gc
 import json
 import os
+import shlex
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,7 +28,7 @@ from casgate.inventory import InventoryHost, check_host_name, load_inventory
 from casgate.logs.attribution import Attribution
 from casgate.profile import phone_profile
 from casgate.regfile import RegistryView
-from casgate.render import verdict_text
+from casgate.render import HOSTS_UNFOLDED, verdict_text
 from casgate.sanitize import LINE_LIMIT, one_line
 from casgate.results import EXIT_NOT_COLLECTED, EXIT_PASSED, EXIT_USAGE, RESULT_PROPERTY, ResultBook, cannot_write, row_of
 from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
@@ -231,6 +233,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _wanted_causes(config)
     if not config.stash[_HOSTS] and _runs_only_checks(config):
         _no_host(config)
+    if len(config.stash[_HOSTS]) > HOSTS_UNFOLDED and not _tb_given(config):
+        config.option.tbstyle = "no"  # a fleet: pytest's FAILURES section would be a block per failed check, see _tb_given
     if config.getoption("gate_mode") == "new-failures" and not config.getoption("baseline"):
         usage_error("--gate new-failures needs --baseline=RESULT.json (the --json of the run before the upgrade)")
     recorder = Recorder(config, config.stash[_HOSTS]) if config.getoption("record_only") else None  # only live hosts
@@ -424,6 +428,15 @@ def _rootdir_from_an_option_value(config: pytest.Config) -> str | None:
     return None
 
 
+def _tb_given(config: pytest.Config) -> bool:
+    """Whether --tb was chosen (command line, PYTEST_ADDOPTS, the ini's addopts): if not, a fleet's run (more hosts than
+    the terminal matrix shows unfolded) gets --tb=no, as if given. pytest then prints no FAILURES section, a block per
+    failed check, which also finds each check's teardown reports by scanning every report of the run (quadratic:
+    ~100 s of CPU at 1,000 failing hosts); casgate's summary, the HTML, JSON and JUnit keep every finding's evidence."""
+    given = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.getini("addopts")]
+    return any(arg == "--tb" or arg.startswith("--tb=") for arg in given)
+
+
 def _runs_only_checks(config: pytest.Config) -> bool:
     """Whether this run collects only the gate's checks (tests_infra/), so no --host is a mistake known up front."""
     checks = (config.rootpath / "tests_infra").resolve()
@@ -455,178 +468,163 @@ def _cause_of(item: pytest.Item) -> tuple[Cause, str]:
     return Cause(mark.args[0]), mark.args[1]
 
 
-# ---- fixtures: checks read evidence only through these ----------------------------------------------------------
+# ---- the evidence: checks read it only through `hq` ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HostEvidence:
+    """One host's evidence and the run's settings its checks judge by. Each piece is worked out when a check first
+    reads it and kept for the host's other checks: one fixture per host, not a chain of fixtures per check."""
+
+    snapshot: Snapshot
+    since: timedelta | datetime  # --since
+    warn_days: int  # casgate_expiry_warning_days
+    max_clock_skew: int  # casgate_clock_skew_seconds
+    phone_ciphers: tuple[str, ...]  # casgate_phone_ciphers
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.snapshot.manifest
+
+    @property
+    def root_store(self) -> Store:
+        return self.snapshot.root_store
+
+    @property
+    def my_store(self) -> Store:
+        return self.snapshot.my_store
+
+    @property
+    def server_stores(self) -> ServerStores:
+        """The stores an IIS binding can take its certificate from (My, WebHosting)."""
+        return self.snapshot.server_stores
+
+    @property
+    def mitel_ca(self) -> Certificate:
+        return self.snapshot.keystore_certificate("Mitel_mfg_ca.crt")
+
+    @property
+    def server_crt(self) -> Certificate:
+        return self.snapshot.keystore_certificate("server.crt")
+
+    @property
+    def ca_crt(self) -> Certificate:
+        """The HQ's own CA certificate in the keystore, which issues server.crt."""
+        return self.snapshot.keystore_certificate("ca.crt")
+
+    @property
+    def bindings(self) -> tuple[Binding, ...]:
+        return self.snapshot.bindings
+
+    @property
+    def registry(self) -> RegistryView:
+        return self.snapshot.registry
+
+    @property
+    def registry_if_collected(self) -> RegistryView | None:
+        """The registry, or None when deliberately not collected (connection = "none"): TLS is judged on the handshake."""
+        try:
+            return self.snapshot.registry
+        except NotCollected:
+            return None
+
+    @property
+    def phone_logs(self) -> tuple[LogFile, ...]:
+        logs = self.snapshot.phone_logs
+        if logs is None:
+            pytest.skip("no phone logs in this snapshot (phone-logs/ is optional evidence)")
+        return logs
+
+    @property
+    def dns_probe(self) -> DnsProbe:
+        return self.snapshot.dns_probe
+
+    @property
+    def tls_probe(self) -> TlsProbe:
+        return self.snapshot.tls_probe
+
+    @property
+    def reboot_pending(self) -> bool | None:
+        return self.snapshot.reboot_pending
+
+    @cached_property
+    def root_hint(self) -> str:
+        """Whether 403.16 lines point at 1a or 1b; unusable root store evidence is said, not raised (1a/1b error on it)."""
+        try:
+            return root_cause_hint(self.root_store, self.mitel_ca)
+        except CasgateError as exc:
+            return f"cannot tell 1a from 1b: {exc}"
+
+    @cached_property
+    def tls_cause(self) -> str | None:
+        """Phone TLS failures are cause 4 when the phones' TLS 1.0 profile is refused, else cause 2; None if unknown."""
+        try:
+            refused = not all(self.tls_probe.handshake(p, TLS_PROBE).accepted for p in ("tls1.0", "phone-profile"))
+        except CasgateError:
+            return None
+        return "4" if refused else "2"
+
+    @property
+    def certauth_access(self) -> AccessPolicy:
+        return self.snapshot.certauth_access
+
+    @property
+    def clock(self) -> ClockReading:
+        return self.snapshot.clock
+
+    @property
+    def sslcert(self) -> str | None:
+        """`netsh http show sslcert` as recorded, or None (crafted snapshots and collect.ps1 have none)."""
+        return self.snapshot.sslcert_text
+
+    @property
+    def https_probe(self) -> HttpsProbe:
+        probe = self.snapshot.https_probe
+        if probe is None:
+            pytest.skip("no HTTPS probe in this snapshot (probes/https.json is optional evidence)")
+        return probe
+
+    @cached_property
+    def window(self) -> Window:
+        """The --since window ending at the snapshot's collection time."""
+        return Window.before(self.manifest.collected_at, self.since)
+
+    @cached_property
+    def certauth_scan(self) -> Attribution:
+        """The host's IIS logs read once, every certauth answer attributed, for the checks of cause 1 and X9."""
+        return scan_certauth(self.snapshot.iis_logs, self.registry, self.window, self.manifest.os_version)
+
 
 @pytest.fixture(scope="session")
-def evidence(target: HostTarget, pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
-    """All evidence of one host, read lazily from its snapshot; a live host is first collected into one."""
+def hq(target: HostTarget, request: pytest.FixtureRequest) -> HostEvidence:
+    """All evidence of one host, read lazily from its snapshot (a live host is first collected into one), for all
+    its checks; released when the run moves on to the next host."""
+    config = request.config
+    since = parse_since(config.getoption("since"))
+    ciphers = phone_profile(config.getini("casgate_phone_ciphers"))
     if target.live is None:
         assert target.snapshot is not None
-        return Snapshot(target.snapshot)
+        snapshot = Snapshot(target.snapshot)
+    else:
+        snapshot = _collected(target.live, target.name, config, since, ciphers, request)
+    return HostEvidence(snapshot, since, expiry_warning_days(config), clock_skew_seconds(config), ciphers)
+
+
+def _collected(live: InventoryHost, name: str, config: pytest.Config, since: timedelta | datetime, ciphers: tuple[str, ...],
+               request: pytest.FixtureRequest) -> Snapshot:
+    """A live host collected into a snapshot once per run (xdist workers share it), and recorded with --record."""
     from casgate.collector import collect_host_side  # live only: the transport and probe libraries load here
     from casgate.live import LiveOptions, collect_once, publish_copy, record
 
     now = datetime.now(timezone.utc)
-    options = LiveOptions(now - window_start(parse_since(pytestconfig.getoption("since")), now), pytestconfig.getoption("probe_timeout"),
-                          phone_profile(pytestconfig.getini("casgate_phone_ciphers")))
-    base = tmp_path_factory.getbasetemp()
-    run_dir = (base.parent if hasattr(pytestconfig, "workerinput") else base) / "casgate-live"  # shared by xdist workers
-    live = target.live
+    options = LiveOptions(now - window_start(since, now), config.getoption("probe_timeout"), ciphers)
+    base = request.getfixturevalue("tmp_path_factory").getbasetemp()
+    run_dir = (base.parent if hasattr(config, "workerinput") else base) / "casgate-live"  # shared by xdist workers
     snapshot, collected_here = collect_once(
-        run_dir / target.name, lambda: record(live, options, run_dir / target.name, collect_host_side(pytestconfig)), _COLLECT_WAIT)
-    record_to = pytestconfig.getoption("record")
+        run_dir / name, lambda: record(live, options, run_dir / name, collect_host_side(config)), _COLLECT_WAIT)
+    record_to = config.getoption("record")
     if record_to and collected_here:
-        publish_copy(snapshot, Path(record_to) / target.name)
+        publish_copy(snapshot, Path(record_to) / name)
     return Snapshot(snapshot)
-
-
-@pytest.fixture
-def manifest(evidence: Snapshot) -> Manifest:
-    return evidence.manifest
-
-
-@pytest.fixture
-def root_store(evidence: Snapshot) -> Store:
-    return evidence.root_store
-
-
-@pytest.fixture
-def my_store(evidence: Snapshot) -> Store:
-    return evidence.my_store
-
-
-@pytest.fixture
-def server_stores(evidence: Snapshot) -> ServerStores:
-    """LocalMachine\\My and, where exported, WebHosting: the stores an IIS binding takes its certificate from."""
-    return evidence.server_stores
-
-
-@pytest.fixture
-def mitel_ca(evidence: Snapshot) -> Certificate:
-    return evidence.keystore_certificate("Mitel_mfg_ca.crt")
-
-
-@pytest.fixture
-def server_crt(evidence: Snapshot) -> Certificate:
-    return evidence.keystore_certificate("server.crt")
-
-
-@pytest.fixture
-def ca_crt(evidence: Snapshot) -> Certificate:
-    """The HQ's own CA certificate in the keystore, which issues server.crt."""
-    return evidence.keystore_certificate("ca.crt")
-
-
-@pytest.fixture
-def bindings(evidence: Snapshot) -> tuple[Binding, ...]:
-    return evidence.bindings
-
-
-@pytest.fixture
-def registry(evidence: Snapshot) -> RegistryView:
-    return evidence.registry
-
-
-@pytest.fixture
-def registry_if_collected(evidence: Snapshot) -> RegistryView | None:
-    """The registry, or None when deliberately not collected (connection = "none"): TLS is judged on the handshake."""
-    try:
-        return evidence.registry
-    except NotCollected:
-        return None
-
-
-@pytest.fixture
-def phone_logs(evidence: Snapshot) -> tuple[LogFile, ...]:
-    logs = evidence.phone_logs
-    if logs is None:
-        pytest.skip("no phone logs in this snapshot (phone-logs/ is optional evidence)")
-    return logs
-
-
-@pytest.fixture
-def dns_probe(evidence: Snapshot) -> DnsProbe:
-    return evidence.dns_probe
-
-
-@pytest.fixture
-def tls_probe(evidence: Snapshot) -> TlsProbe:
-    return evidence.tls_probe
-
-
-@pytest.fixture
-def root_hint(evidence: Snapshot) -> str:
-    """Whether 403.16 lines point at 1a or 1b; unusable root store evidence is said, not raised (1a/1b error on it)."""
-    try:
-        return root_cause_hint(evidence.root_store, evidence.keystore_certificate("Mitel_mfg_ca.crt"))
-    except CasgateError as exc:
-        return f"cannot tell 1a from 1b: {exc}"
-
-
-@pytest.fixture
-def tls_cause(evidence: Snapshot) -> str | None:
-    """Phone TLS failures are cause 4 when the phones' TLS 1.0 profile is refused, else cause 2; None if unknown."""
-    try:
-        refused = not all(evidence.tls_probe.handshake(p, TLS_PROBE).accepted for p in ("tls1.0", "phone-profile"))
-    except CasgateError:
-        return None
-    return "4" if refused else "2"
-
-
-@pytest.fixture
-def certauth_access(evidence: Snapshot) -> AccessPolicy:
-    return evidence.certauth_access
-
-
-@pytest.fixture
-def clock(evidence: Snapshot) -> ClockReading:
-    return evidence.clock
-
-
-@pytest.fixture
-def sslcert(evidence: Snapshot) -> str | None:
-    """`netsh http show sslcert` as recorded, or None (crafted snapshots and collect.ps1 have none)."""
-    return evidence.sslcert_text
-
-
-@pytest.fixture
-def max_clock_skew(pytestconfig: pytest.Config) -> int:
-    return clock_skew_seconds(pytestconfig)
-
-
-@pytest.fixture
-def https_probe(evidence: Snapshot) -> HttpsProbe:
-    probe = evidence.https_probe
-    if probe is None:
-        pytest.skip("no HTTPS probe in this snapshot (probes/https.json is optional evidence)")
-    return probe
-
-
-def _window_of(manifest: Manifest, config: pytest.Config) -> Window:
-    """The --since window ending at the snapshot's collection time."""
-    return Window.before(manifest.collected_at, parse_since(config.getoption("since")))
-
-
-@pytest.fixture
-def window(manifest: Manifest, pytestconfig: pytest.Config) -> Window:
-    return _window_of(manifest, pytestconfig)
-
-
-@pytest.fixture(scope="session")
-def certauth_scan(evidence: Snapshot, pytestconfig: pytest.Config) -> Attribution:
-    """The host's IIS logs read once, every certauth answer attributed, for the checks of cause 1 and X9; released
-    with the host's evidence."""
-    return scan_certauth(evidence.iis_logs, evidence.registry, _window_of(evidence.manifest, pytestconfig), evidence.manifest.os_version)
-
-
-@pytest.fixture
-def warn_days(pytestconfig: pytest.Config) -> int:
-    return expiry_warning_days(pytestconfig)
-
-
-@pytest.fixture
-def phone_ciphers(pytestconfig: pytest.Config) -> tuple[str, ...]:
-    return phone_profile(pytestconfig.getini("casgate_phone_ciphers"))
 
 
 @pytest.fixture
@@ -669,9 +667,9 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     excinfo = call.excinfo
     crashed = excinfo is not None and not excinfo.errisinstance((CasgateError, *_PYTEST_OUTCOMES))
     problem = None  # why the check could not judge, said once (the report line names the check already)
-    if excinfo is not None and excinfo.errisinstance(NotCollected):
-        report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {excinfo.value}")
+    if excinfo is not None and excinfo.errisinstance((NotCollected, pytest.skip.Exception)):  # the check's line, as pytest's own
+        report.outcome = "skipped"                                                                # skips say, not the reader's
+        report.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {excinfo.value}")
     elif excinfo is not None and excinfo.errisinstance(CasgateError):
         problem = f"could not judge, evidence unusable: {excinfo.value}"
     elif crashed:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from casgate.scenarios import SCENARIOS
 from tests.conftest import CHECKS, REPO, gate_line
@@ -56,8 +57,10 @@ def test_failure_beats_could_not_collect_and_errors_alone_exit_3(scenarios_dir: 
     assert gate_line(outage.output).startswith(f"GATE INCOMPLETE: {CHECKS - 1} of {CHECKS} check(s) judged on 1 host(s); not judged: 1 check(s) on down")
 
 
-def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_path: Path) -> None:
-    run_suite("--host", "hq01", f"--junitxml={tmp_path / 'junit.xml'}")
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_path: Path, workers: tuple[str, ...]) -> None:
+    """Named on the controller from each check's row, so xdist's workers (where JUnit is off) name them the same."""
+    run_suite("--host", "hq01", "--host", "hq01-before", f"--junitxml={tmp_path / 'junit.xml'}", *workers)
 
     cases = {c.get("name"): c for c in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")}
     name = "hq01 \u00b7 cause 1a \u00b7 LocalMachine\\Root holds 1 certificate that is not self-signed"  # the finding, not the check
@@ -65,6 +68,7 @@ def test_junit_names_read_like_a_sentence_and_carry_the_evidence(run_suite, tmp_
     failure = cases[name].find("failure")
     assert failure is not None and "CN=Corp Issuing CA 01" in (failure.text or "") + failure.get("message", "")
     assert "hq01 \u00b7 cause 4 \u00b7 TLS 1.0 is enabled for the server (registry and handshake agree)" in cases  # a pass
+    assert len(cases) == 2 * CHECKS and all(" \u00b7 cause " in case for case in cases)
 
 
 def _before(run_suite, tmp_path: Path) -> Path:
@@ -163,6 +167,26 @@ def test_fleet_of_twenty_hosts_across_two_workers(scenarios_dir: Path, run_suite
         assert name in run.output.split("casgate: host x cause")[1]
     html = (tmp_path / "report.html").read_text()
     assert html.count("<tr><th>hq") == 20
+
+
+def test_past_twenty_hosts_pytest_prints_no_block_per_failure_unless_tb_is_given(run_suite, tmp_path: Path) -> None:
+    """A fleet gets --tb=no: pytest's FAILURES section is a block per failed check, found by a scan of every report
+    per failure; the findings stay in the JSON. An explicit --tb is the user's."""
+    hosts = []
+    for index in range(21):
+        shutil.copytree(REPO / "snapshots" / "hq01", tmp_path / "fleet" / f"h{index:02d}")
+        hosts += ["--host", f"h{index:02d}"]
+
+    fleet = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts)
+    chosen = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts, "--tb=line")
+    from_env = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts, env_extra={"PYTEST_ADDOPTS": "--tb short"})
+    twenty = run_suite(f"--snapshots={tmp_path / 'fleet'}", *hosts[:-2])
+
+    assert fleet.returncode == chosen.returncode == from_env.returncode == twenty.returncode == 1
+    assert len([r for r in fleet.results if r["outcome"] == "fail"]) == 2 * 21
+    assert "= FAILURES =" not in fleet.output and "_ test_root_store_is_self_signed[h00] _" not in fleet.output
+    assert "= FAILURES =" in chosen.output and "= FAILURES =" in from_env.output and "= FAILURES =" in twenty.output
+    assert "_ test_root_store_is_self_signed[h19] _" in twenty.output
 
 
 def test_explicit_gateways_as_for_remote_runners(run_suite, tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_links_out_of_a_snapshot_are_never_read(scenarios_dir: Path, tmp_path: P
 def test_a_check_that_crashes_is_an_error_of_that_check_never_a_finding(tmp_path: Path, run_suite) -> None:
     crashing = tmp_path / "test_crash.py"
     crashing.write_text("import pytest\n\n\n@pytest.mark.cause('2', 'a check with a bug')\n"
-                        "def test_crashes(bindings, gate):\n    return {}['missing']\n")
+                        "def test_crashes(hq, gate):\n    return {}['missing']\n")
 
     run = run_suite(str(crashing), f"--snapshots={REPO / 'snapshots'}", "--host", "hq01")
 

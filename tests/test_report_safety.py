@@ -221,11 +221,11 @@ def test_errors_and_skips_quoting_evidence_reach_the_terminal_escaped(run_suite,
     checks = tmp_path / "test_quoting.py"
     checks.write_text(
         "import pytest\nfrom casgate.errors import EvidenceError, NotCollected\n\n\n"
-        "@pytest.mark.cause('2', 'an evidence error quoting the file')\ndef test_error(bindings, gate):\n"
+        "@pytest.mark.cause('2', 'an evidence error quoting the file')\ndef test_error(hq, gate):\n"
         f"    raise EvidenceError('iis/bindings.json', {'hash ' + TERMINAL + 'Z' * 5000!r})\n\n\n"
-        "@pytest.mark.cause('3', 'a skip quoting the manifest')\ndef test_skip(bindings, gate):\n"
+        "@pytest.mark.cause('3', 'a skip quoting the manifest')\ndef test_skip(hq, gate):\n"
         f"    raise NotCollected('probes/dns.json', {'reason ' + TERMINAL!r})\n\n\n"
-        "@pytest.mark.cause('4', 'a check with a bug')\ndef test_crash(bindings, gate):\n"
+        "@pytest.mark.cause('4', 'a check with a bug')\ndef test_crash(hq, gate):\n"
         f"    raise KeyError({SCRIPTS[0] + TERMINAL!r})\n")
     junit = tmp_path / "junit.xml"
 

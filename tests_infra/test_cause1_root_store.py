@@ -7,20 +7,20 @@ from casgate.checks.root_store import judge_mitel_root, judge_root_store, judge_
 
 
 @pytest.mark.cause("1a", "LocalMachine\\Root holds only self-signed certificates")
-def test_root_store_is_self_signed(root_store, gate):
-    gate(judge_root_store(root_store))
+def test_root_store_is_self_signed(hq, gate):
+    gate(judge_root_store(hq.root_store))
 
 
 @pytest.mark.cause("1b", "Mitel HW root CA (Mitel_mfg_ca.crt) is in LocalMachine\\Root")
-def test_mitel_root_ca_is_trusted(root_store, mitel_ca, gate):
-    gate(judge_mitel_root(root_store, mitel_ca))
+def test_mitel_root_ca_is_trusted(hq, gate):
+    gate(judge_mitel_root(hq.root_store, hq.mitel_ca))
 
 
 @pytest.mark.cause("1a", "ClientAuthTrustMode workaround is not masking the root store")
-def test_trust_mode_workaround_absent(registry, gate):
-    gate(judge_trust_mode(registry))
+def test_trust_mode_workaround_absent(hq, gate):
+    gate(judge_trust_mode(hq.registry))
 
 
 @pytest.mark.cause("1", "IIS logs show no certauth rejection (403.16, 403.7, 403.17) in the window")
-def test_certauth_not_rejected_in_iis_logs(certauth_scan, window, root_hint, gate):
-    gate(judge_certauth_log(certauth_scan, window, root_hint))
+def test_certauth_not_rejected_in_iis_logs(hq, gate):
+    gate(judge_certauth_log(hq.certauth_scan, hq.window, hq.root_hint))

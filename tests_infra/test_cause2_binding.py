@@ -9,15 +9,15 @@ from casgate.snapshot import TLS_PROBE
 
 
 @pytest.mark.cause("2", "Default Web Site https/443 is bound to keystore server.crt")
-def test_https_binding_matches_keystore(bindings, server_crt, server_stores, manifest, gate):
-    gate(judge_binding(bindings, server_crt, server_stores, manifest.fqdn, manifest.address))
+def test_https_binding_matches_keystore(hq, gate):
+    gate(judge_binding(hq.bindings, hq.server_crt, hq.server_stores, hq.manifest.fqdn, hq.manifest.address))
 
 
 @pytest.mark.cause("2", "the certificate served on 443 (runner's TLS probe) is keystore server.crt")
-def test_certificate_served_on_443_is_server_crt(tls_probe, server_crt, gate):
-    gate(judge_wire_certificate(tls_probe, server_crt, TLS_PROBE))
+def test_certificate_served_on_443_is_server_crt(hq, gate):
+    gate(judge_wire_certificate(hq.tls_probe, hq.server_crt, TLS_PROBE))
 
 
 @pytest.mark.cause("2", "phone logs show no TLS handshake / CA failures")
-def test_phone_logs_show_no_tls_failure(phone_logs, window, manifest, tls_cause, gate):
-    gate(judge_phone_logs(phone_logs, TLS_FAILURE, window, manifest.fqdn, manifest.address, tls_cause))
+def test_phone_logs_show_no_tls_failure(hq, gate):
+    gate(judge_phone_logs(hq.phone_logs, TLS_FAILURE, hq.window, hq.manifest.fqdn, hq.manifest.address, hq.tls_cause))

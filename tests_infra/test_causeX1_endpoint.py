@@ -6,5 +6,5 @@ from casgate.checks.endpoint import judge_certauth_endpoint
 
 
 @pytest.mark.cause("X1", "POST /shoreauth/certauth answers 403 without a client certificate")
-def test_certauth_endpoint_answers(https_probe, gate):
-    gate(judge_certauth_endpoint(https_probe))
+def test_certauth_endpoint_answers(hq, gate):
+    gate(judge_certauth_endpoint(hq.https_probe))

@@ -6,5 +6,5 @@ from casgate.checks.served import judge_name_match
 
 
 @pytest.mark.cause("X3", "the served certificate's SAN names the HQ FQDN")
-def test_served_certificate_names_hq_fqdn(bindings, server_stores, manifest, gate):
-    gate(judge_name_match(bindings, server_stores, manifest.fqdn, manifest.address))
+def test_served_certificate_names_hq_fqdn(hq, gate):
+    gate(judge_name_match(hq.bindings, hq.server_stores, hq.manifest.fqdn, hq.manifest.address))

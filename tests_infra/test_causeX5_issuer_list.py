@@ -6,5 +6,5 @@ from casgate.checks.issuer_list import judge_issuer_list
 
 
 @pytest.mark.cause("X5", "the trusted issuer list Schannel sends fits in 16 KB")
-def test_trusted_issuer_list_fits(registry, root_store, manifest, gate):
-    gate(judge_issuer_list(registry, root_store, manifest.os_version))
+def test_trusted_issuer_list_fits(hq, gate):
+    gate(judge_issuer_list(hq.registry, hq.root_store, hq.manifest.os_version))

@@ -6,5 +6,5 @@ from casgate.checks.clock import judge_clock
 
 
 @pytest.mark.cause("X8", "the server's clock is within the limit of the runner's")
-def test_server_clock_in_step(clock, max_clock_skew, gate):
-    gate(judge_clock(clock, max_clock_skew))
+def test_server_clock_in_step(hq, gate):
+    gate(judge_clock(hq.clock, hq.max_clock_skew))
