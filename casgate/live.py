@@ -33,7 +33,6 @@ from casgate.snapshot import (
     REGISTRY,
     ROOT_STORE,
     TLS_PROBE,
-    WEBHOSTING_STORE,
     SnapshotWriter,
 )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
@@ -35,6 +35,9 @@ from casgate.snapshot import TLS_PROBE, LogFile, Snapshot, is_snapshot
 from casgate.verdict import Cause, Outcome, Row, Verdict, finding_title
 from casgate.waivers import Waiver, WaiverBook, load_waivers
 from casgate.window import Window, parse_since, refuse_after, window_start
+
+if TYPE_CHECKING:
+    from casgate.live import LiveOptions  # live only: the transport and probe libraries load with it
 
 _HOSTS = pytest.StashKey[list["HostTarget"]]()
 _VERDICT = pytest.StashKey[Verdict]()
@@ -308,11 +311,10 @@ class Recorder:
 
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         from casgate.collector import collect_host_side  # live only: the transport and probe libraries load here
-        from casgate.live import LiveOptions, record
+        from casgate.live import record
 
-        now = datetime.now(timezone.utc)
-        options = LiveOptions(now - window_start(parse_since(self.config.getoption("since")), now),
-                              self.config.getoption("probe_timeout"), phone_profile(self.config.getini("casgate_phone_ciphers")))
+        options = _live_options(self.config, parse_since(self.config.getoption("since")),
+                                phone_profile(self.config.getini("casgate_phone_ciphers")))
         for target in self.targets:
             assert target.live is not None
             try:
@@ -609,14 +611,21 @@ def hq(target: HostTarget, request: pytest.FixtureRequest) -> HostEvidence:
     return HostEvidence(snapshot, since, expiry_warning_days(config), clock_skew_seconds(config), ciphers)
 
 
+def _live_options(config: pytest.Config, since: timedelta | datetime, ciphers: tuple[str, ...]) -> LiveOptions:
+    """How a live host is collected: its logs from the --since window ending now, the probes' timeout, the phones' suites."""
+    from casgate.live import LiveOptions
+
+    now = datetime.now(timezone.utc)
+    return LiveOptions(now - window_start(since, now), config.getoption("probe_timeout"), ciphers)
+
+
 def _collected(live: InventoryHost, name: str, config: pytest.Config, since: timedelta | datetime, ciphers: tuple[str, ...],
                request: pytest.FixtureRequest) -> Snapshot:
     """A live host collected into a snapshot once per run (xdist workers share it), and recorded with --record."""
     from casgate.collector import collect_host_side  # live only: the transport and probe libraries load here
-    from casgate.live import LiveOptions, collect_once, publish_copy, record
+    from casgate.live import collect_once, publish_copy, record
 
-    now = datetime.now(timezone.utc)
-    options = LiveOptions(now - window_start(since, now), config.getoption("probe_timeout"), ciphers)
+    options = _live_options(config, since, ciphers)
     base = request.getfixturevalue("tmp_path_factory").getbasetemp()
     run_dir = (base.parent if hasattr(config, "workerinput") else base) / "casgate-live"  # shared by xdist workers
     snapshot, collected_here = collect_once(

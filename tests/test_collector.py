@@ -33,10 +33,10 @@ from casgate.collector import (
     write_host_side,
 )
 from casgate.inventory import InventoryHost, load_inventory
-from casgate.live import WEBHOSTING_STORE, _manifest
+from casgate.live import _manifest
 from casgate.scenarios import Pki
 from casgate.schannel import SCHANNEL, TLS10_SERVER
-from casgate.snapshot import Snapshot, SnapshotWriter
+from casgate.snapshot import WEBHOSTING_STORE, Snapshot, SnapshotWriter
 
 HOST = InventoryHost("hq", "hq.example.com", "127.0.0.1", "local", ("127.0.0.1:53",), shoreline_data="D:\\Shoreline's Data")
 

@@ -24,8 +24,9 @@ import pytest
 from casgate.certs import refuse_private_key_bytes, thumbprint
 from casgate.errors import CasgateError, PrivateKeyRefused
 from casgate.inventory import InventoryHost
-from casgate.live import WEBHOSTING_STORE, HostSideResult
-from casgate.snapshot import BINDINGS, CLOCK, IIS_ACCESS, IIS_LOGS, IIS_STATE, KEYSTORE, MY_STORE, ROOT_STORE, SnapshotWriter
+from casgate.live import HostSideResult
+from casgate.snapshot import (BINDINGS, CLOCK, IIS_ACCESS, IIS_LOGS, IIS_STATE, KEYSTORE, MY_STORE, ROOT_STORE, WEBHOSTING_STORE,
+                              SnapshotWriter)
 
 SCRIPTS = Path(__file__).parent
 CMD_LIMIT = 8191  # cmd.exe's command-line limit; testinfra's winrm backend runs commands through cmd.exe
