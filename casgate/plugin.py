@@ -619,6 +619,17 @@ def _live_options(config: pytest.Config, since: timedelta | datetime, ciphers: t
     return LiveOptions(now - window_start(since, now), config.getoption("probe_timeout"), ciphers)
 
 
+def _say_connecting(config: pytest.Config, live: InventoryHost, probe_timeout: float) -> None:
+    """One progress line before the network is waited on, so a stalled port is not a silent terminal (a serial run;
+    xdist's workers have no terminal of their own)."""
+    reporter, capture = (config.pluginmanager.get_plugin(name) for name in ("terminalreporter", "capturemanager"))
+    if reporter is None or capture is None or hasattr(config, "workerinput"):
+        return
+    with capture.global_and_fixture_disabled():  # as pytest's own live logging writes from inside a fixture's set-up
+        reporter.write_line(f"casgate: collecting {live.name} live (connection {live.connection.split('?')[0][:120]}; probes "
+                            f"of {live.fqdn}:{live.https_port} and its DNS servers, {probe_timeout:g} s each at most) ...")
+
+
 def _collected(live: InventoryHost, name: str, config: pytest.Config, since: timedelta | datetime, ciphers: tuple[str, ...],
                request: pytest.FixtureRequest) -> Snapshot:
     """A live host collected into a snapshot once per run (xdist workers share it), and recorded with --record."""
@@ -626,6 +637,7 @@ def _collected(live: InventoryHost, name: str, config: pytest.Config, since: tim
     from casgate.live import collect_once, publish_copy, record
 
     options = _live_options(config, since, ciphers)
+    _say_connecting(config, live, options.probe_timeout)
     base = request.getfixturevalue("tmp_path_factory").getbasetemp()
     run_dir = (base.parent if hasattr(config, "workerinput") else base) / "casgate-live"  # shared by xdist workers
     snapshot, collected_here = collect_once(

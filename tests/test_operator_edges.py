@@ -299,6 +299,8 @@ def test_an_unreachable_host_is_one_reason_not_one_per_check(here: Path) -> None
 
     errors = run.stdout.split("= ERRORS =")[1].split("= casgate: host x cause =")[0]
     assert run.returncode == 3, run.stdout + run.stderr
+    said = run.stdout.split("= ERRORS =")[0]  # while the network is waited on, a line says what on, and once
+    assert said.count(f"casgate: collecting hq02 live (connection winrm://127.0.0.1:{port}; probes of hq02.corp.example:9 ") == 1
     assert errors.count(f"cannot reach WinRM at 127.0.0.1:{port}") == 1
     assert errors.count("not judged, for the reason given above for hq02") >= 10
     last = run.stdout.rstrip().splitlines()
