@@ -323,7 +323,7 @@ def lines(rows: list[Row], anchors: Mapping[str, str]) -> list[Line]:
     """The rows as the table shows them, each text one safe, capped line here: the JSON never meets Jinja's finalize.
     A fleet repeats its checks' titles and summaries: each distinct text is made safe once."""
     safe = functools.cache(one_line)
-    return [Line(r.outcome.value, safe(r.host), r.cause.value, safe(r.check), safe(r.nodeid), safe(r.summary),
+    return [Line(r.outcome.value, safe(r.host), r.cause.value, safe(r.title), safe(r.nodeid), safe(r.summary),
                  f"{r.duration * 1000:.0f} ms", anchors.get(r.nodeid, "")) for r in rows]
 
 

@@ -89,6 +89,17 @@ def test_report_leads_with_the_verdict_then_matrix_legend_diff_cards_provenance_
     shown = re.sub(r'<script type="application/json" id="casgate-rows">.*?</script>', "", dom, flags=re.S)  # the rows as data
     assert "tests_infra/" not in shown.replace('title="tests_infra/', "")  # node ids only as a tooltip, never shown
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    diff = dom[dom.index('id="casgate-diff"'):dom.index('id="card-1"')]  # newly failing: said as the finding it is
+    assert "[cause 2] <b>the https/443 binding of Default Web Site is not keystore server.crt</b>" in diff
+    assert "[cause 4] <b>TLS 1.0 is disabled for the server</b>" in diff
+    measured = tmp_path / "measured.html"  # the page at 1280 px, a line of script added: how far the matrix passes the page's
+    measured.write_text((tmp_path / "report.html").read_text(encoding="utf-8").replace("</body>", (  # column (the banner's edge)
+        "<script>document.body.dataset.sideways = Math.max(0, Math.ceil(document.querySelector('table.casgate-matrix')"
+        ".getBoundingClientRect().right - document.getElementById('casgate-verdict').getBoundingClientRect().right));"
+        "</script></body>")), encoding="utf-8")
+    sized = subprocess.run([*chromium, "--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom", measured.as_uri()],
+                           capture_output=True, text=True, timeout=60, check=True).stdout
+    assert re.search(r'<body data-sideways="0">', sized)  # the whole host x cause matrix within the page's column
     if os.environ.get("CASGATE_README_SCREENSHOT"):
         shutil.copyfile(shot, REPO / "docs" / "report-hq01-after.png")
 
