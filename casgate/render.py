@@ -139,10 +139,13 @@ def last_screen(gate: str, rows: Iterable[Row], report: str | None, *, evidence:
         if row.outcome is Outcome.FAIL:
             found.setdefault((row.cause.value, row.title), []).append(row)
         elif row.outcome is Outcome.ERROR:
-            found.setdefault(("", "not judged: " + not_judged_reason(row)), []).append(row)
+            found.setdefault(("", "not judged: " + _shared_reason(row)), []).append(row)
     lines = []
     for (cause, finding), of in found.items():
-        hosts = _some(list(dict.fromkeys(r.host for r in of)), shown=1)
+        names = list(dict.fromkeys(r.host for r in of))
+        hosts = _some(names, shown=1)
+        if not cause and len(names) == 1:  # one host: its reason as said, its own name and address in it
+            finding = "not judged: " + not_judged_reason(of[0])
         causes = list(dict.fromkeys(r.cause.value for r in of))
         cause = cause or (",".join(causes) if len(causes) <= 2 else f"{len(causes)} causes")
         command = next((block[0] for code, block in remediation_blocks(of[0].remediation) if code), "")
@@ -160,6 +163,15 @@ def not_judged_reason(row: Row) -> str:
     (the artifact each one needed): one unreachable host, one reason."""
     reason = row.summary.removeprefix("could not judge, evidence unusable: ")
     return re.sub(r"^\S+: could not be collected: ", "", reason)
+
+
+_ADDRESS = re.compile(r"\[[0-9A-Fa-f:.]+\](?::[0-9]+)?|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?\b")
+
+
+def _shared_reason(row: Row) -> str:
+    """A not-judged reason as a fleet's hosts share it: without the host's own name and with its addresses said as such,
+    so 200 hosts that cannot be reached the same way are one line of the last screen, not 200."""
+    return _ADDRESS.sub("<its address>", not_judged_reason(row).removeprefix(f"{row.host}: "))
 
 
 def _fitted(head: str, finding: str, command: str, card: str, width: int) -> str:

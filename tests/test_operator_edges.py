@@ -378,3 +378,25 @@ def test_ctrl_c_while_the_report_is_written_leaves_no_file_and_no_traceback(here
     assert "the report and --json were not written: interrupted (Ctrl-C) while writing them" in run.stdout
     assert "Traceback" not in run.stdout + run.stderr and not (here / "r.html").exists()
     assert not [p for p in here.iterdir() if p.name.endswith(".part")]
+
+
+def test_a_fleet_that_cannot_be_reached_the_same_way_is_one_line_of_the_last_screen() -> None:
+    """200 hosts refused the same way, each at its own address (text only: nothing is contacted), share a line with the
+    address said as such; a host alone keeps its reason as said, its name and address in it."""
+    from casgate.render import last_screen
+    from casgate.verdict import Cause, Outcome, Row
+
+    def unreachable(host: str, n: int, why: str) -> list[Row]:
+        reason = f"could not judge, evidence unusable: {host}: cannot reach WinRM at 192.0.2.{n % 250}:5986 ({why}) — host-side checks not judged"
+        return [Row(host, host, cause, f"check of cause {cause.value}", f"test_{cause.name.lower()}",
+                    f"tests_infra/t.py::test_{cause.name.lower()}[{host}]", Outcome.ERROR, reason) for cause in Cause]
+
+    rows = [r for n in range(200) for r in unreachable(f"h{n:04d}", n, "connection refused")] + unreachable("hq99", 7, "timed out")
+
+    lines = last_screen("GATE INCOMPLETE: 201 host(s) not judged", rows, "reports/r.html")
+
+    judged = [line for line in lines if "not judged:" in line]
+    assert len(judged) == 2, lines
+    assert judged[0].startswith("h0000 +199 ") and "not judged: cannot reach WinRM at <its address>" in judged[0]
+    assert judged[1].startswith("hq99 ") and "not judged: hq99: cannot reach WinRM at 192.0.2.7" in judged[1]
+    assert all(len(line) <= 80 for line in lines if not line.startswith("report:"))
