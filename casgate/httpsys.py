@@ -10,10 +10,10 @@ finding either way. A phone connecting by name sends SNI (Qt 4.8+ on OpenSSL); b
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 from dataclasses import dataclass
 
+from casgate import pki
 from casgate.certs import Store
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding
@@ -34,13 +34,6 @@ class PhonesBinding:
     others: tuple[tuple[Binding, str], ...]
 
 
-def _address(text: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(text.strip("[]")))
-    except ValueError:
-        return None
-
-
 def _same_certificate(a: Binding, b: Binding) -> bool:
     return (a.certificate_hash.replace(" ", "").upper(), store_name(a)) == (b.certificate_hash.replace(" ", "").upper(), store_name(b))
 
@@ -57,7 +50,7 @@ def _choose(https: list[Binding], sni: dict[int, bool], server_name: str | None,
     for b in https:
         if b.port != port:
             others.append((b, f"port {b.port}, not {port}"))
-        elif b.ip not in _WILDCARD and _address(b.ip) != _address(address):
+        elif b.ip not in _WILDCARD and pki.address(b.ip) != pki.address(address):
             others.append((b, f"bound to address {b.ip}, not the phones' {address}"))
         else:
             on_port.append(b)
@@ -93,7 +86,7 @@ def phones_binding(bindings: tuple[Binding, ...], fqdn: str, address: str, label
     not recorded (snapshots before sslFlags) is read both as SNI and not; where the two readings choose differently,
     EvidenceError: which certificate the phones get is then unknown."""
     https = [b for b in bindings if b.protocol == "https"]
-    server_name = None if _address(fqdn) else fqdn.lower()
+    server_name = None if pki.address(fqdn) is not None else fqdn.lower()
     wildcard_hosts = [b for b in https if "*" in b.host_header]
     if wildcard_hosts:
         raise EvidenceError(label, f"binding {wildcard_hosts[0].describe()} has a wildcard host name; casgate does not judge "

@@ -215,6 +215,11 @@ def _read(cert: _HasDer) -> CertificateParts:
         raise EvidenceError(getattr(cert, "source", "a certificate"), f"its names and key cannot be read ({exc})") from None
 
 
+def same_subject(a: _HasDer, b: _HasDer) -> bool:
+    """Two certificates' subjects are the same name (same_name): how 1b and X4 find copies of the Mitel root in Root."""
+    return same_name(subject_of(a), subject_of(b))
+
+
 def subject_of(cert: _HasDer) -> bytes:
     """The DER subject Name of a certificate."""
     return _read(cert).subject

@@ -44,7 +44,7 @@ def name(*parts: tuple[str, str] | tuple[str, str, _ASN1Type]) -> x509.Name:
                       for p in parts])
 
 
-def build(subject: x509.Name, key, signer, issuer: x509.Name | None = None, *, days: tuple[int, int] = (-365, 365),
+def build(subject: x509.Name, key, signer, issuer: x509.Name | None = None, *, days: tuple[float, float] = (-365, 365),
           ca: bool | None = None, cert_sign: bool | None = None, san: list[x509.GeneralName] | None = None) -> x509.Certificate:
     """A certificate valid from AT+days[0] to AT+days[1], signed with SHA-256 by `signer`; self-issued unless `issuer`."""
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer or subject).public_key(key.public_key())

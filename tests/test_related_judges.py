@@ -3,11 +3,8 @@ Mitel root, the trusted issuer list's size at its limits, and the chain's issuer
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
@@ -23,8 +20,8 @@ from casgate.httpsys import ServerStores
 from casgate.regfile import RegistryView, parse_reg
 from casgate.schannel import SCHANNEL
 from casgate.verdict import Outcome
+from tests.pki_craft import AT, build
 
-AT = datetime(2026, 11, 20, 6, tzinfo=timezone.utc)
 SERVER_2019 = "Microsoft Windows Server 2019 Standard 10.0.17763"
 KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -38,16 +35,7 @@ def _cert(cn: str, *, issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | Non
         attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, extra_name))
     name = x509.Name(attributes)
     issuer_name, signer = issuer or (name, key)
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(AT + timedelta(days=days[0]))
-               .not_valid_after(AT + timedelta(days=days[1])))
-    if san is not None:
-        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-    if ca is not None:
-        builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    if usage is not None:
-        builder = builder.add_extension(x509.KeyUsage(True, False, False, False, False, usage, usage, False, False), critical=True)
-    return describe(builder.sign(signer, hashes.SHA256()), f"{cn}.cer")
+    return describe(build(name, key, signer, issuer_name, days=days, ca=ca, cert_sign=usage, san=san), f"{cn}.cer")
 
 
 ADDRESS = "10.1.1.10"  # the manifest's address: the phones reach the wildcard binding there

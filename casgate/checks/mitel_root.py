@@ -50,7 +50,7 @@ def judge_mitel_root_itself(mitel_ca: Certificate, root_store: Store, at: dateti
     time and is the only key in Root under its subject (names compared as RFC 5280 7.1 does, keys by value). Its absence
     from Root stays cause 1b's finding."""
     validity = validity_at(mitel_ca, "keystore Mitel_mfg_ca.crt", at, warn_days)
-    same_subject = [c for c in root_store if pki.same_name(pki.subject_of(c), pki.subject_of(mitel_ca))]
+    same_subject = [c for c in root_store if pki.same_subject(c, mitel_ca)]
     stale = [c for c in same_subject if _another_key(c, mitel_ca)]
     evidence = [validity.line]
     if mitel_ca.thumbprint not in root_store.thumbprints():

@@ -58,7 +58,7 @@ def offenders_of(root_store: Store) -> list[Certificate | Unreadable]:
 def judge_root_store(root_store: Store) -> Verdict:
     """1a: every certificate in LocalMachine\\Root must be self-signed; a file that cannot be judged is never a pass."""
     offenders = offenders_of(root_store)
-    unjudged = [u for u in root_store.unreadable if u.self_signed is None]
+    unjudged = root_store.not_read()
     unreadable = [f"could not be read (not judged): {u.describe()}" for u in unjudged]
     facts: Facts = {"not self-signed in Root": tuple(sorted(f"{_subject(c)} ({c.thumbprint})" for c in offenders))}
     if offenders:
@@ -87,7 +87,7 @@ def judge_mitel_root(root_store: Store, mitel_ca: Certificate) -> Verdict:
     facts: Facts = {"Mitel_mfg_ca.crt": mitel_ca.thumbprint, "in Root": "yes" if present else "no"}
     if present:
         return Verdict.passed(f"Mitel HW root CA {mitel_ca.thumbprint} is in LocalMachine\\Root", facts=facts)
-    same_name = [c for c in root_store if pki.same_name(pki.subject_of(c), pki.subject_of(mitel_ca))]
+    same_name = [c for c in root_store if pki.same_subject(c, mitel_ca)]
     evidence = [f"keystore: {mitel_ca.describe()}", f"LocalMachine\\Root: {len(root_store)} certificates, none with thumbprint {mitel_ca.thumbprint}"]
     evidence += [f"same subject, other thumbprint: {c.describe()}" for c in same_name]
     not_read = root_store.not_read()
