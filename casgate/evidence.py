@@ -227,13 +227,21 @@ class Binding:
 _BINDING_INFORMATION = re.compile(r"(?P<ip>.*):(?P<port>[0-9]{1,5}):(?P<host>[^:]*)", re.DOTALL)
 
 
+def _flags_number(text: str) -> int | None:
+    """IIS's sslFlags written as its number, in ASCII digits only: str.isdigit() and int() also take '٤٠' or '４０',
+    which IIS never writes; None when the text is not such a number."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 6 else None
+
+
 def _binding_ssl_flags(item: Any, label: str, where: str) -> int | None:
     """sslFlags as Get-WebBinding returns it (an integer; a hand-made file may hold its digits as a string)."""
     value = optional(item, "sslFlags", (int, str), label, where)
     if isinstance(value, str):
-        if not (value.strip().isdigit() and len(value.strip()) < 6):
+        number = _flags_number(value)
+        if number is None:
             raise EvidenceError(label, f"{where}.sslFlags {value[:40]!r} is not a number")
-        value = int(value)
+        value = number
     if value is not None and (value < 0 or value & ~sum(BINDING_SSL_FLAGS.values())):
         raise EvidenceError(label, f"{where}.sslFlags {value} has bits IIS does not define for a binding")
     return value
@@ -391,8 +399,8 @@ def parse_ssl_flags(value: str, label: str) -> frozenset[str]:
     """sslFlags as IIS writes it ("Ssl, SslNegotiateCert"), as Get-WebConfigurationProperty returns it
     ("Ssl,SslNegotiateCert") or as its number (40); an unknown name or bit is an error, never ignored."""
     text = value.strip()
-    if text.isascii() and text.isdigit() and len(text) < 6:  # str.isdigit() and int() also take '٤٠' or '４０'; IIS writes ASCII
-        number = int(text)
+    number = _flags_number(text)
+    if number is not None:
         unknown = number & ~sum(SSL_FLAGS.values())
         if unknown:
             raise EvidenceError(label, f"sslFlags {text} has bits IIS does not define ({unknown:#x})")

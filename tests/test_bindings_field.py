@@ -57,7 +57,8 @@ def test_sslflags_ip_port_and_host_header_are_read_as_get_webbinding_gives_them(
 
 
 @pytest.mark.parametrize(("value", "problem"), [(128, "bits IIS does not define"), (-1, "bits IIS does not define"),
-                                                ("Sni", "is not a number"), (True, "should be an integer or a string")])
+                                                ("Sni", "is not a number"), (True, "should be an integer or a string"),
+                                                ("\u0661", "is not a number"), ("\uff11", "is not a number")])  # Arabic-Indic, full-width 1
 def test_an_sslflags_casgate_does_not_understand_is_an_error_naming_the_binding(value, problem: str) -> None:
     doc = [{"protocol": "https", "bindingInformation": "*:443:", "sslFlags": value}]
 
