@@ -12,7 +12,7 @@ from typing import Any
 from casgate.errors import CasgateError
 from casgate.render import Provenance, report_html
 from casgate.results import SCHEMA, GateVerdict, decide, result_document
-from casgate.verdict import Cause, Row
+from casgate.verdict import Row, report_order
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def merged(shards: list[Shard]) -> tuple[GateVerdict, dict[str, Any], list[Row]]
             if row.nodeid in seen:
                 raise CasgateError(f"{row.host} {row.check_id} is in both {seen[row.nodeid]} and {shard.path}: shards must not overlap")
             seen[row.nodeid] = shard.path
-    rows = sorted((r for s in shards for r in s.rows), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))
+    rows = sorted((r for s in shards for r in s.rows), key=report_order)
     mode = modes.pop()
     verdict = decide(rows, mode)
     started = min(_started(s) for s in shards)

@@ -27,7 +27,7 @@ from casgate.render import (CARDED, LIVE_NOW, HtmlParts, Provenance, escape_test
                             not_judged_reason, report_html)
 from casgate.sanitize import for_terminal, one_line
 from casgate.snapshot import Snapshot
-from casgate.verdict import Cause, Outcome, Row, facts_json
+from casgate.verdict import Cause, Outcome, Row, facts_json, report_order
 from casgate.waivers import WaiverBook, unmatched
 
 RESULT_PROPERTY = "casgate"
@@ -304,7 +304,7 @@ class ResultBook:
             report.longrepr = one_line(f"[cause {row.cause.value}] {row.check}: not judged, for the reason given above for {row.host}")
 
     def sorted_rows(self) -> list[Row]:
-        return sorted(self.rows.values(), key=lambda r: (r.host, list(Cause).index(r.cause), r.nodeid))
+        return sorted(self.rows.values(), key=report_order)
 
     def _compare(self, row: Row) -> Row:
         if self.baseline is None:

@@ -167,6 +167,15 @@ class Row:
                    d["change"], tuple(d["changes"]))
 
 
+_CAUSE_RANK = {cause: rank for rank, cause in enumerate(Cause)}
+
+
+def report_order(row: Row) -> tuple[str, int, str]:
+    """How every report lists its rows: by host, then cause in the KB's order, then check (a table, not
+    list(Cause).index() per row: a 1,000-host run sorts 15,000 rows several times)."""
+    return row.host, _CAUSE_RANK[row.cause], row.nodeid
+
+
 FAILING_TITLES: dict[str, str | tuple[str, str, str]] = {
     "test_root_store_is_self_signed": ("LocalMachine\\Root holds {n} certificate that is not self-signed",
                                        "LocalMachine\\Root holds {n} certificates that are not self-signed", "not self-signed in Root"),
