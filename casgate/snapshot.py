@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -64,16 +63,46 @@ class Snapshot:
         self.folder = folder
         self._keystore: dict[str, Certificate] = {}  # read once per host, though several checks use server.crt
 
+    @cached_property
+    def _links_outside(self) -> dict[str, str]:
+        """Every link in the snapshot that leads outside it (its path in the snapshot: where it leads), found in one walk
+        that enters no link: one listing per folder for the whole host, not a stat per path per artifact read."""
+        root, found, folders = self.folder.resolve(), {}, [self.folder]
+        while folders:
+            try:
+                entries = list(os.scandir(folders.pop()))
+            except OSError:
+                continue  # a folder that cannot be listed is its artifact's reader's error to name
+            for entry in entries:
+                if entry.is_symlink():
+                    try:
+                        target = Path(entry.path).resolve()
+                    except (OSError, RuntimeError):  # a loop of links leads nowhere casgate can vouch for
+                        found[Path(entry.path).relative_to(self.folder).as_posix()] = "a loop of links"
+                        continue
+                    if not target.is_relative_to(root):
+                        found[Path(entry.path).relative_to(self.folder).as_posix()] = str(target)
+                elif entry.is_dir():
+                    folders.append(entry.path)
+        return found
+
     def _link_outside(self, relative: str) -> tuple[str, str] | None:
-        """A link at the artifact, at a folder above it or, for a folder artifact, anywhere in it, that leads outside the
-        snapshot, and where it leads: nothing outside a snapshot is ever read (or quoted in a report). Only the
-        artifact's own paths are looked at (the controller reads a fleet's manifests); links inside the folder are not entered."""
-        root, parts = self.folder.resolve(), relative.rstrip("/").split("/")
-        above = (Path(self.folder, *parts[:n]) for n in range(1, len(parts) + 1))
-        inside = (Path(folder, name) for folder, dirs, files in os.walk(self.folder / relative) for name in (*dirs, *files))
-        for path in itertools.chain(above, inside if relative.endswith("/") else ()):  # a folder is walked once no link leads above it
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                return path.relative_to(self.folder).as_posix(), str(path.resolve())
+        """A link at the artifact, at a folder above it or, for a folder artifact, anywhere in it (also where a link
+        inside the snapshot takes it), that leads outside the snapshot, and where it leads: nothing outside a snapshot
+        is ever read (or quoted in a report). Links elsewhere in the snapshot are no artifact's business."""
+        path = relative.rstrip("/")
+        if not self._links_outside:
+            return None
+        places = {path: path}  # where a folder artifact's files are in the walk: under its path, or where a link takes it
+        real, root = Path(self.folder, path).resolve(), self.folder.resolve()
+        if relative.endswith("/") and real.is_relative_to(root):
+            places[real.relative_to(root).as_posix()] = path
+        for link, target in sorted(self._links_outside.items()):  # a folder above before what is in it
+            if path == link or path.startswith(link + "/"):
+                return link, target
+            for place, named in places.items():
+                if relative.endswith("/") and link.startswith(place + "/"):
+                    return named + link[len(place):], target
         return None
 
     def _path(self, relative: str) -> Path:

@@ -139,3 +139,19 @@ def test_a_link_inside_a_folder_reached_through_a_link_is_found(scenarios_dir: P
 
     with pytest.raises(EvidenceError, match="certs/root/x.cer is a link to /etc/hostname"):
         Snapshot(snapshot).root_store
+
+
+def test_a_loop_of_links_is_refused_as_leading_outside(scenarios_dir: Path, tmp_path: Path) -> None:
+    from casgate.errors import EvidenceError
+    from casgate.snapshot import Snapshot
+
+    snapshot = tmp_path / "snap"
+    shutil.copytree(scenarios_dir / "healthy", snapshot)
+    (snapshot / "certs" / "root" / "a.cer").symlink_to(snapshot / "certs" / "root" / "b.cer")
+    (snapshot / "certs" / "root" / "b.cer").symlink_to(snapshot / "certs" / "root" / "a.cer")
+
+    evidence = Snapshot(snapshot)
+
+    assert evidence.dns_probe.fqdn == "hq.example.com"  # the loop is no other artifact's business
+    with pytest.raises(EvidenceError, match="certs/root/a.cer is a link to a loop of links"):
+        evidence.root_store
