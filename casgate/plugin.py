@@ -7,7 +7,7 @@ import gc
 import json
 import os
 import shlex
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -43,6 +43,7 @@ _HOSTS = pytest.StashKey[list["HostTarget"]]()
 _VERDICT = pytest.StashKey[Verdict]()
 _WAIVER = pytest.StashKey[tuple["Waiver | None", "str | None"]]()
 _WAIVERS = pytest.StashKey[WaiverBook]()
+_CAUSE = pytest.StashKey[tuple[Cause, str]]()
 _PYTEST_OUTCOMES = (pytest.fail.Exception, pytest.skip.Exception, pytest.exit.Exception, KeyboardInterrupt)
 _COLLECT_WAIT = 900.0  # seconds a worker waits for another one collecting the same live host
 
@@ -368,26 +369,27 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "target" in metafunc.fixturenames:
+    if "hq" in metafunc.fixturenames:  # the host is hq's own parameter: no fixture between a check and its evidence
         hosts = metafunc.config.stash[_HOSTS]
-        metafunc.parametrize("target", hosts, ids=[h.name for h in hosts], scope="session")
+        metafunc.parametrize("hq", hosts, ids=[h.name for h in hosts], indirect=True, scope="session")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect: they may select on the cause markers added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    host_checks = [i for i in items if "target" in getattr(i, "fixturenames", ())]
+    host_checks = [i for i in items if _host_check(i)]
     if host_checks and not config.stash[_HOSTS]:
         _no_host(config)
     wanted = _wanted_causes(config)
     kept, dropped = [], []
     for item in items:
-        if "target" in getattr(item, "fixturenames", ()):
-            if item.get_closest_marker("cause") is None:
+        if _host_check(item):
+            mark = item.get_closest_marker("cause")
+            if mark is None:
                 usage_error(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
-            cause = _cause_of(item)[0]
+            item.stash[_CAUSE] = cause, _ = Cause(mark.args[0]), mark.args[1]
             item.add_marker(f"cause_{cause.value}")  # -m cause_1a, -k 1a
             # with `-n N --dist loadgroup`, all checks of a host run in one worker, which collects its evidence once
-            item.add_marker(pytest.mark.xdist_group(item.callspec.params["target"].name))  # type: ignore[attr-defined]
+            item.add_marker(pytest.mark.xdist_group(_target_of(item).name))
             if wanted and cause.value.lower() not in wanted:
                 dropped.append(item)
                 continue
@@ -465,9 +467,17 @@ def _check_id(item: pytest.Item) -> str:
 
 
 def _cause_of(item: pytest.Item) -> tuple[Cause, str]:
-    mark = item.get_closest_marker("cause")
-    assert mark is not None  # enforced at collection
-    return Cause(mark.args[0]), mark.args[1]
+    """The check's KB cause and title, from its mark as read at collection."""
+    return item.stash[_CAUSE]
+
+
+def _host_check(item: pytest.Item) -> bool:
+    """Whether the item is one of the gate's checks: a test of one host's evidence, `hq`."""
+    return "hq" in getattr(item, "fixturenames", ())
+
+
+def _target_of(item: pytest.Item) -> HostTarget:
+    return item.callspec.params["hq"]  # type: ignore[attr-defined, no-any-return]
 
 
 # ---- the evidence: checks read it only through `hq` ---------------------------------------------------------------
@@ -597,10 +607,10 @@ class HostEvidence:
 
 
 @pytest.fixture(scope="session")
-def hq(target: HostTarget, request: pytest.FixtureRequest) -> HostEvidence:
-    """All evidence of one host, read lazily from its snapshot (a live host is first collected into one), for all
-    its checks; released when the run moves on to the next host."""
-    config = request.config
+def hq(request: pytest.FixtureRequest) -> HostEvidence:
+    """All evidence of one host (its parameter, a HostTarget), read lazily from its snapshot (a live host is first
+    collected into one), for all its checks; released when the run moves on to the next host."""
+    config, target = request.config, request.param
     since = parse_since(config.getoption("since"))
     ciphers = phone_profile(config.getini("casgate_phone_ciphers"))
     if target.live is None:
@@ -648,28 +658,61 @@ def _collected(live: InventoryHost, name: str, config: pytest.Config, since: tim
     return Snapshot(snapshot)
 
 
-@pytest.fixture
-def gate(request: pytest.FixtureRequest, target: HostTarget) -> Callable[[Verdict], None]:
-    """Enforce a judge's verdict: fail through pytest unless a waiver covers it; keep warnings for the reports
-    (they fail with --strict)."""
-    item = request.node
+class Gate:
+    """`gate(verdict)` in a check: keeps the check's one verdict, which casgate's pytest_runtest_call wrapper enforces
+    when the check returns. One for the session, so no check pays a fixture's set-up and teardown for it."""
+
+    def __init__(self) -> None:
+        self.given: Verdict | None = None
+
+    def __call__(self, verdict: Verdict) -> None:
+        if self.given is not None:
+            raise RuntimeError("gate() called twice: a check gives one verdict")
+        self.given = verdict
+
+    def take(self) -> Verdict | None:
+        given, self.given = self.given, None
+        return given
+
+
+@pytest.fixture(scope="session")
+def gate() -> Gate:
+    """Enforce a judge's verdict: it fails the check through pytest unless a waiver covers it; warnings are kept for
+    the reports (they fail with --strict)."""
+    return Gate()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    keeper = getattr(item, "funcargs", {}).get("gate") if _host_check(item) else None
+    if not isinstance(keeper, Gate):
+        return (yield)
+    try:
+        result = yield
+    except BaseException:
+        keeper.take()  # what the check raised is its outcome, not a verdict it may have given before
+        raise
+    verdict = keeper.take()
+    if verdict is not None:
+        _enforce(item, verdict)
+    return result
+
+
+def _enforce(item: pytest.Item, verdict: Verdict) -> None:
+    """The verdict kept for the reports; a failure (a warning with --strict) that no waiver covers fails the check."""
     cause, check = _cause_of(item)
-    strict = _strict(request.config)
-    waivers: WaiverBook = request.config.stash[_WAIVERS]
-
-    def enforce(verdict: Verdict) -> None:
-        item.stash[_VERDICT] = verdict
-        lapsed = None
-        if verdict.outcome in (Outcome.FAIL, Outcome.WARN):
-            waiver, lapsed = waivers.decide(target.name, _check_id(item), cause.value, verdict.fingerprint(), datetime.now(timezone.utc).date())
-            item.stash[_WAIVER] = (waiver, lapsed)
-            if waiver is not None:
-                return
-        if verdict.outcome is Outcome.FAIL or (verdict.outcome is Outcome.WARN and strict):
-            pytest.fail(verdict_text(cause, finding_title(_check_id(item), check, verdict.facts), verdict)
-                        + (f"\nWaiver not applied: {lapsed}" if lapsed else ""), pytrace=False)
-
-    return enforce
+    item.stash[_VERDICT] = verdict
+    lapsed = None
+    if verdict.outcome in (Outcome.FAIL, Outcome.WARN):
+        waivers: WaiverBook = item.config.stash[_WAIVERS]
+        waiver, lapsed = waivers.decide(_target_of(item).name, _check_id(item), cause.value, verdict.fingerprint(),
+                                        datetime.now(timezone.utc).date())
+        item.stash[_WAIVER] = (waiver, lapsed)
+        if waiver is not None:
+            return
+    if verdict.outcome is Outcome.FAIL or (verdict.outcome is Outcome.WARN and _strict(item.config)):
+        pytest.fail(verdict_text(cause, finding_title(_check_id(item), check, verdict.facts), verdict)
+                    + (f"\nWaiver not applied: {lapsed}" if lapsed else ""), pytrace=False)
 
 
 # ---- reporting ------------------------------------------------------------------------------------------------
@@ -677,7 +720,7 @@ def gate(request: pytest.FixtureRequest, target: HostTarget) -> Callable[[Verdic
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if "target" in getattr(item, "fixturenames", ()) and report.when != "teardown":
+    if _host_check(item) and report.when != "teardown":
         _settle(item, call, report)
     return report
 
@@ -713,7 +756,7 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
     if result in (Outcome.WARN, Outcome.WAIVED) and verdict is not None:
         report.sections.append((f"casgate {result.value}", verdict_text(cause, finding_title(_check_id(item), check, verdict.facts), verdict)
                                 + (f"\nWaived: {waiver.describe()}" if waiver else "")))
-    target: HostTarget = item.callspec.params["target"]  # type: ignore[attr-defined]
+    target = _target_of(item)
     row = Row(
         host=target.name, host_id=target.identity, cause=cause, check=check, check_id=_check_id(item), nodeid=item.nodeid, outcome=result,
         summary=verdict.summary if verdict else problem if unusable else _first_line(report),

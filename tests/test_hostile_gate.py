@@ -155,3 +155,15 @@ def test_a_loop_of_links_is_refused_as_leading_outside(scenarios_dir: Path, tmp_
     assert evidence.dns_probe.fqdn == "hq.example.com"  # the loop is no other artifact's business
     with pytest.raises(EvidenceError, match="certs/root/a.cer is a link to a loop of links"):
         evidence.root_store
+
+
+def test_a_check_that_gives_two_verdicts_is_an_error_never_the_first_verdict(tmp_path: Path, run_suite) -> None:
+    twice = tmp_path / "test_twice.py"
+    twice.write_text("import pytest\nfrom casgate.verdict import Verdict, Outcome\n\n\n@pytest.mark.cause('2', 'a check with a bug')\n"
+                     "def test_twice(hq, gate):\n    gate(Verdict(Outcome.PASS, 'fine'))\n    gate(Verdict(Outcome.PASS, 'fine again'))\n")
+
+    run = run_suite(str(twice), f"--snapshots={REPO / 'snapshots'}", "--host", "hq01")
+
+    [row] = run.results
+    assert row["outcome"] == "error" and run.returncode == 3
+    assert "gate() called twice: a check gives one verdict" in run.output
