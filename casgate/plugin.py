@@ -765,7 +765,16 @@ def _settle(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestR
         source="live" if target.live else "recorded", duration=round(report.duration, 4),
         waiver=waiver.describe() if waiver else None, lapsed=lapsed,
     )
-    report.user_properties.append((RESULT_PROPERTY, row.to_json()))
+    report.user_properties.append((RESULT_PROPERTY, row))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(config: pytest.Config, report: pytest.CollectReport | pytest.TestReport) -> Generator[None, object, object]:
+    """A report that leaves its process (an xdist worker's, pytest-reportlog's) carries its row as JSON text; in its
+    own process it is the Row itself, so no check's row is written as JSON and read back."""
+    if isinstance(report, pytest.TestReport):
+        report.user_properties = [(name, value.to_json() if isinstance(value, Row) else value) for name, value in report.user_properties]
+    return (yield)
 
 
 def _outcome(report: pytest.TestReport, verdict: Verdict | None, waived: bool) -> Outcome | None:
