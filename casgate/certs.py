@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from functools import lru_cache
@@ -137,11 +138,17 @@ def refuse_private_key(path: Path, label: str) -> bytes:
     return data
 
 
+@lru_cache(maxsize=4096)
+def _decoded_certificate_file(data: bytes) -> CertificateFile:
+    """A certificate-sized file decoded once per process: a fleet's hosts hold the same roots, byte for byte."""
+    return read_certificate_file(data)
+
+
 def _decoded_file(data: bytes, label: str) -> CertificateFile:
     """The certificates a file's bytes hold, in any format Windows writes; a private key is refused, anything else that
     is not a certificate file is an EvidenceError naming the file."""
     try:
-        return read_certificate_file(data)
+        return _decoded_certificate_file(data) if len(data) <= MAX_CERT_BYTES else read_certificate_file(data)
     except PrivateKeyInside:
         raise PrivateKeyRefused(label) from None
     except CertificateFileError as exc:
@@ -225,7 +232,11 @@ def load_store(folder: Path, label: str, empty_ok: bool = False) -> Store:
     is never empty; My and WebHosting may be (`empty_ok`), when the collection vouches that it exported them."""
     if not folder.is_dir():
         raise EvidenceError(label, "folder is missing; export the store with Export-Certificate (see docs/snapshot-format.md)")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    try:
+        with os.scandir(folder) as listing:
+            files = sorted(Path(entry.path) for entry in listing if entry.is_file() and not entry.name.startswith("."))
+    except OSError as exc:
+        raise EvidenceError(label, f"folder cannot be listed ({exc.strerror or exc})") from None
     read = [c for p in files for c in _store_file(p, f"{label}{p.name}")]
     if not read and not empty_ok:
         raise EvidenceError(label, "folder holds no certificate; a Windows certificate store is never empty")
