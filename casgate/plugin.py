@@ -370,8 +370,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "hq" in metafunc.fixturenames:  # the host is hq's own parameter: no fixture between a check and its evidence
-        hosts = metafunc.config.stash[_HOSTS]
-        metafunc.parametrize("hq", hosts, ids=[h.name for h in hosts], indirect=True, scope="session")
+        config = metafunc.config
+        # `--dist loadgroup` (an xdist worker sees it as its `loadgroup` option): all checks of a host run in one worker,
+        # which reads (or collects) its evidence once. Marked here, as the checks are made: xdist's worker reads the
+        # group in its own pytest_collection_modifyitems, which runs before any other plugin's.
+        grouped = config.getoption("dist", None) == "loadgroup" or config.getoption("loadgroup", False)
+        hosts = [pytest.param(h, id=h.name, marks=pytest.mark.xdist_group(h.name) if grouped else ()) for h in config.stash[_HOSTS]]
+        metafunc.parametrize("hq", hosts, indirect=True, scope="session")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselect: they may select on the cause markers added here
@@ -388,8 +393,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 usage_error(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
             item.stash[_CAUSE] = cause, _ = Cause(mark.args[0]), mark.args[1]
             item.add_marker(f"cause_{cause.value}")  # -m cause_1a, -k 1a
-            # with `-n N --dist loadgroup`, all checks of a host run in one worker, which collects its evidence once
-            item.add_marker(pytest.mark.xdist_group(_target_of(item).name))
             if wanted and cause.value.lower() not in wanted:
                 dropped.append(item)
                 continue
