@@ -64,10 +64,22 @@ class Snapshot:
         self._keystore: dict[str, Certificate] = {}  # read once per host, though several checks use server.crt
 
     @cached_property
-    def _links_outside(self) -> dict[str, str]:
+    def _root(self) -> Path:
+        return self.folder.resolve()
+
+    def _leads_outside(self, link: Path) -> str | None:
+        """Where a link leads when that is outside the snapshot (a loop of links leads nowhere casgate can vouch for)."""
+        try:
+            target = link.resolve()
+        except (OSError, RuntimeError):
+            return "a loop of links"
+        return None if target.is_relative_to(self._root) else str(target)
+
+    @cached_property
+    def _links_leading_out(self) -> dict[str, str]:
         """Every link in the snapshot that leads outside it (its path in the snapshot: where it leads), found in one walk
-        that enters no link: one listing per folder for the whole host, not a stat per path per artifact read."""
-        root, found, folders = self.folder.resolve(), {}, [self.folder]
+        that enters no link, once per host, when a folder artifact is first read."""
+        found, folders = {}, [self.folder]
         while folders:
             try:
                 entries = list(os.scandir(folders.pop()))
@@ -75,13 +87,9 @@ class Snapshot:
                 continue  # a folder that cannot be listed is its artifact's reader's error to name
             for entry in entries:
                 if entry.is_symlink():
-                    try:
-                        target = Path(entry.path).resolve()
-                    except (OSError, RuntimeError):  # a loop of links leads nowhere casgate can vouch for
-                        found[Path(entry.path).relative_to(self.folder).as_posix()] = "a loop of links"
-                        continue
-                    if not target.is_relative_to(root):
-                        found[Path(entry.path).relative_to(self.folder).as_posix()] = str(target)
+                    where = self._leads_outside(Path(entry.path))
+                    if where is not None:
+                        found[Path(entry.path).relative_to(self.folder).as_posix()] = where
                 elif entry.is_dir():
                     folders.append(entry.path)
         return found
@@ -90,19 +98,21 @@ class Snapshot:
         """A link at the artifact, at a folder above it or, for a folder artifact, anywhere in it (also where a link
         inside the snapshot takes it), that leads outside the snapshot, and where it leads: nothing outside a snapshot
         is ever read (or quoted in a report). Links elsewhere in the snapshot are no artifact's business."""
-        path = relative.rstrip("/")
-        if not self._links_outside:
+        parts = relative.rstrip("/").split("/")
+        for n in range(1, len(parts) + 1):  # the artifact and the folders above it: a few lstat calls
+            path = os.path.join(self.folder, *parts[:n])
+            where = self._leads_outside(Path(path)) if os.path.islink(path) else None
+            if where is not None:
+                return "/".join(parts[:n]), where
+        if not relative.endswith("/") or not self._links_leading_out:
             return None
-        places = {path: path}  # where a folder artifact's files are in the walk: under its path, or where a link takes it
-        real, root = Path(self.folder, path).resolve(), self.folder.resolve()
-        if relative.endswith("/") and real.is_relative_to(root):
-            places[real.relative_to(root).as_posix()] = path
-        for link, target in sorted(self._links_outside.items()):  # a folder above before what is in it
-            if path == link or path.startswith(link + "/"):
-                return link, target
-            for place, named in places.items():
-                if relative.endswith("/") and link.startswith(place + "/"):
-                    return named + link[len(place):], target
+        named = "/".join(parts)
+        real = Path(self.folder, named).resolve()
+        places = {named, real.relative_to(self._root).as_posix()} if real.is_relative_to(self._root) else {named}
+        for link, where in sorted(self._links_leading_out.items()):
+            for place in places:
+                if link.startswith(place + "/"):
+                    return named + link[len(place):], where
         return None
 
     def _path(self, relative: str) -> Path:
