@@ -130,13 +130,17 @@ def main() -> int:
     runs[f"bare pytest, -n {args.workers}"] = ([*base, "-p", "xdist.plugin", "-n", str(args.workers), str(anchor)], anchor, bare)
     results = timed(runs, args.runs)
     healthy_1, healthy_n, failing_1, failing_n, sharded, bare_1, bare_n = (wall for wall, _, _ in results.values())
+    cpu = {name: used for name, (_, _, used) in results.items()}
     print(f"\n{args.hosts} hosts ({args.hosts * checks} checks), whole processes, median of {args.runs}, {os.cpu_count()} cores, "
           f"load average at the end {os.getloadavg()[0]:.1f}:")
-    print(f"  {'':<34} {'wall':>8}  {'CPU, all processes':>18}  {'peak RSS':>9}  ratio to bare pytest, same mode")
-    for (name, (wall, peak, cpu)), anchor_wall in zip(results.items(), (bare_1, bare_n, bare_1, bare_n, bare_n, bare_1, bare_n)):
-        print(f"  {name:<34} {wall:7.1f} s  {cpu:16.1f} s  {peak:6.0f} MB  {wall / anchor_wall:6.2f}")
-    print(f"  failing against healthy: one process {failing_1 / healthy_1:.2f}, -n {args.workers} {failing_n / healthy_n:.2f}")
-    print(f"  -n {args.workers} against one process (below 1 is faster): healthy {healthy_n / healthy_1:.2f}, "
+    print(f"  {'':<34} {'wall':>8}  {'CPU, all processes':>18}  {'peak RSS':>9}  ratio to bare pytest, same mode: wall, CPU")
+    anchors = ("bare pytest, one process", f"bare pytest, -n {args.workers}")
+    for (name, (wall, peak, used)), anchor in zip(results.items(), (anchors[0], anchors[1], anchors[0], anchors[1], anchors[1], *anchors)):
+        print(f"  {name:<34} {wall:7.1f} s  {used:16.1f} s  {peak:6.0f} MB  {wall / results[anchor][0]:6.2f}  {used / cpu[anchor]:6.2f}")
+    print(f"  failing against healthy, wall (CPU): one process {failing_1 / healthy_1:.2f} "
+          f"({cpu['failing, one process'] / cpu['healthy, one process']:.2f}), -n {args.workers} {failing_n / healthy_n:.2f} "
+          f"({cpu[f'failing, -n {args.workers} --dist {args.dist}'] / cpu[f'healthy, -n {args.workers} --dist {args.dist}']:.2f})")
+    print(f"  -n {args.workers} against one process, wall (below 1 is faster): healthy {healthy_n / healthy_1:.2f}, "
           f"failing {failing_n / failing_1:.2f} ({args.workers} shards + merge: {sharded / failing_1:.2f}), bare pytest {bare_n / bare_1:.2f}")
     for kind in fleets:
         sizes = ", ".join(f"{label} {(folder / f'{kind}-reports' / name).stat().st_size / 1e6:.1f} MB"
