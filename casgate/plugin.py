@@ -687,7 +687,7 @@ def gate() -> Gate:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    keeper = getattr(item, "funcargs", {}).get("gate") if _host_check(item) else None
+    keeper = getattr(item, "funcargs", {}).get("gate")
     if not isinstance(keeper, Gate):
         return (yield)
     try:
@@ -696,6 +696,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         keeper.take()  # what the check raised is its outcome, not a verdict it may have given before
         raise
     verdict = keeper.take()
+    if verdict is not None and not _host_check(item):
+        raise RuntimeError("gate() judges a host's evidence: a check that gives a verdict takes hq")
     if verdict is not None:
         _enforce(item, verdict)
     return result

@@ -167,3 +167,16 @@ def test_a_check_that_gives_two_verdicts_is_an_error_never_the_first_verdict(tmp
     [row] = run.results
     assert row["outcome"] == "error" and run.returncode == 3
     assert "gate() called twice: a check gives one verdict" in run.output
+
+
+def test_a_verdict_given_outside_a_host_check_is_refused_and_never_reaches_the_next_check(tmp_path: Path, run_suite) -> None:
+    checks = tmp_path / "test_stray.py"
+    checks.write_text("import pytest\nfrom casgate.verdict import Verdict, Outcome\n\n\ndef test_a_stray(gate):\n"
+                      "    gate(Verdict(Outcome.FAIL, 'not about any host'))\n\n\n"
+                      "@pytest.mark.cause('2', 'a check after it')\ndef test_after(hq, gate):\n    gate(Verdict(Outcome.PASS, 'fine'))\n")
+
+    run = run_suite(str(checks), f"--snapshots={REPO / 'snapshots'}", "--host", "hq01")
+
+    [row] = run.results
+    assert row["check_id"] == "test_after" and row["outcome"] == "pass"
+    assert "gate() judges a host's evidence: a check that gives a verdict takes hq" in run.output
