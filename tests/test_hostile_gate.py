@@ -63,16 +63,20 @@ def test_links_out_of_a_snapshot_are_never_read(scenarios_dir: Path, tmp_path: P
     assert "registry/: registry is a link to" in run.output
 
 
-def test_a_check_that_crashes_is_an_error_of_that_check_never_a_finding(tmp_path: Path, run_suite) -> None:
-    crashing = tmp_path / "test_crash.py"
-    crashing.write_text("import pytest\n\n\n@pytest.mark.cause('2', 'a check with a bug')\n"
-                        "def test_crashes(hq, gate):\n    return {}['missing']\n")
+@pytest.mark.parametrize("body, said", [
+    ("    return {}['missing']\n", "could not judge, casgate itself failed on this evidence (KeyError: 'missing' at test_bug.py:7)"),
+    ("    gate(Verdict(Outcome.PASS, 'fine'))\n    gate(Verdict(Outcome.PASS, 'fine again'))\n", "gate() called twice: a check gives one verdict"),
+], ids=["crashes", "gives two verdicts"])
+def test_a_check_with_a_bug_is_an_error_of_that_check_never_a_finding(body: str, said: str, tmp_path: Path, run_suite) -> None:
+    buggy = tmp_path / "test_bug.py"
+    buggy.write_text("import pytest\nfrom casgate.verdict import Verdict, Outcome\n\n\n@pytest.mark.cause('2', 'a check with a bug')\n"
+                     f"def test_bug(hq, gate):\n{body}")
 
-    run = run_suite(str(crashing), f"--snapshots={REPO / 'snapshots'}", "--host", "hq01")
+    run = run_suite(str(buggy), f"--snapshots={REPO / 'snapshots'}", "--host", "hq01")
 
     [row] = run.results
     assert row["outcome"] == "error" and run.returncode == 3
-    assert "could not judge, casgate itself failed on this evidence (KeyError: 'missing' at test_crash.py:6)" in run.output
+    assert said in run.output
     assert "Traceback" not in run.output
 
 
@@ -155,18 +159,6 @@ def test_a_loop_of_links_is_refused_as_leading_outside(scenarios_dir: Path, tmp_
     assert evidence.dns_probe.fqdn == "hq.example.com"  # the loop is no other artifact's business
     with pytest.raises(EvidenceError, match="certs/root/a.cer is a link to a loop of links"):
         evidence.root_store
-
-
-def test_a_check_that_gives_two_verdicts_is_an_error_never_the_first_verdict(tmp_path: Path, run_suite) -> None:
-    twice = tmp_path / "test_twice.py"
-    twice.write_text("import pytest\nfrom casgate.verdict import Verdict, Outcome\n\n\n@pytest.mark.cause('2', 'a check with a bug')\n"
-                     "def test_twice(hq, gate):\n    gate(Verdict(Outcome.PASS, 'fine'))\n    gate(Verdict(Outcome.PASS, 'fine again'))\n")
-
-    run = run_suite(str(twice), f"--snapshots={REPO / 'snapshots'}", "--host", "hq01")
-
-    [row] = run.results
-    assert row["outcome"] == "error" and run.returncode == 3
-    assert "gate() called twice: a check gives one verdict" in run.output
 
 
 def test_a_verdict_given_outside_a_host_check_is_refused_and_never_reaches_the_next_check(tmp_path: Path, run_suite) -> None:
