@@ -687,6 +687,7 @@ def gate() -> Gate:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """When a check returns, the verdict it gave gate() is enforced, in the check's call phase as if raised there."""
     keeper = getattr(item, "funcargs", {}).get("gate")
     if not isinstance(keeper, Gate):
         return (yield)
