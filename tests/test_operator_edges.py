@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CHECKS, gate_line
+from tests.test_report_browser import chromium  # noqa: F401 (a fixture)
 
 
-def casgate(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`casgate ARGS` as an operator types it, in an 80-column terminal."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CASGATE_"))} | {"COLUMNS": "80"}
+def casgate(*args: str, cwd: Path, timeout: float = 120, env: Mapping[str, str] = {}) -> subprocess.CompletedProcess[str]:
+    """`casgate ARGS` as an operator types it, in an 80-column terminal (`env` adds to what it has)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CASGATE_"))} | {"COLUMNS": "80", **env}
     return subprocess.run([sys.executable, "-m", "casgate", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
@@ -310,6 +313,71 @@ def test_an_unreachable_host_is_one_reason_not_one_per_check(here: Path) -> None
     report = (here / "r.html").read_text(encoding="utf-8")
     assert report.count('<article class="card') == 3  # WinRM, DNS, certauth over HTTPS: a card per reason, not per check
     assert '<p class="also">Not judged for the same reason (15 more): cause 1a ' in report
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        return closed.getsockname()[1]
+
+
+def test_hosts_not_judged_for_one_reason_share_a_report_card_the_last_screen_cites(here: Path, chromium: list[str]) -> None:
+    """21 recordings with the same broken registry export and two inventory hosts whose WinRM ports refuse (each its
+    own port): a card per shared reason naming every host and the checks left unjudged, as the last screen has a line
+    per reason; a host alone (a broken DNS probe) keeps its own card. Checked in Chromium, on screen and on paper."""
+    import pypdf
+
+    from casgate.cli import bundled_snapshots
+    from tests.test_report_browser import _dom
+
+    snaps = here / "snaps"
+    broken = [f"site{n:02d}" for n in range(1, 22)]
+    for name in [*broken, "solo"]:
+        shutil.copytree(bundled_snapshots() / "hq01", snaps / name)
+    for name in broken:
+        (snaps / name / "registry" / "schannel.reg").write_text("not a registry export\n", encoding="utf-8")
+    (snaps / "solo" / "probes" / "dns.json").write_text("{", encoding="utf-8")
+    (here / "inventory.toml").write_text("".join(
+        f'[hosts.{name}]\nfqdn = "{name}.corp.example"\naddress = "127.0.0.1"\nconnection = "winrm://127.0.0.1:{_closed_port()}"\n'
+        f'dns_servers = ["127.0.0.1:9"]\nhttps_port = 9\n\n' for name in ("live1", "live2")))
+
+    run = casgate("check", *broken, "solo", "live1", "live2", "--snapshots", str(snaps), "--html", "r.html", "--", "--probe-timeout=0.3",
+                  cwd=here, env={"CASGATE_WINRM_USER": "casgate-ro", "CASGATE_WINRM_PASSWORD": "not-a-secret"})
+    pdf = here / "r.pdf"
+    subprocess.run([*chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", (here / "r.html").as_uri()], capture_output=True,
+                   timeout=120, check=True)
+    dom = _dom(chromium, here / "r.html")
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    cited = {(who, causes): card for who, causes, card in re.findall(r"^(\S+(?: \+\d+)?) (\S+(?: causes)?)  not judged: .*\(card (\d+)\)$",
+                                                                   run.stdout, re.M)}
+    assert set(cited) == {("site01 +20", "5 causes"), ("live1 +1", "13 causes"), ("live1 +1", "3"), ("solo", "3"),
+                          ("live1", "X1"), ("live2", "X1")}, run.stdout  # the https probe's reason names each host's FQDN
+    found = {anchor: card for anchor, card in re.findall(r'<article class="card card-\w+" id="(card-\d+)">(.*?)</article>', dom, re.S)}
+    assert len([card for card in found.values() if "badge casgate-error" in card]) == len(cited)  # a card per line, no more
+    registry = found[f"card-{cited['site01 +20', '5 causes']}"]
+    assert "<h3><b class=\"badge casgate-error\">ERROR</b> 21 hosts not judged, for one reason</h3>" in registry
+    assert f'<details class="hosts shared"><summary>21 hosts</summary>{", ".join(broken)}</details>' in registry  # past 20: folded
+    assert "<p class=\"finding\">not judged: registry/schannel.reg: is not a reg export" in registry
+    assert "causes <b>1a, 1, 4, X5, X9</b>" in registry and "Checks left unjudged (6): cause 1a " in registry
+    assert "(on " not in registry  # every host left the same checks unjudged
+    winrm = found[f"card-{cited['live1 +1', '13 causes']}"]
+    assert '<p class="hosts shared">live1, live2</p>' in winrm and "2 hosts not judged, for one reason" in winrm
+    assert "not judged: cannot reach WinRM at &lt;its address&gt; (connection refused)" in winrm
+    solo = found[f"card-{cited['solo', '3']}"]
+    assert 'host <b>solo</b> \u00b7 cause <b>3</b>' in solo and "probes/dns.json: is not valid JSON" in solo
+    dns = found[f"card-{cited['live1 +1', '3']}"]
+    assert '<p class="hosts shared">live1, live2</p>' in dns and "did not answer (&lt;its address&gt;: timeout after 0.3 s)" in dns
+    assert "host <b>live2</b> \u00b7 cause <b>X1</b>" in found[f"card-{cited['live2', 'X1']}"]
+    # every not-judged check of a host that shares a reason links to the shared card
+    linked = rf'<td>site01</td>(?:(?!</tr>).)*<a href="#card-{cited["site01 +20", "5 causes"]}">finding</a>'
+    assert len(re.findall(linked, dom)) == 6
+    printed = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    on_paper = re.sub(r"\s+", " ", printed).split("21 hosts not judged, for one reason")[1]
+    assert on_paper.startswith(f" causes 1a, 1, 4, X5, X9 · the hosts: 21 hosts {', '.join(broken)} not judged: registry/"), on_paper[:300]
 
 
 HTML_HOOKS = '''
