@@ -451,7 +451,7 @@ def test_ctrl_c_while_the_report_is_written_leaves_no_file_and_no_traceback(here
 def test_a_fleet_that_cannot_be_reached_the_same_way_is_one_line_of_the_last_screen() -> None:
     """200 hosts refused the same way, each at its own address (text only: nothing is contacted), share a line with the
     address said as such; a host alone keeps its reason as said, its name and address in it."""
-    from casgate.render import last_screen
+    from casgate.render import cards, last_screen, report_html
     from casgate.verdict import Cause, Outcome, Row
 
     def unreachable(host: str, n: int, why: str) -> list[Row]:
@@ -460,11 +460,20 @@ def test_a_fleet_that_cannot_be_reached_the_same_way_is_one_line_of_the_last_scr
                     f"tests_infra/t.py::test_{cause.name.lower()}[{host}]", Outcome.ERROR, reason) for cause in Cause]
 
     rows = [r for n in range(200) for r in unreachable(f"h{n:04d}", n, "connection refused")] + unreachable("hq99", 7, "timed out")
+    rows.remove(next(r for r in rows if r.host == "h0007" and r.cause is Cause.DNS))  # one check fewer on one host (-k, say)
 
     lines = last_screen("GATE INCOMPLETE: 201 host(s) not judged", rows, "reports/r.html")
+    shared, alone = cards(rows, {})
 
     judged = [line for line in lines if "not judged:" in line]
     assert len(judged) == 2, lines
     assert judged[0].startswith("h0000 +199 ") and "not judged: cannot reach WinRM at <its address>" in judged[0]
     assert judged[1].startswith("hq99 ") and "not judged: hq99: cannot reach WinRM at 192.0.2.7" in judged[1]
     assert all(len(line) <= 80 for line in lines if not line.startswith("report:"))
+    assert judged[0].endswith("(card 1)") and judged[1].endswith("(card 2)")  # the report's cards, one per line
+    assert shared.hosts == tuple(f"h{n:04d}" for n in range(200)) and not alone.hosts and alone.row.host == "hq99"
+    assert shared.reason == "not judged: cannot reach WinRM at <its address> (connection refused) \u2014 host-side checks not judged"
+    assert (Cause.DNS, "check of cause 3", 199) in shared.unjudged() and (Cause.UNTRUSTED_ROOT_STORE, "check of cause 1a", 200) in shared.unjudged()
+    page = report_html(state="INCOMPLETE", headline="GATE INCOMPLETE", rows=rows, texts={}, provenance=[], waiver_problems=(),
+                       baseline=False, meta={"version": "test", "started": "2026-11-27 00:00:00", "command": "casgate check"})
+    assert page.count('<article class="card') == 2 and "cause 3 check of cause 3 (on 199 of the hosts); cause 4 " in page
