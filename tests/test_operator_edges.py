@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import re
 import shutil
@@ -270,6 +272,85 @@ def test_config_errors_are_one_line_in_every_subcommand(here: Path) -> None:
     assert cause.stderr.strip() == ("Exit: casgate usage error: --cause 5: not a cause (known: 1a, 1b, 1, 2, 3, 4, X1, X2, X3, X4, "
                                     "X5, X6, X7, X8, X9)") and "GATE" not in cause.stdout
     assert "folder of snapshots (default: the bundled examples)" in described.stdout
+
+
+SHARD = '{"schema": "casgate-result/1", "casgate_version": "0.1.0", "started": "2026-11-20T06:00:00Z", "duration_s": 1.0, ' \
+        '"gate": {"mode": "all", "state": "PASSED", "verdict": "GATE PASSED: 0 of 0", "selection": "", "selected": 0}, ' \
+        '"baseline": null, "hosts": [], "waiver_problems": [], "results": [%s]}'
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("merge",), "the following arguments are required: RESULT.json, --json"),
+    (("merge", "good.json", "--json", "o.json", "--bogus"), "unrecognized arguments: --bogus"),
+    (("merge", "missing.json", "--json", "o.json"), "missing.json: is missing (not a casgate --json result)"),
+    (("merge", "a-folder", "--json", "o.json"), "a-folder: cannot be read ([Errno 21] Is a directory: 'a-folder') (not a casgate --json result)"),
+    (("merge", "torn.json", "--json", "o.json"), "torn.json: is not valid JSON (line 1, column 12: Unterminated string starting at) (not a casgate --json result)"),
+    (("merge", "wrong-row.json", "--json", "o.json"), "wrong-row.json: results[0] should be a JSON object, got 5 (not a casgate --json result)"),
+    (("merge", "good.json", "--json", "a-file/o.json"), "--json a-file/o.json: cannot create the folder {here}/a-file: {here}/a-file is a file (File exists)"),
+    (("merge", "good.json", "--json", "o.json", "--html", "a-folder"), "--html a-folder: it is a folder"),
+    (("logs",), "the following arguments are required: PATH"),
+    (("logs", "a-folder", "--bogus"), "unrecognized arguments: --bogus"),
+    (("logs", "missing.log"), "missing.log: no such file or folder"),
+    (("logs", "a-folder", "--since", "yesterday"), "--since 'yesterday': give a duration such as 24h, 90m or 7d, or a start such as "),
+    (("logs", "a-folder", "--since", "24h", "--until", "tomorrow"), "--until 'tomorrow' is not an ISO 8601 time such as 2026-11-20T06:00:00Z"),
+    (("scenarios", "made", "--bogus"), "unrecognized arguments: --bogus"),
+    (("scenarios", "made", "cause-9"), "unknown scenario(s) cause-9; known: healthy, cause-1a, "),
+    (("scenarios", "a-file/made", "healthy"), "a-file/made: cannot create the folder {here}/a-file/made: {here}/a-file is a file (File exists)"),
+    (("scenarios", "taken", "healthy"), "taken/healthy: could not be written: File exists"),
+], ids=lambda value: "-".join(value) if isinstance(value, tuple) else "")
+def test_every_subcommand_says_a_usage_error_in_one_line_and_writes_nothing(here: Path, args: tuple[str, ...], said: str) -> None:
+    (here / "good.json").write_text(SHARD % "", encoding="utf-8")
+    (here / "torn.json").write_text('{"schema": "ca', encoding="utf-8")
+    (here / "wrong-row.json").write_text(SHARD % "5", encoding="utf-8")
+    (here / "a-file").write_text("")
+    (here / "a-folder").mkdir()
+    (here / "taken").mkdir()
+    (here / "taken" / "healthy").write_text("a file where the scenario's folder would go")
+    before = sorted(here.rglob("*"))
+
+    run = casgate(*args, cwd=here)
+
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stdout == "" and run.stderr.startswith("casgate usage error: ") and run.stderr.count("\n") == 1, run.stderr
+    assert said.format(here=here) in run.stderr
+    assert sorted(here.rglob("*")) == before  # nothing written, not even the merged result beside an unwritable report
+
+
+def test_every_subcommand_names_itself_and_describes_every_option(here: Path) -> None:
+    from casgate import cli, scenarios
+    from casgate.logs import __main__ as logs
+
+    subcommands = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    parsers = {**{f"casgate {name}": p for name, p in subcommands.items() if p.add_help}, "casgate logs": logs.parser(),
+               "casgate scenarios": scenarios.parser()}
+    shown = {name: casgate(*name.split()[1:], "--help", cwd=here) for name in ("casgate merge", "casgate logs", "casgate scenarios")}
+
+    assert set(parsers) == {"casgate check", "casgate collect", "casgate merge", "casgate hosts", "casgate logs", "casgate scenarios"}
+    for name, parser in parsers.items():
+        assert parser.prog == name and parser.description, name
+        assert [a.dest for a in parser._actions if not a.help] == [], name
+    for name, run in shown.items():
+        assert run.returncode == 0 and run.stdout.startswith(f"usage: {name} "), run.stdout
+        assert "python -m" not in run.stdout.split("\n\n")[0]
+
+
+def test_merge_never_makes_a_whole_run_of_part_of_one(here: Path) -> None:
+    """A shard cut short by Ctrl-C (judged 5 checks, all passing, of 20) merged alone was GATE PASSED, exit 0; one
+    slice of two merged alone was a whole run."""
+    (here / "ctrl_c.py").write_text(INTERRUPT_AFTER_FIVE)
+    cut = subprocess.run([sys.executable, "-m", "casgate", "check", "hq01-before", "--json", "cut.json", "--", "-p", "ctrl_c"], cwd=here,
+                         env={**os.environ, "PYTHONPATH": str(here)}, capture_output=True, text=True, timeout=120, check=False)
+    half = casgate("check", "hq01-before", "hq01", "--json", "half.json", "--", "--shard=2/2", cwd=here)
+    assert cut.returncode == 3 and half.returncode == 0, cut.stdout + half.stdout
+
+    from_cut = casgate("merge", "cut.json", "--json", "m1.json", cwd=here)
+    from_half = casgate("merge", "half.json", "--json", "m2.json", "--html", "m2.html", cwd=here)
+
+    assert from_cut.returncode == 3, from_cut.stdout
+    assert from_cut.stdout == "GATE INCOMPLETE: cut.json was cut short (interrupted (Ctrl-C)): 5 of 20 selected check(s) judged on 1 host(s)\n"
+    assert json.loads((here / "m1.json").read_text())["gate"]["state"] == "INCOMPLETE"
+    assert from_half.returncode == 0 and from_half.stdout.rstrip().endswith("; PARTIAL: some checks deselected (--shard '2/2')")
+    assert "PARTIAL: some checks deselected (--shard &#39;2/2&#39;)" in (here / "m2.html").read_text(encoding="utf-8")
 
 
 def test_a_bundled_name_works_as_a_baseline(here: Path) -> None:
