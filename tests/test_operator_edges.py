@@ -172,6 +172,21 @@ def test_collect_without_an_inventory_host_is_refused_and_never_runs_the_gate(he
     assert "GATE" not in run.stdout and not (here / "x").exists() and not (here / "reports").exists()
 
 
+def test_a_live_recording_is_said_recorded_on_its_day(here: Path) -> None:
+    """A host collected live (probes only, on loopback) and judged later from its recording: the gate line says
+    "recorded" and the day of its collection."""
+    (here / "inventory.toml").write_text('[hosts.edge]\nfqdn = "hq.example.com"\naddress = "127.0.0.1"\nconnection = "none"\n'
+                                         'dns_servers = ["127.0.0.1:9"]\nhttps_port = 9\n')
+    assert casgate("collect", "edge", "--out", "rec", "--", "--probe-timeout=0.3", cwd=here).returncode == 0
+    day = json.loads((here / "rec" / "edge" / "manifest.json").read_text())["collected_at"][:10]
+
+    run = casgate("check", "edge", "--snapshots", "rec", "--html", "r.html", cwd=here)
+
+    assert run.returncode == 3, run.stdout + run.stderr  # the probes reached nothing: an outage, not judged
+    assert _gate_line(run.stdout).endswith(f" -- evidence: recorded {day}")
+    assert f"<span class=\"evidence\" id=\"casgate-evidence\"> &middot; evidence: recorded {day}</span>" in (here / "r.html").read_text()
+
+
 # ---- item 3: outputs that cannot be written ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "said"), [
