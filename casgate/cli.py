@@ -17,8 +17,8 @@ USAGE_ERROR = 2
 
 
 class Parser(argparse.ArgumentParser):
-    """The command line of every casgate command: a usage error is one line, as every other casgate error is (argparse
-    prints its usage block, then the error), exit 2."""
+    """The command line of every casgate command: a usage error is one line, as every other casgate error is, exit 2
+    (argparse's own prints its usage block first)."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(USAGE_ERROR, f"casgate usage error: {message}\n")
@@ -131,7 +131,7 @@ def _delegate(module: str, argv: list[str]) -> int:
 
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="casgate", description="Why do the IP400 phones say 'Failed to Connect to Server'? "
-                                                              "A compliance gate for Mitel Connect HQ servers (CAS, KB causes 1a-4).")
+                                             "A compliance gate for Mitel Connect HQ servers (CAS, KB causes 1a-4).")
     top.add_argument("--version", action="version", version=f"casgate {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -8,6 +8,7 @@ import itertools
 import json
 import re
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape
@@ -247,9 +248,7 @@ class Card:
 
     def unjudged(self) -> list[tuple[Cause, str, int]]:
         """A shared card's checks left unjudged, each once: cause, check, and on how many of its hosts."""
-        counted: dict[tuple[Cause, str], int] = {}
-        for r in (self.row, *self.also):
-            counted[(r.cause, r.check)] = counted.get((r.cause, r.check), 0) + 1
+        counted = Counter((r.cause, r.check) for r in (self.row, *self.also))
         return [(cause, check, n) for (cause, check), n in counted.items()]
 
 
