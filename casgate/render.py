@@ -166,12 +166,14 @@ def not_judged_reason(row: Row) -> str:
     return re.sub(r"^\S+: could not be collected: ", "", reason)
 
 
-_ADDRESS = re.compile(r"\[[0-9A-Fa-f:.]+\](?::[0-9]+)?|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?\b")
+_ADDRESS = re.compile(r"(?<=://)[^/\s\[\]:]+(?::[0-9]+)?|\[[0-9A-Fa-f:.]+\](?::[0-9]+)?|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?\b")
+"""Where a reason names a host: a URL's host (its FQDN, in the HTTPS probe's), an IPv6 or IPv4 address, with its port."""
 
 
 def _shared_reason(row: Row) -> str:
-    """A not-judged reason as a fleet's hosts share it: without the host's own name and with its addresses said as such,
-    so 200 hosts that cannot be reached the same way are one line of the last screen, not 200."""
+    """A not-judged reason as a fleet's hosts share it: without the host's own name and with its addresses (and a URL's
+    host) said as such, so 200 hosts that cannot be reached the same way are one line of the last screen and one
+    report card, not 200."""
     return _ADDRESS.sub("<its address>", not_judged_reason(row).removeprefix(f"{row.host}: "))
 
 

@@ -422,7 +422,7 @@ def _closed_port() -> int:
 
 def test_hosts_not_judged_for_one_reason_share_a_report_card_the_last_screen_cites(here: Path, chromium: list[str]) -> None:
     """21 recordings with the same broken registry export and two inventory hosts whose WinRM ports refuse (each its
-    own port): a card per shared reason naming every host and the checks left unjudged, as the last screen has a line
+    own port, its own FQDN): a card per shared reason naming every host and the checks left unjudged, as the last screen has a line
     per reason; a host alone (a broken DNS probe) keeps its own card. Checked in Chromium, on screen and on paper."""
     import pypdf
 
@@ -450,8 +450,8 @@ def test_hosts_not_judged_for_one_reason_share_a_report_card_the_last_screen_cit
     assert run.returncode == 1, run.stdout + run.stderr
     cited = {(who, causes): card for who, causes, card in re.findall(r"^(\S+(?: \+\d+)?) (\S+(?: causes)?)  not judged: .*\(card (\d+)\)$",
                                                                    run.stdout, re.M)}
-    assert set(cited) == {("site01 +20", "5 causes"), ("live1 +1", "13 causes"), ("live1 +1", "3"), ("solo", "3"),
-                          ("live1", "X1"), ("live2", "X1")}, run.stdout  # the https probe's reason names each host's FQDN
+    assert set(cited) == {("site01 +20", "5 causes"), ("live1 +1", "13 causes"), ("live1 +1", "3"), ("live1 +1", "X1"), ("solo", "3")}, \
+        run.stdout
     found = {anchor: card for anchor, card in re.findall(r'<article class="card card-\w+" id="(card-\d+)">(.*?)</article>', dom, re.S)}
     assert len([card for card in found.values() if "badge casgate-error" in card]) == len(cited)  # a card per line, no more
     registry = found[f"card-{cited['site01 +20', '5 causes']}"]
@@ -467,7 +467,8 @@ def test_hosts_not_judged_for_one_reason_share_a_report_card_the_last_screen_cit
     assert 'host <b>solo</b> \u00b7 cause <b>3</b>' in solo and "probes/dns.json: is not valid JSON" in solo
     dns = found[f"card-{cited['live1 +1', '3']}"]
     assert '<p class="hosts shared">live1, live2</p>' in dns and "did not answer (&lt;its address&gt;: timeout after 0.3 s)" in dns
-    assert "host <b>live2</b> \u00b7 cause <b>X1</b>" in found[f"card-{cited['live2', 'X1']}"]
+    https = found[f"card-{cited['live1 +1', 'X1']}"]  # each host's own FQDN in its URL, said as such
+    assert '<p class="hosts shared">live1, live2</p>' in https and "could not reach https://&lt;its address&gt;/shoreauth/certauth" in https
     # every not-judged check of a host that shares a reason links to the shared card
     linked = rf'<td>site01</td>(?:(?!</tr>).)*<a href="#card-{cited["site01 +20", "5 causes"]}">finding</a>'
     assert len(re.findall(linked, dom)) == 6
