@@ -111,6 +111,9 @@ def _hosts(args: argparse.Namespace, _: list[str]) -> int:
     from casgate.plugin import known_hosts
 
     root = Path(args.snapshots).resolve() if args.snapshots else bundled_snapshots()
+    if not root.is_dir():
+        print(f"casgate usage error: --snapshots {args.snapshots}: not a folder", file=sys.stderr)
+        return USAGE_ERROR
     print(f"snapshots in {root}: {', '.join(known_hosts(root)) or 'none'}")
     inventory = Path(args.inventory or "inventory.toml")
     if inventory.is_file() or args.inventory:

@@ -308,6 +308,7 @@ SHARD = '{"schema": "casgate-result/1", "casgate_version": "0.1.0", "started": "
     (("logs", "missing.log"), "missing.log: no such file or folder"),
     (("logs", "a-folder", "--since", "yesterday"), "--since 'yesterday': give a duration such as 24h, 90m or 7d, or a start such as "),
     (("logs", "a-folder", "--since", "24h", "--until", "tomorrow"), "--until 'tomorrow' is not an ISO 8601 time such as 2026-11-20T06:00:00Z"),
+    (("hosts", "--snapshots", "missing"), "--snapshots missing: not a folder"),
     (("scenarios", "made", "--bogus"), "unrecognized arguments: --bogus"),
     (("scenarios", "made", "cause-9"), "unknown scenario(s) cause-9; known: healthy, cause-1a, "),
     (("scenarios", "a-file/made", "healthy"), "a-file/made: cannot create the folder {here}/a-file/made: {here}/a-file is a file (File exists)"),
