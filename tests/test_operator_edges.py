@@ -313,7 +313,7 @@ SHARD = '{"schema": "casgate-result/1", "casgate_version": "0.1.0", "started": "
     (("scenarios", "made", "cause-9"), "unknown scenario(s) cause-9; known: healthy, cause-1a, "),
     (("scenarios", "a-file/made", "healthy"), "a-file/made: cannot create the folder {here}/a-file/made: {here}/a-file is a file (File exists)"),
     (("scenarios", "taken", "healthy"), "taken/healthy: could not be written: File exists"),
-], ids=lambda value: "-".join(value) if isinstance(value, tuple) else "")
+], ids=lambda value: " ".join(value) if isinstance(value, tuple) else "said")
 def test_every_subcommand_says_a_usage_error_in_one_line_and_writes_nothing(here: Path, args: tuple[str, ...], said: str) -> None:
     (here / "good.json").write_text(SHARD % "", encoding="utf-8")
     (here / "torn.json").write_text('{"schema": "ca', encoding="utf-8")
