@@ -31,6 +31,8 @@ class Shard:
 _MODES = ("all", "new-failures")
 _CHANGES = (None, "newly failing", "fixed", "still failing", "unchanged", "new")
 _ROW_STRINGS = ("host", "host_id", "check", "check_id", "nodeid", "summary", "remediation", "fingerprint")
+_CAUSES = tuple(c.value for c in Cause)
+_OUTCOMES = tuple(o.value for o in Outcome)
 
 
 def read_shard(path: Path) -> Shard:
@@ -66,8 +68,8 @@ def _row(result: Any, where: str, label: str) -> Row:
     """One result as the Row it was, every field of its documented type."""
     for key in _ROW_STRINGS:
         required(result, key, str, label, where)
-    _one_of(required(result, "cause", str, label, where), [c.value for c in Cause], f"{where}.cause", label)
-    _one_of(required(result, "outcome", str, label, where), [o.value for o in Outcome], f"{where}.outcome", label)
+    _one_of(required(result, "cause", str, label, where), _CAUSES, f"{where}.cause", label)
+    _one_of(required(result, "outcome", str, label, where), _OUTCOMES, f"{where}.outcome", label)
     _one_of(required(result, "source", str, label, where), ("live", "recorded", ""), f"{where}.source", label)
     _one_of(optional(result, "change", str, label, where), _CHANGES, f"{where}.change", label)
     _seconds(required(result, "duration_s", (int, float), label, where), f"{where}.duration_s", label)
