@@ -22,8 +22,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO, gate_line
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -68,10 +66,8 @@ class Ran:
         return self.line.split("#", 1)[1].strip() if "#" in self.line else ""
 
 
-@pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Ran]]:
-    """Every README command run once, in order, on a fresh copy."""
-    copy = tmp_path_factory.mktemp("readme") / "casgate"
+def _run_in_order(copy: Path) -> list[Ran]:
+    """Every README command run once, in order, on `copy`, a fresh copy of the checkout."""
     shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", "reports"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CASGATE_"))}
     env |= {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}", "PYTHONPATH": str(copy), "COLUMNS": "80"}
@@ -81,7 +77,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Ran]]:
         run = subprocess.run(["bash", "-c", line], cwd=copy, env=env, capture_output=True, text=True, timeout=180, check=False)
         written = sorted(str(p.relative_to(copy)) for p in set((copy / "reports").glob("*.html")) - before)
         runs.append(Ran(line, run.returncode, run.stdout + run.stderr, tuple(written)))
-    return copy, runs
+    return runs
 
 
 def _of(runs: list[Ran], command: str) -> Ran:
@@ -122,19 +118,27 @@ def test_the_windows_caveat_is_on_the_first_screen_of_live_mode() -> None:
     assert "**Not yet run against a real Windows server.**" in "\n".join(live.splitlines()[:24])
 
 
-def test_every_readme_command_works_in_order_on_a_fresh_copy(ran: tuple[Path, list[Ran]]) -> None:
-    copy, runs = ran
+def test_every_readme_command_works_in_order_on_a_fresh_copy_and_prints_what_the_readme_says(tmp_path: Path) -> None:
+    """One test, so that the commands run once (under xdist a module's tests may land on two workers)."""
+    copy = tmp_path / "casgate"
+    runs = _run_in_order(copy)
+
     assert len(runs) >= 20
+    assert (copy / "made" / "healthy" / "manifest.json").is_file() and (copy / "before.json").is_file()
     for run in runs:
         claimed = re.match(r"exit (\d)\b", run.comment)  # what the README says it ends with; else a verdict, 0 or 1
         assert run.returncode in ((int(claimed[1]),) if claimed else (0, 1)), f"{run.line}\n{run.output[-2000:]}"
         assert "Traceback" not in run.output and "INTERNALERROR" not in run.output, run.line
-    assert (copy / "made" / "healthy" / "manifest.json").is_file() and (copy / "before.json").is_file()
+    _assert_comments_hold(runs)
+    _assert_the_first_command_does_what_the_sentence_after_it_says(runs)
+    _assert_shown_output_was_printed(runs)
+    _assert_quoted_outputs_were_printed(runs)
 
 
-def test_what_a_commands_comment_claims_is_what_it_printed(ran: tuple[Path, list[Ran]]) -> None:
+def _assert_comments_hold(runs: list[Ran]) -> None:
+    """What a command's comment claims is what it printed."""
     claims = 0
-    for run in ran[1]:
+    for run in runs:
         lines = _lines(run.output)
         gate = gate_line(run.output) if any(line.startswith("GATE ") for line in lines) else ""
         newly = re.search(r"\b(\d+) checks? newly failing", run.comment)
@@ -150,10 +154,10 @@ def test_what_a_commands_comment_claims_is_what_it_printed(ran: tuple[Path, list
     assert claims >= 6
 
 
-def test_the_first_command_does_what_the_sentence_after_it_says(ran: tuple[Path, list[Ran]]) -> None:
+def _assert_the_first_command_does_what_the_sentence_after_it_says(runs: list[Ran]) -> None:
     said = re.search(r"it exits (\d), prints cause \*\*(\w+)\*\* with the offending certificate, and writes an HTML report to\s+`([^`]+)`",
                      README)
-    first = ran[1][0]
+    first = runs[0]
 
     assert said and first.command == "pytest --host hq01", first.line
     assert first.returncode == int(said[1])
@@ -163,20 +167,22 @@ def test_the_first_command_does_what_the_sentence_after_it_says(ran: tuple[Path,
     assert [Path(p).parent.as_posix() + "/" for p in first.reports] == [said[3]]
 
 
-def test_output_the_readme_shows_is_what_its_command_prints(ran: tuple[Path, list[Ran]]) -> None:
+def _assert_shown_output_was_printed(runs: list[Ran]) -> None:
+    """Output the README shows is what its command prints."""
     shown = re.findall(r"^<!-- output of: (.+?) -->\n```text\n(.*?)^```", README, re.S | re.M)
     assert len(shown) >= 2
     for command, block in shown:
-        printed = iter(_lines(_of(ran[1], command).output))
+        printed = iter(_lines(_of(runs, command).output))
         for line in block.splitlines():  # in order: each shown line is a later printed line
             pattern = _shown(line)
             assert any(pattern.fullmatch(out) for out in printed), f"{command}: not printed (in this order): {line}"
 
 
-def test_quoted_outputs_in_the_prose_are_what_a_readme_command_prints(ran: tuple[Path, list[Ran]]) -> None:
+def _assert_quoted_outputs_were_printed(runs: list[Ran]) -> None:
+    """Quoted outputs in the prose are what a README command prints, or what the test named for them proves."""
     quoted = [" ".join(q.split()) for q in re.findall(r'"([^"]+)"', PROSE)
               if re.search(r"GATE |check\(s\)|PARTIAL:|evidence: |did you mean", q)]
-    printed = "\n".join(line for run in ran[1] for line in _lines(run.output))
+    printed = "\n".join(line for run in runs for line in _lines(run.output))
     assert len(quoted) >= 6
     for quote in quoted:
         if quote in QUOTED_ELSEWHERE:
