@@ -467,7 +467,7 @@ def test_hosts_not_judged_for_one_reason_share_a_report_card_the_last_screen_cit
     solo = found[f"card-{cited['solo', '3']}"]
     assert 'host <b>solo</b> \u00b7 cause <b>3</b>' in solo and "probes/dns.json: is not valid JSON" in solo
     dns = found[f"card-{cited['live1 +1', '3']}"]
-    assert '<p class="hosts shared">live1, live2</p>' in dns and "did not answer (&lt;its address&gt;: timeout after 0.3 s)" in dns
+    assert '<p class="hosts shared">live1, live2</p>' in dns and "did not answer (&lt;its address&gt;: " in dns
     https = found[f"card-{cited['live1 +1', 'X1']}"]  # each host's own FQDN in its URL, said as such
     assert '<p class="hosts shared">live1, live2</p>' in https and "could not reach https://&lt;its address&gt;/shoreauth/certauth" in https
     # every not-judged check of a host that shares a reason links to the shared card
