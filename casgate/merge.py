@@ -71,10 +71,12 @@ def _row(result: Any, where: str, label: str) -> Row:
     _one_of(required(result, "cause", str, label, where), _CAUSES, f"{where}.cause", label)
     _one_of(required(result, "outcome", str, label, where), _OUTCOMES, f"{where}.outcome", label)
     _one_of(required(result, "source", str, label, where), ("live", "recorded", ""), f"{where}.source", label)
-    _one_of(optional(result, "change", str, label, where), _CHANGES, f"{where}.change", label)
-    _seconds(required(result, "duration_s", (int, float), label, where), f"{where}.duration_s", label)
-    for key in ("waiver", "waiver_lapsed"):
+    for key in ("change", "waiver", "waiver_lapsed"):  # required, null or a string
+        if key not in result:
+            raise EvidenceError(label, f"field '{where}.{key}' is missing")
         optional(result, key, str, label, where)
+    _one_of(result["change"], _CHANGES, f"{where}.change", label)
+    _seconds(required(result, "duration_s", (int, float), label, where), f"{where}.duration_s", label)
     strings(result, "changes", label, where)
     facts = required(result, "facts", dict, label, where)
     for key, value in facts.items():

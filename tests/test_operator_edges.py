@@ -350,6 +350,41 @@ def test_every_subcommand_names_itself_and_describes_every_option(here: Path) ->
         assert "python -m" not in run.stdout.split("\n\n")[0]
 
 
+def test_a_shard_with_any_field_missing_or_of_another_type_is_refused_naming_it_or_merged(here: Path) -> None:
+    """Every field of a real --json result (the document's, the gate's, a host's, a result's and its facts') removed,
+    or given each other JSON type: merge refuses it naming the file (CasgateError, one line), or merges it; nothing
+    else is raised (a gate.mode of 3 was a GATE PASSED, a host of 5 a traceback)."""
+    from casgate.errors import CasgateError
+    from casgate.merge import merged, read_shard
+
+    assert casgate("check", "hq01", "--json", "good.json", cwd=here).returncode == 1
+    good = json.loads((here / "good.json").read_text())
+    places = [(good, key) for key in good] + [(good["gate"], key) for key in good["gate"]] + [(good["hosts"][0], key) for key in good["hosts"][0]]
+    places += [(good["results"][0], key) for key in good["results"][0]] + [(good["results"][0]["facts"], next(iter(good["results"][0]["facts"])))]
+    outcomes: dict[str, int] = {"refused": 0, "merged": 0}
+
+    for n, (where, key) in enumerate(places):
+        kept = where[key]
+        for value in (..., None, True, 5, 1.5, float("nan"), "x", [], [5], {}):
+            if value is ...:
+                del where[key]
+            else:
+                where[key] = value
+            shard = here / f"shard-{n}.json"
+            shard.write_text(json.dumps(good), encoding="utf-8")
+            try:
+                verdict = merged([read_shard(shard)])[0]
+            except CasgateError as exc:
+                assert str(shard) in str(exc) and "\n" not in str(exc)
+                outcomes["refused"] += 1
+            else:
+                assert verdict.state != "PASSED", (key, value)  # hq01 fails 1a, whatever else a field says
+                outcomes["merged"] += 1
+            where[key] = kept
+
+    assert outcomes["refused"] >= 7 * len(places) and outcomes["merged"] > 0  # a string for a string, a number for a number merge
+
+
 def test_merge_never_makes_a_whole_run_of_part_of_one(here: Path) -> None:
     """A shard cut short by Ctrl-C (judged 5 checks, all passing, of 20) merged alone was GATE PASSED, exit 0; one
     slice of two merged alone was a whole run."""
