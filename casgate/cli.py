@@ -8,8 +8,20 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from casgate import __version__
+
+USAGE_ERROR = 2
+"""The exit status of a usage or configuration error, in every casgate command."""
+
+
+class Parser(argparse.ArgumentParser):
+    """The command line of every casgate command: a usage error is one line, as every other casgate error is, exit 2
+    (argparse's own prints its usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"casgate usage error: {message}\n")
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent
@@ -57,7 +69,7 @@ def _check(args: argparse.Namespace, passthrough: list[str]) -> int:
 
     if getattr(args, "workers", None) and importlib.util.find_spec("xdist") is None:
         print("casgate usage error: -n needs pytest-xdist, which this install lacks: pip install pytest-xdist", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
 
     return int(pytest.main(_check_args(args, passthrough)))
 
@@ -65,18 +77,30 @@ def _check(args: argparse.Namespace, passthrough: list[str]) -> int:
 def _merge(args: argparse.Namespace, _: list[str]) -> int:
     from casgate.errors import CasgateError
     from casgate.merge import merged, merged_html, read_shard
+    from casgate.results import cannot_write, write_whole
 
+    outputs = [("--json", args.json_out), ("--html", args.html_out)]
+    for option, path in outputs:  # before any shard is read: nothing written, and never half of it
+        problem = cannot_write(path.resolve()) if path else None
+        if problem:
+            print(f"casgate usage error: {option} {path}: {problem}", file=sys.stderr)
+            return USAGE_ERROR
     try:
         shards = [read_shard(path) for path in args.results]
         verdict, document, rows = merged(shards)
+        texts = {"--json": json.dumps(document, indent=2) + "\n"}
+        if args.html_out:
+            texts["--html"] = merged_html(verdict, document, rows, shards)
     except CasgateError as exc:
         print(f"casgate usage error: {exc}", file=sys.stderr)
-        return 2
-    args.json_out.parent.mkdir(parents=True, exist_ok=True)
-    args.json_out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    if args.html_out:
-        args.html_out.parent.mkdir(parents=True, exist_ok=True)
-        args.html_out.write_text(merged_html(verdict, document, rows, shards), encoding="utf-8")
+        return USAGE_ERROR
+    for option, path in outputs:
+        if path:
+            try:
+                write_whole(path, texts[option], fresh=False)
+            except OSError as exc:  # checked above; a disk that filled up since
+                print(f"casgate usage error: {option} {path}: could not be written: {exc.strerror or exc}", file=sys.stderr)
+                return USAGE_ERROR
     print(verdict.headline)
     return verdict.exit_code
 
@@ -87,6 +111,9 @@ def _hosts(args: argparse.Namespace, _: list[str]) -> int:
     from casgate.plugin import known_hosts
 
     root = Path(args.snapshots).resolve() if args.snapshots else bundled_snapshots()
+    if not root.is_dir():
+        print(f"casgate usage error: --snapshots {args.snapshots}: not a folder", file=sys.stderr)
+        return USAGE_ERROR
     print(f"snapshots in {root}: {', '.join(known_hosts(root)) or 'none'}")
     inventory = Path(args.inventory or "inventory.toml")
     if inventory.is_file() or args.inventory:
@@ -94,7 +121,7 @@ def _hosts(args: argparse.Namespace, _: list[str]) -> int:
             print(f"live hosts in {inventory}: {', '.join(sorted(load_inventory(inventory))) or 'none'}")
         except CasgateError as exc:
             print(f"casgate usage error: {exc}", file=sys.stderr)
-            return 2
+            return USAGE_ERROR
     return 0
 
 
@@ -106,8 +133,8 @@ def _delegate(module: str, argv: list[str]) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="casgate", description="Why do the IP400 phones say 'Failed to Connect to Server'? "
-                                                              "A compliance gate for Mitel Connect HQ servers (CAS, KB causes 1a-4).")
+    top = Parser(prog="casgate", description="Why do the IP400 phones say 'Failed to Connect to Server'? "
+                                             "A compliance gate for Mitel Connect HQ servers (CAS, KB causes 1a-4).")
     top.add_argument("--version", action="version", version=f"casgate {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -143,10 +170,15 @@ def parser() -> argparse.ArgumentParser:
     collect.add_argument("--since", metavar="WHEN", help="IIS log window to collect: 24h, 7d, or a start date (default 24h)")
     collect.set_defaults(run=_check, live=True, record_only=True)
 
-    merge = commands.add_parser("merge", help="join the --json results of shards (--shard I/N) into one result and report")
+    merge = commands.add_parser("merge", help="join the --json results of shards (--shard I/N) into one result and report",
+                                description="Join the --json results of shards (casgate check ... -- --shard I/N) into one result, "
+                                            "one gate verdict and one report, as if one run had checked every host. Both outputs "
+                                            "are checked before anything is written. Exit 0 pass, 1 finding, 2 usage (a shard not "
+                                            "readable, not a casgate result, or overlapping another; an output not writable), 3 "
+                                            "not judged.")
     merge.add_argument("results", nargs="+", type=Path, metavar="RESULT.json", help="the --json of each shard")
-    merge.add_argument("--json", dest="json_out", required=True, type=Path, metavar="PATH", help="the merged result")
-    merge.add_argument("--html", dest="html_out", type=Path, metavar="PATH", help="the merged report")
+    merge.add_argument("--json", dest="json_out", required=True, type=Path, metavar="PATH", help="where the merged result goes")
+    merge.add_argument("--html", dest="html_out", type=Path, metavar="PATH", help="where the merged report goes (none without it)")
     merge.set_defaults(run=_merge)
 
     hosts = commands.add_parser("hosts", help="list the known snapshots and inventory hosts",

@@ -8,6 +8,7 @@ import itertools
 import json
 import re
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape
@@ -165,12 +166,14 @@ def not_judged_reason(row: Row) -> str:
     return re.sub(r"^\S+: could not be collected: ", "", reason)
 
 
-_ADDRESS = re.compile(r"\[[0-9A-Fa-f:.]+\](?::[0-9]+)?|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?\b")
+_ADDRESS = re.compile(r"(?<=://)[^/\s\[\]:]+(?::[0-9]+)?|\[[0-9A-Fa-f:.]+\](?::[0-9]+)?|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?\b")
+"""Where a reason names a host: a URL's host (its FQDN, in the HTTPS probe's), an IPv6 or IPv4 address, with its port."""
 
 
 def _shared_reason(row: Row) -> str:
-    """A not-judged reason as a fleet's hosts share it: without the host's own name and with its addresses said as such,
-    so 200 hosts that cannot be reached the same way are one line of the last screen, not 200."""
+    """A not-judged reason as a fleet's hosts share it: without the host's own name and with its addresses (and a URL's
+    host) said as such, so 200 hosts that cannot be reached the same way are one line of the last screen and one
+    report card, not 200."""
     return _ADDRESS.sub("<its address>", not_judged_reason(row).removeprefix(f"{row.host}: "))
 
 
@@ -236,7 +239,19 @@ class Card:
     row: Row
     evidence: tuple[str, ...]
     remediation: tuple[tuple[bool, tuple[str, ...]], ...]
-    also: tuple[Row, ...] = ()  # the host's other checks not judged for the same reason
+    also: tuple[Row, ...] = ()  # the other checks not judged for the same reason: the host's, or every sharing host's
+    hosts: tuple[str, ...] = ()  # the hosts that share the reason, when more than one does
+
+    @property
+    def reason(self) -> str:
+        """What the card says went wrong: a shared card says its hosts' reason as the last screen does (no host's own
+        name or address), a host's own card its check's summary."""
+        return "not judged: " + _shared_reason(self.row) if self.hosts else self.row.summary
+
+    def unjudged(self) -> list[tuple[Cause, str, int]]:
+        """A shared card's checks left unjudged, each once: cause, check, and on how many of its hosts."""
+        counted = Counter((r.cause, r.check) for r in (self.row, *self.also))
+        return [(cause, check, n) for (cause, check), n in counted.items()]
 
 
 def _render(template: str, **context: object) -> str:
@@ -300,17 +315,27 @@ def remediation_blocks(remediation: str) -> tuple[tuple[bool, tuple[str, ...]], 
 
 
 def cards(rows: list[Row], texts: Mapping[str, str]) -> list[Card]:
-    """A card per check that failed, warned or was waived, and per host and reason checks could not be judged (an
-    unreachable host is one card naming the checks it left unjudged, not one per check), most severe first."""
+    """A card per check that failed, warned or was waived, most severe first; checks that could not be judged get one
+    card per reason: per reason shared by several hosts (200 unreachable hosts are one card naming them, as they are
+    one line of the last screen), else per host and reason (an unreachable host is one card, not one per check)."""
     shown = sorted((r for r in rows if r.outcome in CARDED), key=lambda r: -r.outcome.severity)
-    unjudged: dict[tuple[str, str], list[Row]] = {}
+    shared: dict[str, list[Row]] = {}
     for row in shown:
         if row.outcome is Outcome.ERROR:
-            unjudged.setdefault((row.host, not_judged_reason(row)), []).append(row)
-    grouped = [(r, ()) if r.outcome is not Outcome.ERROR else (r, tuple(unjudged[(r.host, not_judged_reason(r))][1:])) for r in shown
-               if r.outcome is not Outcome.ERROR or unjudged[(r.host, not_judged_reason(r))][0] is r]
-    return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation), also)
-            for n, (r, also) in enumerate(grouped, 1)]
+            shared.setdefault(_shared_reason(row), []).append(row)
+    together: dict[str, tuple[list[Row], tuple[str, ...]]] = {}  # the nodeid of a card's first check -> its checks, its hosts
+    for of in shared.values():
+        hosts = tuple(dict.fromkeys(r.host for r in of))
+        if len(hosts) > 1:
+            together[of[0].nodeid] = (of, hosts)
+            continue
+        alone: dict[str, list[Row]] = {}
+        for row in of:
+            alone.setdefault(not_judged_reason(row), []).append(row)
+        together.update((checks[0].nodeid, (checks, ())) for checks in alone.values())
+    grouped = [(r, *together.get(r.nodeid, ([r], ()))) for r in shown if r.outcome is not Outcome.ERROR or r.nodeid in together]
+    return [Card(f"card-{n}", r, evidence_of(texts.get(r.nodeid, "")), remediation_blocks(r.remediation), tuple(checks[1:]), hosts)
+            for n, (r, checks, hosts) in enumerate(grouped, 1)]
 
 
 PAGE_ROWS = 200

@@ -1,6 +1,6 @@
 """Craft snapshots with cryptography: a healthy HQ server and one per documented sub-cause.
 
-    python -m casgate.scenarios DIR [NAME ...]
+    casgate scenarios DIR [NAME ...]      (or python -m casgate.scenarios)
 
 Each scenario says which checks it must fail and warn; the project's self-tests run the real suite on every one.
 No private key is ever written: keys live in memory only while the certificates are signed. LocalMachine\\Root holds
@@ -10,7 +10,6 @@ MD5 and MD2-era Microsoft and public roots) that existed at collection time, bes
 
 from __future__ import annotations
 
-import argparse
 import sys
 import uuid
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,8 @@ from cryptography.x509.oid import NameOID
 from casgate import __version__
 from casgate.data import WINDOWS_ROOTS
 from casgate.certs import Certificate, read_certificate, thumbprint
+from casgate.cli import Parser
+from casgate.errors import CasgateError
 from casgate.checks.revocation import SSL_BINDINGS
 from casgate.schannel import CIPHER_POLICY_GPO, SCHANNEL, TLS10_SERVER
 from casgate.snapshot import (
@@ -460,15 +461,33 @@ def craft(root: Path, names: list[str]) -> list[Scenario]:
     return chosen
 
 
+def parser() -> Parser:
+    """`casgate scenarios`' command line."""
+    command = Parser(prog="casgate scenarios", description=__doc__.splitlines()[0] + " Exit 0 written, 2 usage (an unknown "
+                     "scenario, a folder that cannot be written).")
+    command.add_argument("folder", type=Path, metavar="DIR", help="where to write one snapshot folder per scenario (DIR/NAME)")
+    command.add_argument("names", nargs="*", default=[], metavar="NAME", help=f"scenarios (default: all crafted ones): {', '.join(ALL)}")
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m casgate.scenarios", description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="where to write one snapshot folder per scenario")
-    parser.add_argument("names", nargs="*", help=f"scenarios (default: all crafted ones): {', '.join(ALL)}")
-    args = parser.parse_args(argv)
+    from casgate.results import cannot_write
+
+    command = parser()
+    args = command.parse_args(argv)
     unknown = [n for n in args.names if n not in ALL]
     if unknown:
-        parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(ALL)}")
-    for scenario in craft(args.folder, args.names):
+        command.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(ALL)}")
+    problem = cannot_write(args.folder.resolve(), folder=True)
+    if problem:
+        command.error(f"{args.folder}: {problem}")
+    try:
+        crafted = craft(args.folder, args.names)
+    except CasgateError as exc:  # a scenario's folder taken by a link
+        command.error(f"{args.folder}: {exc}")
+    except OSError as exc:  # ... or by a file, a disk full
+        command.error(f"{exc.filename or args.folder}: could not be written: {exc.strerror or exc}")
+    for scenario in crafted:
         print(f"{args.folder / scenario.name}: {scenario.description}")
     return 0
 

@@ -4,8 +4,10 @@ configuration (nothing of the working folder is collected or written but the rep
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,27 @@ def test_shards_merged_give_the_result_of_one_whole_run(empty: Path) -> None:
     assert "merged from shard" in (empty / "merged.html").read_text()
     assert overlap.returncode == 2 and "shards must not overlap" in overlap.stderr
     assert bad.returncode == 2 and "--shard '3/2': write I/N" in bad.stdout + bad.stderr
+
+
+def test_n_without_pytest_xdist_is_refused_with_the_install_line(tmp_path: Path) -> None:
+    """A venv with this one's packages (casgate as installed here, editable) but pytest-xdist: the real `casgate check
+    -n 2` in an interpreter that cannot import xdist."""
+    venv = tmp_path / "no-xdist"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+    for entry in Path(sysconfig.get_path("purelib")).iterdir():
+        if not entry.name.startswith(("xdist", "pytest_xdist")):
+            (site / entry.name).symlink_to(entry)
+    python = str(venv / "bin" / "python")
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"} and not k.startswith(("PYTEST_", "CASGATE_"))}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([python, *args], cwd=tmp_path, env=env | {"COLUMNS": "80"}, capture_output=True, text=True, timeout=120,
+                              check=False)
+
+    xdist, refused, serial = run("-c", "import xdist"), run("-m", "casgate", "check", "hq01", "-n", "2"), run("-m", "casgate", "check", "hq01")
+
+    assert "ModuleNotFoundError: No module named 'xdist'" in xdist.stderr
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == "casgate usage error: -n needs pytest-xdist, which this install lacks: pip install pytest-xdist\n"
+    assert serial.returncode == 1 and gate_line(serial.stdout).startswith("GATE FAILED: 2 check(s) failed on 1 of 1 host(s)")

@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CHECKS, gate_line
+from tests.test_report_browser import chromium  # noqa: F401 (a fixture)
 
 
-def casgate(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`casgate ARGS` as an operator types it, in an 80-column terminal."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CASGATE_"))} | {"COLUMNS": "80"}
+def casgate(*args: str, cwd: Path, timeout: float = 120, env: Mapping[str, str] = {}) -> subprocess.CompletedProcess[str]:
+    """`casgate ARGS` as an operator types it, in an 80-column terminal (`env` adds to what it has)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CASGATE_"))} | {"COLUMNS": "80", **env}
     return subprocess.run([sys.executable, "-m", "casgate", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
@@ -167,6 +172,21 @@ def test_collect_without_an_inventory_host_is_refused_and_never_runs_the_gate(he
     assert "GATE" not in run.stdout and not (here / "x").exists() and not (here / "reports").exists()
 
 
+def test_a_live_recording_is_said_recorded_on_its_day(here: Path) -> None:
+    """A host collected live (probes only, on loopback) and judged later from its recording: the gate line says
+    "recorded" and the day of its collection."""
+    (here / "inventory.toml").write_text('[hosts.edge]\nfqdn = "hq.example.com"\naddress = "127.0.0.1"\nconnection = "none"\n'
+                                         'dns_servers = ["127.0.0.1:9"]\nhttps_port = 9\n')
+    assert casgate("collect", "edge", "--out", "rec", "--", "--probe-timeout=0.3", cwd=here).returncode == 0
+    day = json.loads((here / "rec" / "edge" / "manifest.json").read_text())["collected_at"][:10]
+
+    run = casgate("check", "edge", "--snapshots", "rec", "--html", "r.html", cwd=here)
+
+    assert run.returncode == 3, run.stdout + run.stderr  # the probes reached nothing: an outage, not judged
+    assert _gate_line(run.stdout).endswith(f" -- evidence: recorded {day}")
+    assert f"<span class=\"evidence\" id=\"casgate-evidence\"> &middot; evidence: recorded {day}</span>" in (here / "r.html").read_text()
+
+
 # ---- item 3: outputs that cannot be written ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "said"), [
@@ -269,6 +289,121 @@ def test_config_errors_are_one_line_in_every_subcommand(here: Path) -> None:
     assert "folder of snapshots (default: the bundled examples)" in described.stdout
 
 
+SHARD = '{"schema": "casgate-result/1", "casgate_version": "0.1.0", "started": "2026-11-20T06:00:00Z", "duration_s": 1.0, ' \
+        '"gate": {"mode": "all", "state": "PASSED", "verdict": "GATE PASSED: 0 of 0", "selection": "", "selected": 0}, ' \
+        '"baseline": null, "hosts": [], "waiver_problems": [], "results": [%s]}'
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("merge",), "the following arguments are required: RESULT.json, --json"),
+    (("merge", "good.json", "--json", "o.json", "--bogus"), "unrecognized arguments: --bogus"),
+    (("merge", "missing.json", "--json", "o.json"), "missing.json: is missing (not a casgate --json result)"),
+    (("merge", "a-folder", "--json", "o.json"), "a-folder: cannot be read ([Errno 21] Is a directory: 'a-folder') (not a casgate --json result)"),
+    (("merge", "torn.json", "--json", "o.json"), "torn.json: is not valid JSON (line 1, column 12: Unterminated string starting at) (not a casgate --json result)"),
+    (("merge", "wrong-row.json", "--json", "o.json"), "wrong-row.json: results[0] should be a JSON object, got 5 (not a casgate --json result)"),
+    (("merge", "good.json", "--json", "a-file/o.json"), "--json a-file/o.json: cannot create the folder {here}/a-file: {here}/a-file is a file (File exists)"),
+    (("merge", "good.json", "--json", "o.json", "--html", "a-folder"), "--html a-folder: it is a folder"),
+    (("logs",), "the following arguments are required: PATH"),
+    (("logs", "a-folder", "--bogus"), "unrecognized arguments: --bogus"),
+    (("logs", "missing.log"), "missing.log: no such file or folder"),
+    (("logs", "a-folder", "--since", "yesterday"), "--since 'yesterday': give a duration such as 24h, 90m or 7d, or a start such as "),
+    (("logs", "a-folder", "--since", "24h", "--until", "tomorrow"), "--until 'tomorrow' is not an ISO 8601 time such as 2026-11-20T06:00:00Z"),
+    (("hosts", "--snapshots", "missing"), "--snapshots missing: not a folder"),
+    (("scenarios", "made", "--bogus"), "unrecognized arguments: --bogus"),
+    (("scenarios", "made", "cause-9"), "unknown scenario(s) cause-9; known: healthy, cause-1a, "),
+    (("scenarios", "a-file/made", "healthy"), "a-file/made: cannot create the folder {here}/a-file/made: {here}/a-file is a file (File exists)"),
+    (("scenarios", "taken", "healthy"), "taken/healthy: could not be written: File exists"),
+], ids=lambda value: " ".join(value) if isinstance(value, tuple) else "said")
+def test_every_subcommand_says_a_usage_error_in_one_line_and_writes_nothing(here: Path, args: tuple[str, ...], said: str) -> None:
+    (here / "good.json").write_text(SHARD % "", encoding="utf-8")
+    (here / "torn.json").write_text('{"schema": "ca', encoding="utf-8")
+    (here / "wrong-row.json").write_text(SHARD % "5", encoding="utf-8")
+    (here / "a-file").write_text("")
+    (here / "a-folder").mkdir()
+    (here / "taken").mkdir()
+    (here / "taken" / "healthy").write_text("a file where the scenario's folder would go")
+    before = sorted(here.rglob("*"))
+
+    run = casgate(*args, cwd=here)
+
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stdout == "" and run.stderr.startswith("casgate usage error: ") and run.stderr.count("\n") == 1, run.stderr
+    assert said.format(here=here) in run.stderr
+    assert sorted(here.rglob("*")) == before  # nothing written, not even the merged result beside an unwritable report
+
+
+def test_every_subcommand_names_itself_and_describes_every_option(here: Path) -> None:
+    from casgate import cli, scenarios
+    from casgate.logs import __main__ as logs
+
+    subcommands = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    parsers = {**{f"casgate {name}": p for name, p in subcommands.items() if p.add_help}, "casgate logs": logs.parser(),
+               "casgate scenarios": scenarios.parser()}
+    shown = {name: casgate(*name.split()[1:], "--help", cwd=here) for name in ("casgate merge", "casgate logs", "casgate scenarios")}
+
+    assert set(parsers) == {"casgate check", "casgate collect", "casgate merge", "casgate hosts", "casgate logs", "casgate scenarios"}
+    for name, parser in parsers.items():
+        assert parser.prog == name and parser.description, name
+        assert [a.dest for a in parser._actions if not a.help] == [], name
+    for name, run in shown.items():
+        assert run.returncode == 0 and run.stdout.startswith(f"usage: {name} "), run.stdout
+        assert "python -m" not in run.stdout.split("\n\n")[0]
+
+
+def test_a_shard_with_any_field_missing_or_of_another_type_is_refused_naming_it_or_merged(here: Path) -> None:
+    """Every field of a real --json result (the document's, the gate's, a host's, a result's and its facts') removed,
+    or given each other JSON type: merge refuses it naming the file (CasgateError, one line), or merges it; nothing
+    else is raised (a gate.mode of 3 was a GATE PASSED, a host of 5 a traceback)."""
+    from casgate.errors import CasgateError
+    from casgate.merge import merged, read_shard
+
+    assert casgate("check", "hq01", "--json", "good.json", cwd=here).returncode == 1
+    good = json.loads((here / "good.json").read_text())
+    places = [(good, key) for key in good] + [(good["gate"], key) for key in good["gate"]] + [(good["hosts"][0], key) for key in good["hosts"][0]]
+    places += [(good["results"][0], key) for key in good["results"][0]] + [(good["results"][0]["facts"], next(iter(good["results"][0]["facts"])))]
+    outcomes: dict[str, int] = {"refused": 0, "merged": 0}
+
+    for n, (where, key) in enumerate(places):
+        kept = where[key]
+        for value in (..., None, True, 5, 1.5, float("nan"), "x", [], [5], {}):
+            if value is ...:
+                del where[key]
+            else:
+                where[key] = value
+            shard = here / f"shard-{n}.json"
+            shard.write_text(json.dumps(good), encoding="utf-8")
+            try:
+                verdict = merged([read_shard(shard)])[0]
+            except CasgateError as exc:
+                assert str(shard) in str(exc) and "\n" not in str(exc)
+                outcomes["refused"] += 1
+            else:
+                assert verdict.state != "PASSED", (key, value)  # hq01 fails 1a, whatever else a field says
+                outcomes["merged"] += 1
+            where[key] = kept
+
+    assert outcomes["refused"] >= 7 * len(places) and outcomes["merged"] > 0  # a string for a string, a number for a number merge
+
+
+def test_merge_never_makes_a_whole_run_of_part_of_one(here: Path) -> None:
+    """A shard cut short by Ctrl-C (judged 5 checks, all passing, of 20) merged alone was GATE PASSED, exit 0; one
+    slice of two merged alone was a whole run."""
+    (here / "ctrl_c.py").write_text(INTERRUPT_AFTER_FIVE)
+    cut = subprocess.run([sys.executable, "-m", "casgate", "check", "hq01-before", "--json", "cut.json", "--", "-p", "ctrl_c"], cwd=here,
+                         env={**os.environ, "PYTHONPATH": str(here)}, capture_output=True, text=True, timeout=120, check=False)
+    half = casgate("check", "hq01-before", "hq01", "--json", "half.json", "--", "--shard=2/2", cwd=here)
+    assert cut.returncode == 3 and half.returncode == 0, cut.stdout + half.stdout
+
+    from_cut = casgate("merge", "cut.json", "--json", "m1.json", cwd=here)
+    from_half = casgate("merge", "half.json", "--json", "m2.json", "--html", "m2.html", cwd=here)
+
+    assert from_cut.returncode == 3, from_cut.stdout
+    assert from_cut.stdout == "GATE INCOMPLETE: cut.json was cut short (interrupted (Ctrl-C)): 5 of 20 selected check(s) judged on 1 host(s)\n"
+    assert json.loads((here / "m1.json").read_text())["gate"]["state"] == "INCOMPLETE"
+    assert from_half.returncode == 0 and from_half.stdout.rstrip().endswith("; PARTIAL: some checks deselected (--shard '2/2')")
+    assert "PARTIAL: some checks deselected (--shard &#39;2/2&#39;)" in (here / "m2.html").read_text(encoding="utf-8")
+
+
 def test_a_bundled_name_works_as_a_baseline(here: Path) -> None:
     run = casgate("check", "hq01-after", "--baseline", "hq01-before", cwd=here)
 
@@ -310,6 +445,72 @@ def test_an_unreachable_host_is_one_reason_not_one_per_check(here: Path) -> None
     report = (here / "r.html").read_text(encoding="utf-8")
     assert report.count('<article class="card') == 3  # WinRM, DNS, certauth over HTTPS: a card per reason, not per check
     assert '<p class="also">Not judged for the same reason (15 more): cause 1a ' in report
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        return closed.getsockname()[1]
+
+
+def test_hosts_not_judged_for_one_reason_share_a_report_card_the_last_screen_cites(here: Path, chromium: list[str]) -> None:
+    """21 recordings with the same broken registry export and two inventory hosts whose WinRM ports refuse (each its
+    own port, its own FQDN): a card per shared reason naming every host and the checks left unjudged, as the last screen has a line
+    per reason; a host alone (a broken DNS probe) keeps its own card. Checked in Chromium, on screen and on paper."""
+    import pypdf
+
+    from casgate.cli import bundled_snapshots
+    from tests.test_report_browser import _dom
+
+    snaps = here / "snaps"
+    broken = [f"site{n:02d}" for n in range(1, 22)]
+    for name in [*broken, "solo"]:
+        shutil.copytree(bundled_snapshots() / "hq01", snaps / name)
+    for name in broken:
+        (snaps / name / "registry" / "schannel.reg").write_text("not a registry export\n", encoding="utf-8")
+    (snaps / "solo" / "probes" / "dns.json").write_text("{", encoding="utf-8")
+    (here / "inventory.toml").write_text("".join(
+        f'[hosts.{name}]\nfqdn = "{name}.corp.example"\naddress = "127.0.0.1"\nconnection = "winrm://127.0.0.1:{_closed_port()}"\n'
+        f'dns_servers = ["127.0.0.1:9"]\nhttps_port = 9\n\n' for name in ("live1", "live2")))
+
+    run = casgate("check", *broken, "solo", "live1", "live2", "--snapshots", str(snaps), "--html", "r.html", "--", "--probe-timeout=0.3",
+                  cwd=here, env={"CASGATE_WINRM_USER": "casgate-ro", "CASGATE_WINRM_PASSWORD": "not-a-secret"})
+    pdf = here / "r.pdf"
+    subprocess.run([*chromium, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", (here / "r.html").as_uri()], capture_output=True,
+                   timeout=120, check=True)
+    dom = _dom(chromium, here / "r.html")
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    cited = {(who, causes): card for who, causes, card in re.findall(r"^(\S+(?: \+\d+)?) (\S+(?: causes)?)  not judged: .*\(card (\d+)\)$",
+                                                                   run.stdout, re.M)}
+    assert set(cited) == {("site01 +20", "5 causes"), ("live1 +1", "13 causes"), ("live1 +1", "3"), ("live1 +1", "X1"), ("solo", "3")}, \
+        run.stdout
+    found = {anchor: card for anchor, card in re.findall(r'<article class="card card-\w+" id="(card-\d+)">(.*?)</article>', dom, re.S)}
+    assert len([card for card in found.values() if "badge casgate-error" in card]) == len(cited)  # a card per line, no more
+    registry = found[f"card-{cited['site01 +20', '5 causes']}"]
+    assert "<h3><b class=\"badge casgate-error\">ERROR</b> 21 hosts not judged, for one reason</h3>" in registry
+    assert f'<details class="hosts shared"><summary>21 hosts</summary>{", ".join(broken)}</details>' in registry  # past 20: folded
+    assert "<p class=\"finding\">not judged: registry/schannel.reg: is not a reg export" in registry
+    assert "causes <b>1a, 1, 4, X5, X9</b>" in registry and "Checks left unjudged (6): cause 1a " in registry
+    assert "(on " not in registry  # every host left the same checks unjudged
+    winrm = found[f"card-{cited['live1 +1', '13 causes']}"]
+    assert '<p class="hosts shared">live1, live2</p>' in winrm and "2 hosts not judged, for one reason" in winrm
+    assert "not judged: cannot reach WinRM at &lt;its address&gt; (connection refused)" in winrm
+    solo = found[f"card-{cited['solo', '3']}"]
+    assert 'host <b>solo</b> \u00b7 cause <b>3</b>' in solo and "probes/dns.json: is not valid JSON" in solo
+    dns = found[f"card-{cited['live1 +1', '3']}"]
+    assert '<p class="hosts shared">live1, live2</p>' in dns and "did not answer (&lt;its address&gt;: " in dns
+    https = found[f"card-{cited['live1 +1', 'X1']}"]  # each host's own FQDN in its URL, said as such
+    assert '<p class="hosts shared">live1, live2</p>' in https and "could not reach https://&lt;its address&gt;/shoreauth/certauth" in https
+    # every not-judged check of a host that shares a reason links to the shared card
+    linked = rf'<td>site01</td>(?:(?!</tr>).)*<a href="#card-{cited["site01 +20", "5 causes"]}">finding</a>'
+    assert len(re.findall(linked, dom)) == 6
+    printed = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    on_paper = re.sub(r"\s+", " ", printed).split("21 hosts not judged, for one reason")[1]
+    assert on_paper.startswith(f" causes 1a, 1, 4, X5, X9 · the hosts: 21 hosts {', '.join(broken)} not judged: registry/"), on_paper[:300]
 
 
 HTML_HOOKS = '''
@@ -383,7 +584,7 @@ def test_ctrl_c_while_the_report_is_written_leaves_no_file_and_no_traceback(here
 def test_a_fleet_that_cannot_be_reached_the_same_way_is_one_line_of_the_last_screen() -> None:
     """200 hosts refused the same way, each at its own address (text only: nothing is contacted), share a line with the
     address said as such; a host alone keeps its reason as said, its name and address in it."""
-    from casgate.render import last_screen
+    from casgate.render import cards, last_screen, report_html
     from casgate.verdict import Cause, Outcome, Row
 
     def unreachable(host: str, n: int, why: str) -> list[Row]:
@@ -392,11 +593,20 @@ def test_a_fleet_that_cannot_be_reached_the_same_way_is_one_line_of_the_last_scr
                     f"tests_infra/t.py::test_{cause.name.lower()}[{host}]", Outcome.ERROR, reason) for cause in Cause]
 
     rows = [r for n in range(200) for r in unreachable(f"h{n:04d}", n, "connection refused")] + unreachable("hq99", 7, "timed out")
+    rows.remove(next(r for r in rows if r.host == "h0007" and r.cause is Cause.DNS))  # one check fewer on one host (-k, say)
 
     lines = last_screen("GATE INCOMPLETE: 201 host(s) not judged", rows, "reports/r.html")
+    shared, alone = cards(rows, {})
 
     judged = [line for line in lines if "not judged:" in line]
     assert len(judged) == 2, lines
     assert judged[0].startswith("h0000 +199 ") and "not judged: cannot reach WinRM at <its address>" in judged[0]
     assert judged[1].startswith("hq99 ") and "not judged: hq99: cannot reach WinRM at 192.0.2.7" in judged[1]
     assert all(len(line) <= 80 for line in lines if not line.startswith("report:"))
+    assert judged[0].endswith("(card 1)") and judged[1].endswith("(card 2)")  # the report's cards, one per line
+    assert shared.hosts == tuple(f"h{n:04d}" for n in range(200)) and not alone.hosts and alone.row.host == "hq99"
+    assert shared.reason == "not judged: cannot reach WinRM at <its address> (connection refused) \u2014 host-side checks not judged"
+    assert (Cause.DNS, "check of cause 3", 199) in shared.unjudged() and (Cause.UNTRUSTED_ROOT_STORE, "check of cause 1a", 200) in shared.unjudged()
+    page = report_html(state="INCOMPLETE", headline="GATE INCOMPLETE", rows=rows, texts={}, provenance=[], waiver_problems=(),
+                       baseline=False, meta={"version": "test", "started": "2026-11-27 00:00:00", "command": "casgate check"})
+    assert page.count('<article class="card') == 2 and "cause 3 check of cause 3 (on 199 of the hosts); cause 4 " in page

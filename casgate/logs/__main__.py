@@ -1,15 +1,15 @@
-"""python -m casgate.logs FILES_OR_FOLDERS [--since 24h] [--until TIME] [--json]
+"""casgate logs FILES_OR_FOLDERS [--since 24h] [--until TIME] [--json] (or python -m casgate.logs)
 
 Attributes the IIS and phone log lines of a bundle to the KB's causes, without any other evidence: for the
 administrator who only has logs (a phone-log bundle a customer emailed, a folder of u_ex*.log)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from casgate.cli import Parser
 from casgate.errors import CasgateError
 from casgate.logs._search import BACKEND
 from casgate.logs.attribution import Attribution, Finding, describe_history, when_text
@@ -45,25 +45,32 @@ def _newest(attribution: Attribution) -> datetime | None:
     return max((f.last for f in attribution.findings() if f.last is not None), default=None)
 
 
+def parser() -> Parser:
+    """`casgate logs`' command line."""
+    command = Parser(prog="casgate logs", description=__doc__.split("\n\n")[1] + " Exit 0 no symptom line, 1 symptom lines "
+                     "found, 2 usage, 3 a file or line could not be read (so 'no symptom' cannot be concluded).")
+    command.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files, .gz/.zip archives, or folders of them")
+    command.add_argument("--since", metavar="WHEN", help="only lines from this long before the window's end (24h, 7d), or since "
+                                                         "this date or time (2026-11-20), count; older ones are history")
+    command.add_argument("--until", metavar="TIME", help="end of the window, ISO 8601 UTC (default: the newest dated symptom line, "
+                                                         "as loose logs carry no collection time)")
+    command.add_argument("--json", action="store_true", help="print the findings as JSON")
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m casgate.logs", description=__doc__.split("\n\n")[1])
-    parser.add_argument("paths", nargs="+", type=Path, help="log files, .gz/.zip archives, or folders of them")
-    parser.add_argument("--since", help="only lines from this long before the window's end (24h, 7d), or since this date or "
-                                        "time (2026-11-20), count; older ones are history")
-    parser.add_argument("--until", help="end of the window, ISO 8601 UTC (default: the newest dated symptom line, as loose "
-                                        "logs carry no collection time)")
-    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    args = parser.parse_args(argv)
+    command = parser()
+    args = command.parse_args(argv)
     for path in args.paths:
         if not path.exists():
-            parser.error(f"{path}: no such file or folder")
+            command.error(f"{path}: no such file or folder")
     until = None
     if args.until:
         try:
             given = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
             until = given if given.tzinfo else given.replace(tzinfo=timezone.utc)
         except ValueError:
-            parser.error(f"--since/--until: --until {args.until[:40]!r} is not an ISO 8601 time such as 2026-11-20T06:00:00Z")
+            command.error(f"--since/--until: --until {args.until[:40]!r} is not an ISO 8601 time such as 2026-11-20T06:00:00Z")
     window = ""
     if not args.since:
         attribution = _attribution(args.paths, None)
@@ -82,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             refuse_after(shown.start, until, end)
             refuse_after(shown.start, datetime.now(timezone.utc), "now,")
         except (CasgateError, OverflowError) as exc:
-            parser.error(f"--since/--until: {exc}".replace("--since/--until: --since", "--since"))
+            command.error(f"--since/--until: {exc}".replace("--since/--until: --since", "--since"))
         window = f"window {shown.describe()}, ending at " + (
             "--until" if args.until else f"{end.removesuffix(', at').removesuffix(',')}: loose logs carry no collection time "
             "(--until sets the end)")
