@@ -4,7 +4,6 @@ an explicit root folder and configuration, so the working folder is never search
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,7 +76,7 @@ def _check(args: argparse.Namespace, passthrough: list[str]) -> int:
 def _merge(args: argparse.Namespace, _: list[str]) -> int:
     from casgate.errors import CasgateError
     from casgate.merge import merged, merged_html, read_shard
-    from casgate.results import cannot_write, write_whole
+    from casgate.results import cannot_write, json_text, write_whole
 
     outputs = [("--json", args.json_out), ("--html", args.html_out)]
     for option, path in outputs:  # before any shard is read: nothing written, and never half of it
@@ -88,7 +87,7 @@ def _merge(args: argparse.Namespace, _: list[str]) -> int:
     try:
         shards = [read_shard(path) for path in args.results]
         verdict, document, rows = merged(shards)
-        texts = {"--json": json.dumps(document, indent=2) + "\n"}
+        texts = {"--json": json_text(document)}
         if args.html_out:
             texts["--html"] = merged_html(verdict, document, rows, shards)
     except CasgateError as exc:
