@@ -13,6 +13,8 @@ from casgate import __version__
 
 USAGE_ERROR = 2
 """The exit status of a usage or configuration error, in every casgate command."""
+NOT_JUDGED = 3
+"""The exit status when nothing could be judged (here: the command was interrupted)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -191,7 +193,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """casgate's command line; a Ctrl-C that pytest does not handle itself (merge, logs, scenarios) ends in one line,
+    exit 3: nothing was judged."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("casgate: interrupted (Ctrl-C); nothing judged", file=sys.stderr)
+        return NOT_JUDGED
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] in (["logs"], ["scenarios"]):
         return _delegate("casgate.logs.__main__" if argv[0] == "logs" else "casgate.scenarios", argv[1:])
     passthrough = argv[argv.index("--") + 1:] if "--" in argv else []

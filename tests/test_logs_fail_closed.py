@@ -160,11 +160,13 @@ def test_the_logs_command_reports_history_and_exits_0_on_old_lines_only(tmp_path
     assert "older than the window (not counted): 1 line(s) from 1 phone(s), last 2016-12-21 15:01:37Z" in run.stdout
 
 
-def test_until_is_checked_without_since(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "casgate.logs", str(tmp_path), "--until", "garbage"],
+@pytest.mark.parametrize("until", ["garbage", "2016-12-21T23:59:59Z"])
+def test_until_without_since_is_refused_never_ignored(tmp_path: Path, until: str) -> None:
+    run = subprocess.run([sys.executable, "-m", "casgate.logs", str(tmp_path), "--until", until],
                          capture_output=True, text=True, cwd=REPO, check=False, timeout=60)
 
-    assert run.returncode == 2 and "--since/--until" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "--until is the time --since counts back from: give --since too" in run.stderr
 
 
 @pytest.mark.parametrize("kind", ["gz", "zip", "endless-line-gz"])

@@ -610,3 +610,28 @@ def test_a_fleet_that_cannot_be_reached_the_same_way_is_one_line_of_the_last_scr
     page = report_html(state="INCOMPLETE", headline="GATE INCOMPLETE", rows=rows, texts={}, provenance=[], waiver_problems=(),
                        baseline=False, meta={"version": "test", "started": "2026-11-27 00:00:00", "command": "casgate check"})
     assert page.count('<article class="card') == 2 and "cause 3 check of cause 3 (on 199 of the hosts); cause 4 " in page
+
+
+INTERRUPT_READING_LOGS = '''
+import os, signal
+from casgate.logs.attribution import Attribution
+
+def interrupted(self, label, path):
+    os.kill(os.getpid(), signal.SIGINT)  # a real SIGINT, as Ctrl-C sends it, as the first log file is read
+
+Attribution.add_any = interrupted
+'''
+
+
+def test_ctrl_c_in_a_subcommand_is_one_line_and_no_verdict(here: Path) -> None:
+    (here / "logs").mkdir()
+    (here / "logs" / "u_ex261120.log").write_text("#Fields: date time cs-uri-stem sc-status\n", encoding="utf-8")
+    (here / "sitecustomize.py").write_text(INTERRUPT_READING_LOGS)
+    os.mkfifo(here / "pipe")
+
+    run = casgate("logs", "logs", cwd=here, env={"PYTHONPATH": str(here)})
+    pipe = casgate("logs", "pipe", cwd=here)
+
+    assert run.returncode == 3 and run.stdout == "", run.stdout + run.stderr
+    assert run.stderr == "casgate: interrupted (Ctrl-C); nothing judged\n"
+    assert pipe.returncode == 2 and "pipe: not a file or folder of logs (a pipe, socket or device is not read)" in pipe.stderr

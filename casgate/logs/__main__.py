@@ -52,8 +52,9 @@ def parser() -> Parser:
     command.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files, .gz/.zip archives, or folders of them")
     command.add_argument("--since", metavar="WHEN", help="only lines from this long before the window's end (24h, 7d), or since "
                                                          "this date or time (2026-11-20), count; older ones are history")
-    command.add_argument("--until", metavar="TIME", help="end of the window, ISO 8601 UTC (default: the newest dated symptom line, "
-                                                         "as loose logs carry no collection time)")
+    command.add_argument("--until", metavar="TIME", help="with --since: the time it counts back from, ISO 8601 UTC (default: the "
+                                                         "newest dated symptom line, as loose logs carry no collection time); "
+                                                         "later lines still count")
     command.add_argument("--json", action="store_true", help="print the findings as JSON")
     return command
 
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.paths:
         if not path.exists():
             command.error(f"{path}: no such file or folder")
+        if not (path.is_file() or path.is_dir()):  # a pipe or a device would be read forever, or block before a line
+            command.error(f"{path}: not a file or folder of logs (a pipe, socket or device is not read)")
+    if args.until and not args.since:  # without a window every line counts: an --until alone would be silently ignored
+        command.error("--until is the time --since counts back from: give --since too, e.g. --since 7d --until 2026-11-20T06:00:00Z")
     until = None
     if args.until:
         try:
