@@ -111,6 +111,8 @@ class Snapshot:
         places = {named, real.relative_to(self._root).as_posix()} if real.is_relative_to(self._root) else {named}
         for link, where in sorted(self._links_leading_out.items()):
             for place in places:
+                if place == ".":  # a link inside the snapshot made the artifact the whole snapshot
+                    return f"{named}/{link}", where
                 if link.startswith(place + "/"):
                     return named + link[len(place):], where
         return None

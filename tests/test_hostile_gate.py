@@ -145,6 +145,20 @@ def test_a_link_inside_a_folder_reached_through_a_link_is_found(scenarios_dir: P
         Snapshot(snapshot).root_store
 
 
+def test_a_folder_linked_to_the_whole_snapshot_still_finds_its_links_outside(scenarios_dir: Path, tmp_path: Path) -> None:
+    from casgate.errors import EvidenceError
+    from casgate.snapshot import Snapshot
+
+    snapshot = tmp_path / "snap"
+    shutil.copytree(scenarios_dir / "healthy", snapshot)
+    shutil.rmtree(snapshot / "certs" / "root")
+    (snapshot / "certs" / "root").symlink_to(snapshot, target_is_directory=True)  # inside the snapshot: the snapshot itself
+    (snapshot / "x.cer").symlink_to("/etc/hostname")
+
+    with pytest.raises(EvidenceError, match="certs/root/x.cer is a link to /etc/hostname"):
+        Snapshot(snapshot).root_store
+
+
 def test_a_loop_of_links_is_refused_as_leading_outside(scenarios_dir: Path, tmp_path: Path) -> None:
     from casgate.errors import EvidenceError
     from casgate.snapshot import Snapshot
