@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass
 
 from casgate import pki
-from casgate.certs import Store
+from casgate.certs import Store, normalise_thumbprint
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding
 
@@ -35,7 +35,7 @@ class PhonesBinding:
 
 
 def _same_certificate(a: Binding, b: Binding) -> bool:
-    return (a.certificate_hash.replace(" ", "").upper(), store_name(a)) == (b.certificate_hash.replace(" ", "").upper(), store_name(b))
+    return (normalise_thumbprint(a.certificate_hash), store_name(a)) == (normalise_thumbprint(b.certificate_hash), store_name(b))
 
 
 def store_name(binding: Binding) -> str:

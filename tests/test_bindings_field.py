@@ -124,6 +124,14 @@ def test_bindings_sharing_the_phones_ip_port_entry_with_different_certificates_f
     assert "HTTP.sys keeps one certificate per IP:port" in verdict.remediation
 
 
+def test_one_certificate_written_as_the_mmc_copies_it_is_no_rival_of_itself() -> None:
+    # the same hash with the MMC's spaces and its invisible U+200E mark: one certificate, as the binding judge reads it
+    copied = "\u200e" + " ".join(SERVER[i:i + 2] for i in range(0, 40, 2)).lower()
+    verdict = _judge(_https("*:443:", SERVER), _https("*:443:intranet.example.com", copied, flags=0))
+
+    assert verdict.outcome is Outcome.PASS, verdict.summary
+
+
 def test_a_certificate_bound_from_webhosting_is_found_there_and_the_fix_never_says_my() -> None:
     webhosting = Store("certs/webhosting/", (_cert(SERVER, "certs/webhosting/s.cer"),))
     sni = _https("*:443:hq.example.com", SERVER, flags=1, store="WebHosting")
