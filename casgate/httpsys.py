@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass
 
 from casgate import pki
-from casgate.certs import Store, normalise_thumbprint
+from casgate.certs import Certificate, Store, Unreadable, normalise_thumbprint
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding
 
@@ -130,3 +130,10 @@ class ServerStores:
         folder = "certs/webhosting/" if name == "WebHosting" else f"LocalMachine\\{name}"
         raise EvidenceError(folder, f"binding {binding.describe()} takes its certificate from LocalMachine\\{name}, which this "
                                     "snapshot did not export, so the certificate it serves cannot be looked up")
+
+    def bound(self, binding: Binding) -> tuple[Store, Certificate | Unreadable | None]:
+        """The store a binding names and the certificate its hash finds there, by thumbprint: a file cryptography cannot
+        load is still there (its SHA-1 is the hash IIS binds) unless even its DER is unreadable; None when not found."""
+        store, thumb = self.of(binding), normalise_thumbprint(binding.certificate_hash)
+        held = (*store, *(u for u in store.unreadable if u.self_signed is not None))
+        return store, next((c for c in held if thumb and c.thumbprint == thumb), None)

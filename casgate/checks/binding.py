@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casgate.certs import Certificate, Store, normalise_thumbprint
+from casgate.certs import Certificate, normalise_thumbprint
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding, TlsProbe
 from casgate.httpsys import ServerStores, phones_binding, store_name
@@ -44,15 +44,6 @@ def _fix(binding: Binding | None, server_crt: Certificate, fqdn: str, address: s
             .replace("{store}", store_name(binding)).replace("{thumb}", server_crt.thumbprint))
 
 
-def _lookup(binding: Binding, stores: ServerStores) -> tuple[Store, str | None]:
-    """The store the binding names and the subject of its certificate there (None: not among the files read)."""
-    store = stores.of(binding)
-    bound = normalise_thumbprint(binding.certificate_hash)
-    # by thumbprint: a file cryptography cannot load is still there (its SHA-1 is the hash IIS binds)
-    found = {c.thumbprint: c.subject for c in store} | {u.thumbprint: f"({u.describe()})" for u in store.unreadable if u.self_signed is not None}
-    return store, found.get(bound) if bound else None
-
-
 def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, stores: ServerStores, fqdn: str, address: str) -> Verdict:
     """2: the binding HTTP.sys serves the phones' connection (HQ FQDN at the HQ address, 443) from must hold server.crt,
     and the store it names must hold that certificate. Other sites' SNI bindings and bindings on other addresses are
@@ -69,7 +60,8 @@ def judge_binding(bindings: tuple[Binding, ...], server_crt: Certificate, stores
         evidence += [f"binding: {b.describe()}" for b in bindings if b.protocol != "https"]
         return Verdict.failed(f"no https binding of Default Web Site answers the phones' connection to {fqdn} at {address}:443; "
                               "the phones cannot reach certauth", tuple(evidence), _fix(None, server_crt, fqdn, address), facts)
-    store, subject = _lookup(serving, stores)
+    store, found = stores.bound(serving)
+    subject = found.subject if isinstance(found, Certificate) else f"({found.describe()})" if found else None
     bound = normalise_thumbprint(serving.certificate_hash)
     where = f"LocalMachine\\{store_name(serving)}"
     evidence.append(f"the phones' binding ({phones.rule}): {serving.describe()} -> {subject or 'not in ' + where}")

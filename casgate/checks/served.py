@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from casgate import pki
-from casgate.certs import Certificate, normalise_thumbprint
+from casgate.certs import Certificate
 from casgate.checks.validity import EXPIRING, validity_at
 from casgate.errors import EvidenceError
 from casgate.evidence import Binding
@@ -52,11 +52,9 @@ def served_certificates(bindings: tuple[Binding, ...], stores: ServerStores, fqd
     found: dict[str, Certificate] = {}
     missing = []
     for binding in phones.rivals or ((phones.serving,) if phones.serving else ()):
-        store = stores.of(binding)
-        thumb = normalise_thumbprint(binding.certificate_hash)
-        cert = next((c for c in store if c.thumbprint == thumb), None)
-        if cert is not None:
-            found[thumb] = cert
+        cert = stores.bound(binding)[1]
+        if isinstance(cert, Certificate):  # one cryptography cannot load has no validity to judge: missing, never a pass
+            found[cert.thumbprint] = cert
         else:
             missing.append(f"binding {binding.describe()}: its certificate is not in LocalMachine\\{store_name(binding)} (cause 2)")
     return tuple(found.values()), tuple(missing)
