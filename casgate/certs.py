@@ -123,10 +123,11 @@ def _read_bytes(path: Path, label: str, limit: int) -> bytes:
     if path.suffix.lower() in _KEY_SUFFIXES:
         raise PrivateKeyRefused(label)
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise EvidenceError(label, f"is {size} bytes; a certificate file is a few KB, a store export a few MB (limit {limit})")
-        return path.read_bytes()
+        with open(path, "rb") as file:  # one open: its size from the open file, then the bytes
+            size = os.fstat(file.fileno()).st_size
+            if size > limit:
+                raise EvidenceError(label, f"is {size} bytes; a certificate file is a few KB, a store export a few MB (limit {limit})")
+            return file.read()
     except OSError as exc:
         raise EvidenceError(label, f"cannot be read ({exc.strerror or exc})") from None
 
