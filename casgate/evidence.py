@@ -17,6 +17,10 @@ from casgate.errors import EvidenceError
 SOURCES = ("live", "crafted")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate; the decoded text itself cannot hold one (both decoders refuse them)."""
+
+
 def read_json(path: Path, label: str) -> Any:
     """JSON as PowerShell writes it (Windows PowerShell 5.1's Out-File: UTF-16 LE with BOM; PowerShell 7 and
     Set-Content -Encoding UTF8: UTF-8, maybe with BOM) or as Python writes it."""
@@ -29,7 +33,8 @@ def read_json(path: Path, label: str) -> Any:
         raise EvidenceError(label, f"cannot be read ({exc})") from None
     try:
         doc = json.loads(text)
-        json.dumps(doc, ensure_ascii=False).encode("utf-8")  # a lone surrogate (\ud800) would break every report
+        if _SURROGATE_ESCAPE.search(text):  # only a \ud800-style escape can put a lone surrogate in the document
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")  # and a lone surrogate would break every report
     except json.JSONDecodeError as exc:
         raise EvidenceError(label, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
