@@ -108,7 +108,7 @@ class Verdict:
 
     def fingerprint(self) -> str:
         """sha256 over the facts: equal when the evidence behind the verdict is the same."""
-        canonical = json.dumps(facts_json(self.facts), sort_keys=True)
+        canonical = json.dumps(self.facts, sort_keys=True)  # as facts_json's: json writes a tuple as a list
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
