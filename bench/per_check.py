@@ -88,13 +88,13 @@ def main() -> int:
             ratios[kind].append(slope(cost, "gate") / slope(cost, kind))
         per = "k instructions" if args.instructions else "ms"
         print(f"round {round_}: " + "; ".join(f"{kind} {cost[(kind, args.small)]:.1f} / {cost[(kind, args.large)]:.1f} {unit} -> "
-                                               f"{slope(cost, kind):.3f} {per}" for kind in kinds)
+                                               f"{slope(cost, kind):.{0 if args.instructions else 3}f} {per}" for kind in kinds)
               + "; ratio " + ", ".join(f"{ratios[kind][-1]:.2f} to {kind}" for kind in kinds[1:]), flush=True)
     least = {key: min(values) for key, values in seen.items()}
     print(f"per check ({unit.split()[-1]}, start-up left out), {rounds} round(s), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}:")
     for kind in kinds[1:]:
         print(f"  gate against {kind}: ratio min {min(ratios[kind]):.2f}, median {statistics.median(ratios[kind]):.2f}; of the least: "
-              f"{slope(least, 'gate'):.3f} / {slope(least, kind):.3f} = {slope(least, 'gate') / slope(least, kind):.2f}")
+              f"{slope(least, 'gate'):.{0 if args.instructions else 3}f} / {slope(least, kind):.{0 if args.instructions else 3}f} = {slope(least, 'gate') / slope(least, kind):.2f}")
     return 0
 
 

@@ -84,6 +84,10 @@ def facts_json(facts: Facts) -> dict[str, str | list[str]]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in facts.items()}
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True)
+"""json.dumps(facts, sort_keys=True), with one encoder for the run instead of one per verdict."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """A judge's conclusion: outcome, one-line summary, evidence lines, KB remediation, and the facts behind it."""
@@ -108,7 +112,7 @@ class Verdict:
 
     def fingerprint(self) -> str:
         """sha256 over the facts: equal when the evidence behind the verdict is the same."""
-        canonical = json.dumps(self.facts, sort_keys=True)  # as facts_json's: json writes a tuple as a list
+        canonical = _CANONICAL.encode(self.facts)  # as facts_json's: json writes a tuple as a list
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
