@@ -58,7 +58,7 @@ def main() -> int:
         parser.error("--instructions needs valgrind on PATH")
     args.small = args.small or (20 if args.instructions else 200)
     args.large = args.large or (60 if args.instructions else 1000)
-    rounds, unit = (1, "M instructions") if args.instructions else (args.runs, "s of CPU")
+    rounds, unit, per, digits = (1, "M instructions", "k instructions", 0) if args.instructions else (args.runs, "s of CPU", "ms", 3)
     folder = (args.dir or Path(tempfile.mkdtemp(prefix="casgate-per-check-"))).resolve()
     env, bare_env = dict(os.environ), dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -86,15 +86,14 @@ def main() -> int:
             seen[key].append(value)
         for kind in kinds[1:]:
             ratios[kind].append(slope(cost, "gate") / slope(cost, kind))
-        per = "k instructions" if args.instructions else "ms"
         print(f"round {round_}: " + "; ".join(f"{kind} {cost[(kind, args.small)]:.1f} / {cost[(kind, args.large)]:.1f} {unit} -> "
-                                               f"{slope(cost, kind):.{0 if args.instructions else 3}f} {per}" for kind in kinds)
+                                               f"{slope(cost, kind):.{digits}f} {per}" for kind in kinds)
               + "; ratio " + ", ".join(f"{ratios[kind][-1]:.2f} to {kind}" for kind in kinds[1:]), flush=True)
     least = {key: min(values) for key, values in seen.items()}
     print(f"per check ({unit.split()[-1]}, start-up left out), {rounds} round(s), {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}:")
     for kind in kinds[1:]:
         print(f"  gate against {kind}: ratio min {min(ratios[kind]):.2f}, median {statistics.median(ratios[kind]):.2f}; of the least: "
-              f"{slope(least, 'gate'):.{0 if args.instructions else 3}f} / {slope(least, kind):.{0 if args.instructions else 3}f} = {slope(least, 'gate') / slope(least, kind):.2f}")
+              f"{slope(least, 'gate'):.{digits}f} / {slope(least, kind):.{digits}f} = {slope(least, 'gate') / slope(least, kind):.2f}")
     return 0
 
 

@@ -726,8 +726,9 @@ def _enforce(item: pytest.Item, verdict: Verdict) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if _host_check(item) and (report.when == "call" or (report.when == "setup" and not report.passed)):  # a set-up that passed
-        _settle(item, call, report)                                                                           # settles nothing
+    # the call phase settles a check; its set-up only when it did not pass (a passing set-up settles nothing)
+    if _host_check(item) and (report.when == "call" or (report.when == "setup" and not report.passed)):
+        _settle(item, call, report)
     return report
 
 
