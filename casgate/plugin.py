@@ -391,7 +391,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             mark = item.get_closest_marker("cause")
             if mark is None:
                 usage_error(f"{item.nodeid} has no @pytest.mark.cause(...); every check names its KB cause")
-            item.stash[_CAUSE] = cause, _ = Cause(mark.args[0]), mark.args[1]
+            cause = Cause(mark.args[0])
+            item.stash[_CAUSE] = (cause, mark.args[1])
             item.add_marker(f"cause_{cause.value}")  # -m cause_1a, -k 1a
             if wanted and cause.value.lower() not in wanted:
                 dropped.append(item)
